@@ -1,0 +1,43 @@
+/* The metrics registry: request and inference counters and histograms per model version, model
+ * info gauges, build info and process metrics, rendered in the Prometheus text format (0.0.4). */
+#ifndef FERRY_MONITOR_METRICS_H
+#define FERRY_MONITOR_METRICS_H
+
+#include <stdbool.h>
+
+#include "core/buffer.h"
+#include "ferry/status.h"
+
+/* The label value under which every request for a model name that is not loaded is counted, so
+ * that clients cannot grow the label set without bound. */
+#define METRICS_UNKNOWN_MODEL "_unknown"
+
+typedef struct metrics metrics;
+
+/* Creates an empty registry; NULL when out of memory. Destroy with metrics_destroy. */
+metrics *metrics_create(void);
+
+/* Frees the registry. Accepts NULL. */
+void metrics_destroy(metrics *m);
+
+/* Counts one finished request (ferry_requests_total{model,version,protocol,code}) and observes its
+ * duration (ferry_request_duration_seconds{model,version,protocol}). model may be
+ * METRICS_UNKNOWN_MODEL and version "" when no version was resolved. Thread-safe; never fails
+ * (a child that cannot be allocated is dropped silently and counted in
+ * ferry_metrics_dropped_total). */
+void metrics_observe_request(metrics *m, const char *model, const char *version,
+                             const char *protocol, int code, double seconds);
+
+/* Observes one backend call (ferry_inference_duration_seconds{model,version}). Thread-safe. */
+void metrics_observe_inference(metrics *m, const char *model, const char *version, double seconds);
+
+/* Sets ferry_model_info{model,version,backend,sha256} 1 while a version is loaded; loaded=false
+ * removes that series. ferry_models_loaded is the count of such series. Thread-safe. */
+void metrics_set_model_info(metrics *m, const char *model, const char *version, const char *backend,
+                            const char *sha256, bool loaded);
+
+/* Appends the whole exposition (ferry_* families, ferry_build_info{version}, and the process_*
+ * families read from /proc/self) to out. Fails only when out cannot grow. */
+ferry_status metrics_render(metrics *m, buffer *out) FERRY_MUST_CHECK;
+
+#endif
