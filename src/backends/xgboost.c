@@ -1,0 +1,270 @@
+/* The XGBoost backend (backend.h) over libxgboost's C API: one FP32 input [N, F] (FP64 converted by
+ * the caller), one output as XGBoost's predict gives it ([N] or [N, C]). Predictions use in-place
+ * prediction from a dense array with one thread per call, so concurrent requests scale across
+ * cores and no OpenMP worker threads are started. */
+#include "backends/xgboost.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xgboost/c_api.h>
+
+typedef struct xgb_model {
+    BoosterHandle booster;
+    char *input_name;
+    char *output_name;
+    char platform[32];
+    ferry_tensor_info input;
+    ferry_tensor_info output;
+    size_t n_features;
+    char **feature_names; /* n_features entries, or NULL when the model has none */
+    const char *config;   /* predict config JSON: value or margin */
+} xgb_model;
+
+static const char *const xgb_artifacts[] = {"model.json", "model.ubj", NULL};
+
+static const char predict_value_config[] =
+    "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
+    "\"strict_shape\":false,\"missing\":NaN,\"cache_id\":0}";
+static const char predict_margin_config[] =
+    "{\"type\":1,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
+    "\"strict_shape\":false,\"missing\":NaN,\"cache_id\":0}";
+
+/* libxgboost's last error without the stack trace it appends. */
+static const char *xgb_last_error(char *buf, size_t len)
+{
+    const char *e = XGBGetLastError();
+    const char *trace = strstr(e, "\nStack trace");
+    snprintf(buf, len, "%.*s", trace ? (int)(trace - e) : (int)strlen(e), e);
+    return buf;
+}
+
+static ferry_status xgb_fail(ferry_error *err, const ferry_backend_config *cfg, const char *what)
+{
+    char why[FERRY_ERROR_MESSAGE_MAX];
+    return ferry_error_set(err, FERRY_INVALID_ARG, "model '%s' version %s: %s: %s",
+                           cfg->model_name, cfg->version, what, xgb_last_error(why, sizeof why));
+}
+
+static void xgb_unload(void *handle)
+{
+    xgb_model *m = handle;
+    if (m == NULL)
+        return;
+    if (m->booster != NULL)
+        XGBoosterFree(m->booster);
+    if (m->feature_names != NULL)
+        for (size_t i = 0; i < m->n_features; i++)
+            free(m->feature_names[i]);
+    free(m->feature_names);
+    free(m->input_name);
+    free(m->output_name);
+    free(m);
+}
+
+/* Applies model.yaml options; unknown keys are refused so that typos do not pass silently. */
+static ferry_status apply_options(xgb_model *m, const ferry_backend_config *cfg, ferry_error *err)
+{
+    const char *input = "input", *output = "predict";
+    m->config = predict_value_config;
+    for (size_t i = 0; i < cfg->n_options; i++) {
+        const ferry_option *o = &cfg->options[i];
+        if (strcmp(o->key, "input_name") == 0) {
+            input = o->value;
+        } else if (strcmp(o->key, "output_name") == 0) {
+            output = o->value;
+        } else if (strcmp(o->key, "predict") == 0 && strcmp(o->value, "margin") == 0) {
+            m->config = predict_margin_config;
+        } else if (strcmp(o->key, "predict") == 0 && strcmp(o->value, "value") == 0) {
+            m->config = predict_value_config;
+        } else {
+            return ferry_error_set(err, FERRY_INVALID_ARG,
+                                   "model '%s': unknown xgboost option '%s: %s' (known: "
+                                   "input_name, output_name, predict: value|margin)",
+                                   cfg->model_name, o->key, o->value);
+        }
+    }
+    m->input_name = strdup(input);
+    m->output_name = strdup(output);
+    if (m->input_name == NULL || m->output_name == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory", cfg->model_name);
+    return FERRY_OK;
+}
+
+static ferry_status copy_feature_names(xgb_model *m, const ferry_backend_config *cfg,
+                                       ferry_error *err)
+{
+    bst_ulong len = 0;
+    const char **names = NULL;
+    if (XGBoosterGetStrFeatureInfo(m->booster, "feature_name", &len, &names) != 0)
+        return xgb_fail(err, cfg, "reading feature names");
+    if (len == 0)
+        return FERRY_OK;
+    if (len != m->n_features)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "model '%s' version %s: %" PRIu64 " feature names for %zu features",
+                               cfg->model_name, cfg->version, (uint64_t)len, m->n_features);
+    m->feature_names = calloc(len, sizeof *m->feature_names);
+    if (m->feature_names == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory", cfg->model_name);
+    for (bst_ulong i = 0; i < len; i++) {
+        m->feature_names[i] = strdup(names[i]);
+        if (m->feature_names[i] == NULL)
+            return ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory",
+                                   cfg->model_name);
+    }
+    return FERRY_OK;
+}
+
+/* Runs one row of zeros to learn the output's trailing dimensions (and to warm the booster). */
+static ferry_status probe_output(xgb_model *m, const ferry_backend_config *cfg, ferry_error *err)
+{
+    float *row = calloc(m->n_features ? m->n_features : 1, sizeof *row);
+    if (row == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory", cfg->model_name);
+    char array[160];
+    snprintf(array, sizeof array,
+             "{\"data\":[%" PRIuPTR ",true],\"shape\":[1,%zu],\"typestr\":\"<f4\",\"version\":3}",
+             (uintptr_t)row, m->n_features);
+    const bst_ulong *shape = NULL;
+    bst_ulong dim = 0;
+    const float *result = NULL;
+    int rc = XGBoosterPredictFromDense(m->booster, array, m->config, NULL, &shape, &dim, &result);
+    free(row);
+    if (rc != 0)
+        return xgb_fail(err, cfg, "test prediction");
+    if (dim < 1 || dim > 3 || shape[0] != 1)
+        return ferry_error_set(err, FERRY_UNSUPPORTED,
+                               "model '%s' version %s: unsupported prediction shape (%" PRIu64
+                               " dimensions)",
+                               cfg->model_name, cfg->version, (uint64_t)dim);
+    m->output.ndim = (int)dim;
+    m->output.shape[0] = -1;
+    for (bst_ulong d = 1; d < dim; d++)
+        m->output.shape[d] = (int64_t)shape[d];
+    return FERRY_OK;
+}
+
+static ferry_status load_booster(xgb_model *m, const ferry_backend_config *cfg, const char *path,
+                                 ferry_error *err)
+{
+    char why[FERRY_ERROR_MESSAGE_MAX];
+    if (XGBoosterCreate(NULL, 0, &m->booster) != 0)
+        return xgb_fail(err, cfg, "creating a booster");
+    if (XGBoosterLoadModel(m->booster, path) != 0)
+        return ferry_error_set(err, FERRY_INVALID_ARG, "model '%s' version %s: cannot load %s: %s",
+                               cfg->model_name, cfg->version, path, xgb_last_error(why, sizeof why));
+    if (XGBoosterSetParam(m->booster, "nthread", "1") != 0)
+        return xgb_fail(err, cfg, "setting nthread");
+    bst_ulong n_features = 0;
+    if (XGBoosterGetNumFeature(m->booster, &n_features) != 0)
+        return xgb_fail(err, cfg, "reading the feature count");
+    if (n_features == 0)
+        return ferry_error_set(err, FERRY_INVALID_ARG, "model '%s' version %s: %s has no features",
+                               cfg->model_name, cfg->version, path);
+    m->n_features = (size_t)n_features;
+    return FERRY_OK;
+}
+
+static ferry_status xgb_load(const ferry_backend_config *cfg, const char *path, void **out,
+                             ferry_error *err)
+{
+    xgb_model *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory", cfg->model_name);
+    ferry_status st = apply_options(m, cfg, err);
+    if (st == FERRY_OK)
+        st = load_booster(m, cfg, path, err);
+    if (st == FERRY_OK)
+        st = copy_feature_names(m, cfg, err);
+    if (st == FERRY_OK)
+        st = probe_output(m, cfg, err);
+    if (st != FERRY_OK) {
+        xgb_unload(m);
+        return st;
+    }
+    const char *ext = strrchr(path, '.');
+    snprintf(m->platform, sizeof m->platform, "xgboost_%s",
+             ext != NULL && strcmp(ext, ".ubj") == 0 ? "ubj" : "json");
+    m->input = (ferry_tensor_info){.name = m->input_name,
+                                   .dtype = FERRY_DTYPE_FP32,
+                                   .ndim = 2,
+                                   .shape = {-1, (int64_t)m->n_features},
+                                   .accepted = 1u << FERRY_DTYPE_FP64};
+    m->output.name = m->output_name;
+    m->output.dtype = FERRY_DTYPE_FP32;
+    *out = m;
+    return FERRY_OK;
+}
+
+static ferry_status xgb_describe(void *handle, ferry_model_io *io, ferry_error *err)
+{
+    (void)err;
+    xgb_model *m = handle;
+    *io = (ferry_model_io){.platform = m->platform,
+                           .n_inputs = 1,
+                           .inputs = &m->input,
+                           .n_outputs = 1,
+                           .outputs = &m->output,
+                           .n_features = m->feature_names ? m->n_features : 0,
+                           .feature_names = (const char *const *)m->feature_names};
+    return FERRY_OK;
+}
+
+static ferry_status xgb_infer(void *handle, const ferry_tensor *inputs, size_t n_inputs,
+                              ferry_tensor *outputs, size_t n_outputs,
+                              const ferry_allocator *alloc, ferry_error *err)
+{
+    xgb_model *m = handle;
+    if (n_inputs != 1 || n_outputs != 1 || inputs[0].dtype != FERRY_DTYPE_FP32 ||
+        inputs[0].ndim != 2)
+        return ferry_error_set(err, FERRY_INTERNAL, "xgboost backend called with bad arguments");
+    int64_t rows = inputs[0].shape[0];
+    ferry_tensor *out = &outputs[0];
+    *out = (ferry_tensor){.name = m->output_name, .dtype = FERRY_DTYPE_FP32,
+                          .ndim = m->output.ndim};
+    out->shape[0] = rows;
+    size_t per_row = 1;
+    for (int d = 1; d < m->output.ndim; d++) {
+        out->shape[d] = m->output.shape[d];
+        per_row *= (size_t)m->output.shape[d];
+    }
+    out->nbytes = (size_t)rows * per_row * sizeof(float);
+    out->data = alloc->alloc(alloc->ctx, out->nbytes ? out->nbytes : 1);
+    if (out->data == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "output '%s': out of memory", m->output_name);
+    if (rows == 0)
+        return FERRY_OK;
+    char array[160];
+    snprintf(array, sizeof array,
+             "{\"data\":[%" PRIuPTR ",true],\"shape\":[%" PRId64
+             ",%zu],\"typestr\":\"<f4\",\"version\":3}",
+             (uintptr_t)inputs[0].data, rows, m->n_features);
+    const bst_ulong *shape = NULL;
+    bst_ulong dim = 0;
+    const float *result = NULL;
+    if (XGBoosterPredictFromDense(m->booster, array, m->config, NULL, &shape, &dim, &result) != 0) {
+        char why[FERRY_ERROR_MESSAGE_MAX];
+        return ferry_error_set(err, FERRY_INTERNAL, "xgboost predict failed: %s",
+                               xgb_last_error(why, sizeof why));
+    }
+    size_t produced = 1;
+    for (bst_ulong d = 0; d < dim; d++)
+        produced *= (size_t)shape[d];
+    if (produced * sizeof(float) != out->nbytes)
+        return ferry_error_set(err, FERRY_INTERNAL,
+                               "xgboost returned %zu values for %" PRId64 " rows", produced, rows);
+    memcpy(out->data, result, out->nbytes);
+    return FERRY_OK;
+}
+
+const ferry_backend xgboost_backend = {
+    .abi_version = FERRY_BACKEND_ABI_VERSION,
+    .name = "xgboost",
+    .artifacts = xgb_artifacts,
+    .load = xgb_load,
+    .describe = xgb_describe,
+    .infer = xgb_infer,
+    .unload = xgb_unload,
+};

@@ -1,0 +1,9 @@
+/* The XGBoost backend: serves model.json and model.ubj through libxgboost's C API. */
+#ifndef FERRY_BACKENDS_XGBOOST_H
+#define FERRY_BACKENDS_XGBOOST_H
+
+#include "ferry/backend.h"
+
+extern const ferry_backend xgboost_backend;
+
+#endif

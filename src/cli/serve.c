@@ -1,0 +1,264 @@
+/* `ferry serve`: load the repository (or one artifact), serve it over HTTP until SIGTERM/SIGINT,
+ * then report not ready, wait the grace period, drain requests in flight and exit 0. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "monitor/metrics.h"
+#include "protocol/http_server.h"
+#include "serving/loader.h"
+
+typedef struct serve_options {
+    const char *repo;
+    const char *artifact;
+    const char *name;
+    const char *host;
+    const char *state;
+    uint64_t http_port;
+    uint64_t grpc_port;
+    uint64_t threads;
+    uint64_t body_limit;
+    uint64_t idle_timeout_s;
+    uint64_t grace_ms;
+    uint64_t drain_ms;
+    bool strict_readiness;
+    log_level level;
+} serve_options;
+
+static const char serve_help[] =
+    "usage: ferry serve [options]            serve the model repository\n"
+    "       ferry serve ARTIFACT [options]   serve one model file (model.json, model.ubj)\n"
+    "\n"
+    "options:\n"
+    "  --repo DIR               model repository (env FERRY_REPO; default ./models)\n"
+    "  --name NAME              model name for ARTIFACT (default: the file name without extension)\n"
+    "  --http-port N            REST port; 0 picks a free one (env FERRY_HTTP_PORT; default 8000)\n"
+    "  --grpc-port N            gRPC port (env FERRY_GRPC_PORT; default 8001; gRPC is not served "
+    "yet)\n"
+    "  --host ADDR              address to bind (default: every IPv4 and IPv6 address)\n"
+    "  --state DIR              state folder (env FERRY_STATE; default ./ferry-state)\n"
+    "  --log-level L            debug, info, warn, error, off (env FERRY_LOG_LEVEL; default info)\n"
+    "  --strict-readiness B     ready only when every model is ready (default true)\n"
+    "  --threads N              HTTP worker threads (default: one per core)\n"
+    "  --body-limit BYTES       largest request body (default 67108864 = 64 MiB)\n"
+    "  --idle-timeout S         close idle or stalled connections after S seconds (default 30)\n"
+    "  --grace-period MS        after SIGTERM, report not ready this long before draining "
+    "(default 500)\n"
+    "  --drain-timeout MS       longest wait for requests in flight at shutdown (default 30000)\n";
+
+static void defaults_from_env(serve_options *o)
+{
+    *o = (serve_options){.repo = "./models", .state = "./ferry-state", .http_port = 8000,
+                         .grpc_port = 8001, .body_limit = 64u << 20, .idle_timeout_s = 30,
+                         .grace_ms = 500, .drain_ms = 30000, .strict_readiness = true,
+                         .level = LOG_INFO};
+    const char *v;
+    if ((v = getenv("FERRY_REPO")) != NULL && v[0] != '\0')
+        o->repo = v;
+    if ((v = getenv("FERRY_STATE")) != NULL && v[0] != '\0')
+        o->state = v;
+}
+
+/* Environment values that need parsing; a flag given later overrides them. */
+static bool numbers_from_env(serve_options *o)
+{
+    const char *v;
+    bool ok = true;
+    if ((v = getenv("FERRY_HTTP_PORT")) != NULL && v[0] != '\0')
+        ok = ok && cli_parse_uint("serve", "FERRY_HTTP_PORT", v, 0, 65535, &o->http_port);
+    if ((v = getenv("FERRY_GRPC_PORT")) != NULL && v[0] != '\0')
+        ok = ok && cli_parse_uint("serve", "FERRY_GRPC_PORT", v, 0, 65535, &o->grpc_port);
+    if ((v = getenv("FERRY_LOG_LEVEL")) != NULL && v[0] != '\0' && !log_level_parse(v, &o->level)) {
+        fprintf(stderr, "ferry serve: FERRY_LOG_LEVEL: unknown level '%s'\n", v);
+        ok = false;
+    }
+    return ok;
+}
+
+/* Parses one option at argv[*i]; returns false on a usage error. */
+static bool parse_one(int argc, char **argv, int *i, serve_options *o)
+{
+    const char *v = NULL;
+    bool bad = false;
+    if (cli_option(argc, argv, i, "--repo", &o->repo, &bad) ||
+        cli_option(argc, argv, i, "--name", &o->name, &bad) ||
+        cli_option(argc, argv, i, "--host", &o->host, &bad) ||
+        cli_option(argc, argv, i, "--state", &o->state, &bad))
+        return !bad;
+    if (cli_option(argc, argv, i, "--http-port", &v, &bad))
+        return !bad && cli_parse_uint("serve", "--http-port", v, 0, 65535, &o->http_port);
+    if (cli_option(argc, argv, i, "--grpc-port", &v, &bad))
+        return !bad && cli_parse_uint("serve", "--grpc-port", v, 0, 65535, &o->grpc_port);
+    if (cli_option(argc, argv, i, "--threads", &v, &bad))
+        return !bad && cli_parse_uint("serve", "--threads", v, 1, 1024, &o->threads);
+    if (cli_option(argc, argv, i, "--body-limit", &v, &bad))
+        return !bad && cli_parse_uint("serve", "--body-limit", v, 1024, 1ull << 32, &o->body_limit);
+    if (cli_option(argc, argv, i, "--idle-timeout", &v, &bad))
+        return !bad &&
+               cli_parse_uint("serve", "--idle-timeout", v, 1, 86400, &o->idle_timeout_s);
+    if (cli_option(argc, argv, i, "--grace-period", &v, &bad))
+        return !bad && cli_parse_uint("serve", "--grace-period", v, 0, 600000, &o->grace_ms);
+    if (cli_option(argc, argv, i, "--drain-timeout", &v, &bad))
+        return !bad && cli_parse_uint("serve", "--drain-timeout", v, 0, 3600000, &o->drain_ms);
+    if (cli_option(argc, argv, i, "--strict-readiness", &v, &bad))
+        return !bad &&
+               cli_parse_bool("serve", "--strict-readiness", v, &o->strict_readiness);
+    if (cli_option(argc, argv, i, "--log-level", &v, &bad)) {
+        if (!bad && !log_level_parse(v, &o->level)) {
+            fprintf(stderr, "ferry serve: --log-level: unknown level '%s'\n", v);
+            return false;
+        }
+        return !bad;
+    }
+    if (argv[*i][0] == '-') {
+        fprintf(stderr, "ferry serve: unknown option '%s'\n", argv[*i]);
+        return false;
+    }
+    if (o->artifact != NULL) {
+        fprintf(stderr, "ferry serve: more than one artifact given ('%s')\n", argv[*i]);
+        return false;
+    }
+    o->artifact = argv[*i];
+    return true;
+}
+
+static int parse_options(int argc, char **argv, serve_options *o)
+{
+    defaults_from_env(o);
+    if (!numbers_from_env(o))
+        return CLI_USAGE;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(serve_help, stdout);
+            return -1;
+        }
+        if (!parse_one(argc, argv, &i, o)) {
+            fputs("(see ferry serve --help)\n", stderr);
+            return CLI_USAGE;
+        }
+    }
+    return CLI_OK;
+}
+
+/* Creates the state folder (and its parents) if needed. */
+static bool ensure_state_dir(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return false;
+        *p = '/';
+    }
+    return mkdir(path, 0755) == 0 || errno == EEXIST;
+}
+
+static void publish_model_info(void *ctx, const model_version *mv)
+{
+    metrics_set_model_info(ctx, mv->name, mv->version, mv->backend->name, mv->sha256, true);
+}
+
+static int load_models(const serve_options *o, model_table *table, metrics *m)
+{
+    ferry_error err;
+    ferry_status st;
+    if (o->artifact != NULL)
+        st = loader_load_artifact(o->artifact, o->name, table, publish_model_info, m, &err);
+    else
+        st = loader_load_repository(o->repo, table, publish_model_info, m, &err);
+    if (st != FERRY_OK) {
+        log_fields f = {.file = o->artifact ? o->artifact : o->repo};
+        log_error(&f, "cannot serve: %s", err.message);
+        return CLI_FAILURE;
+    }
+    return CLI_OK;
+}
+
+/* Blocks until SIGTERM or SIGINT; returns the signal. */
+static int wait_for_stop(const sigset_t *stop)
+{
+    int sig = 0;
+    while (sigwait(stop, &sig) != 0)
+        ;
+    return sig;
+}
+
+static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop)
+{
+    model_table *table = model_table_create();
+    metrics *m = metrics_create();
+    rest_context rest = {.models = table, .metrics = m, .strict_readiness = o->strict_readiness};
+    atomic_init(&rest.draining, false);
+    http_server *http = NULL;
+    int rc = table != NULL && m != NULL ? CLI_OK : CLI_FAILURE;
+    if (rc == CLI_OK)
+        rc = load_models(o, table, m);
+    if (rc == CLI_OK) {
+        http_server_options ho = {.host = o->host, .port = (uint16_t)o->http_port,
+                                  .threads = (unsigned)o->threads, .body_limit = o->body_limit,
+                                  .idle_timeout_s = (unsigned)o->idle_timeout_s};
+        ferry_error err;
+        if (http_server_start(&rest, &ho, &http, &err) != FERRY_OK) {
+            log_error(NULL, "cannot start the HTTP server: %s", err.message);
+            rc = CLI_FAILURE;
+        }
+    }
+    if (rc == CLI_OK) {
+        log_fields f = {.port = http_server_port(http), .protocol = "rest",
+                        .latency_ms = (double)(clock_now_ns() - start_ns) / 1e6,
+                        .has_latency = true};
+        log_info(&f, "listening; %zu model(s) ready, startup took %.1f ms",
+                 model_table_ready_count(table), f.latency_ms);
+        int sig = wait_for_stop(stop);
+        atomic_store(&rest.draining, true);
+        log_info(NULL, "%s received: not ready; draining after %llu ms", strsignal(sig),
+                 (unsigned long long)o->grace_ms);
+        usleep((useconds_t)(o->grace_ms * 1000));
+        unsigned left = http_server_stop(http, (unsigned)o->drain_ms);
+        if (left > 0)
+            log_warn(NULL, "drain timeout: %u request(s) still in flight were cut", left);
+        log_info(NULL, "stopped");
+    }
+    model_table_destroy(table);
+    metrics_destroy(m);
+    return rc;
+}
+
+int cli_serve(int argc, char **argv)
+{
+    uint64_t start_ns = clock_now_ns();
+    serve_options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc != CLI_OK)
+        return rc < 0 ? CLI_OK : rc;
+    log_set_level(o.level);
+    if (!ensure_state_dir(o.state)) {
+        log_fields f = {.file = o.state};
+        log_error(&f, "cannot create the state folder: %s", strerror(errno));
+        return CLI_FAILURE;
+    }
+    if (o.grpc_port != 8001 || getenv("FERRY_GRPC_PORT") != NULL)
+        log_warn(NULL, "gRPC is not served yet; --grpc-port %llu is ignored",
+                 (unsigned long long)o.grpc_port);
+    /* Block the stop signals in every thread; the main thread takes them with sigwait. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0)
+        return CLI_FAILURE;
+    signal(SIGPIPE, SIG_IGN);
+    return serve(&o, start_ns, &stop);
+}

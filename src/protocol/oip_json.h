@@ -1,0 +1,52 @@
+/* The Open Inference Protocol v2 JSON codec: an inference request decoded into tensors (flat or
+ * nested `data`, every datatype JSON can carry), and responses and errors encoded into a buffer. */
+#ifndef FERRY_PROTOCOL_OIP_JSON_H
+#define FERRY_PROTOCOL_OIP_JSON_H
+
+#include <jansson.h>
+
+#include "core/arena.h"
+#include "core/buffer.h"
+#include "ferry/tensor.h"
+
+#define OIP_MAX_TENSORS 256
+
+/* A decoded request. Tensor names, the id and output names point into `doc`; tensor data and the
+ * arrays live in the arena. oip_request_free releases `doc`. */
+typedef struct oip_request {
+    json_t *doc;
+    const char *id; /* NULL when absent */
+    size_t n_inputs;
+    ferry_tensor *inputs;
+    size_t n_outputs; /* 0: all outputs */
+    const char **outputs;
+} oip_request;
+
+/* Decodes an inference request body. Fails with INVALID_ARG naming the input, field and element at
+ * fault (malformed JSON gives the line and column), UNSUPPORTED for FP16/BF16 or binary data, and
+ * NO_MEMORY / TOO_LARGE when the arena is exhausted. On failure nothing needs freeing. */
+ferry_status oip_decode_request(const char *body, size_t len, arena *a, oip_request *req,
+                                ferry_error *err) FERRY_MUST_CHECK;
+
+/* Frees the JSON document. Accepts NULL. */
+void oip_request_free(oip_request *req);
+
+/* One output to encode. */
+typedef struct oip_output {
+    const ferry_tensor *tensor;
+} oip_output;
+
+/* Appends an inference response: model_name, model_version, id (when not NULL) and the given
+ * outputs with flat `data`. FP32 is written as the shortest decimal that reads back as the same
+ * float; NaN and infinities as the strings "NaN", "Infinity", "-Infinity". */
+ferry_status oip_encode_response(buffer *out, const char *model, const char *version,
+                                 const char *id, const ferry_tensor *const *outputs,
+                                 size_t n_outputs) FERRY_MUST_CHECK;
+
+/* Appends {"error": message}. */
+ferry_status oip_encode_error(buffer *out, const char *message) FERRY_MUST_CHECK;
+
+/* Appends a JSON string literal (quoted, escaped). */
+ferry_status oip_append_string(buffer *out, const char *s) FERRY_MUST_CHECK;
+
+#endif

@@ -1,0 +1,384 @@
+/* OIP v2 REST routing and handlers; see rest_api.h. */
+#include "protocol/rest_api.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/clock.h"
+#include "protocol/http_status.h"
+#include "protocol/oip_infer.h"
+#include "protocol/oip_json.h"
+
+#define MAX_SEGMENTS 8
+
+typedef enum route_kind {
+    ROUTE_NONE,
+    ROUTE_SERVER_METADATA,
+    ROUTE_LIVE,
+    ROUTE_READY,
+    ROUTE_MODEL_METADATA,
+    ROUTE_MODEL_READY,
+    ROUTE_INFER,
+    ROUTE_METRICS,
+} route_kind;
+
+typedef struct route {
+    route_kind kind;
+    char name[REPOSITORY_NAME_MAX];
+    char version[REPOSITORY_VERSION_MAX];
+    bool has_version;
+} route;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Responses                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+static void respond_error(rest_exchange *ex, int status, const char *message)
+{
+    buffer_reset(ex->out);
+    ex->status = status;
+    ex->out_content_type = "application/json";
+    if (oip_encode_error(ex->out, message) != FERRY_OK) {
+        buffer_reset(ex->out);
+        ex->status = 500;
+        ex->out_content_type = NULL;
+    }
+}
+
+static void respond_status(rest_exchange *ex, const ferry_error *err)
+{
+    respond_error(ex, http_status_for(err->code), err->message);
+}
+
+/* Finishes a JSON body built in ex->out, or turns a failed build into a 500. */
+static void respond_json(rest_exchange *ex, ferry_status built)
+{
+    if (built != FERRY_OK) {
+        respond_error(ex, 500, built == FERRY_TOO_LARGE ? "response exceeds the size limit"
+                                                        : "out of memory building the response");
+        return;
+    }
+    ex->status = 200;
+    ex->out_content_type = "application/json";
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Routing                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Splits a path into segments in buf; returns the count, or -1 when there are too many. A trailing
+ * slash yields no empty last segment. */
+static int split_path(const char *path, char *buf, size_t len, const char **segs)
+{
+    snprintf(buf, len, "%s", path);
+    int n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, "/", &save); tok != NULL; tok = strtok_r(NULL, "/", &save)) {
+        if (n == MAX_SEGMENTS)
+            return -1;
+        segs[n++] = tok;
+    }
+    return n;
+}
+
+/* Parses /v2/models/NAME[/versions/V][/ready|/infer]. */
+static route_kind parse_model_route(const char **segs, int n, route *r)
+{
+    if (n < 3 || strlen(segs[2]) >= sizeof r->name)
+        return ROUTE_NONE;
+    strcpy(r->name, segs[2]);
+    int i = 3;
+    if (n >= 5 && strcmp(segs[3], "versions") == 0) {
+        if (strlen(segs[4]) >= sizeof r->version)
+            return ROUTE_NONE;
+        strcpy(r->version, segs[4]);
+        r->has_version = true;
+        i = 5;
+    }
+    if (i == n)
+        return ROUTE_MODEL_METADATA;
+    if (i + 1 == n && strcmp(segs[i], "ready") == 0)
+        return ROUTE_MODEL_READY;
+    if (i + 1 == n && strcmp(segs[i], "infer") == 0)
+        return ROUTE_INFER;
+    return ROUTE_NONE;
+}
+
+static void parse_route(const char *path, route *r)
+{
+    memset(r, 0, sizeof *r);
+    char buf[1024];
+    const char *segs[MAX_SEGMENTS];
+    if (strlen(path) >= sizeof buf)
+        return;
+    int n = split_path(path, buf, sizeof buf, segs);
+    if (n == 1 && strcmp(segs[0], "metrics") == 0)
+        r->kind = ROUTE_METRICS;
+    if (n < 1 || strcmp(segs[0], "v2") != 0)
+        return;
+    if (n == 1)
+        r->kind = ROUTE_SERVER_METADATA;
+    else if (n == 3 && strcmp(segs[1], "health") == 0 && strcmp(segs[2], "live") == 0)
+        r->kind = ROUTE_LIVE;
+    else if (n == 3 && strcmp(segs[1], "health") == 0 && strcmp(segs[2], "ready") == 0)
+        r->kind = ROUTE_READY;
+    else if (n >= 3 && strcmp(segs[1], "models") == 0)
+        r->kind = parse_model_route(segs, n, r);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Health and metadata                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+static bool server_ready(rest_context *ctx)
+{
+    if (atomic_load(&ctx->draining))
+        return false;
+    if (!ctx->strict_readiness)
+        return true;
+    return model_table_all_ready(ctx->models);
+}
+
+static void handle_health(rest_exchange *ex, bool ok)
+{
+    ex->status = ok ? 200 : 400;
+    ex->out_content_type = NULL;
+}
+
+static void handle_server_metadata(rest_exchange *ex)
+{
+    respond_json(ex, buffer_printf(ex->out,
+                                   "{\"name\":\"ferry\",\"version\":\"%s\",\"extensions\":[]}",
+                                   FERRY_VERSION));
+}
+
+static ferry_status append_tensor_infos(buffer *out, const ferry_tensor_info *infos, size_t n)
+{
+    ferry_status st = buffer_append_str(out, "[");
+    for (size_t i = 0; st == FERRY_OK && i < n; i++) {
+        st = buffer_append_str(out, i ? ",{\"name\":" : "{\"name\":");
+        if (st == FERRY_OK)
+            st = oip_append_string(out, infos[i].name);
+        if (st == FERRY_OK)
+            st = buffer_printf(out, ",\"datatype\":\"%s\",\"shape\":[",
+                               ferry_dtype_name(infos[i].dtype));
+        for (int d = 0; st == FERRY_OK && d < infos[i].ndim; d++)
+            st = buffer_printf(out, "%s%lld", d ? "," : "", (long long)infos[i].shape[d]);
+        if (st == FERRY_OK)
+            st = buffer_append_str(out, "]}");
+    }
+    if (st == FERRY_OK)
+        st = buffer_append_str(out, "]");
+    return st;
+}
+
+static ferry_status append_model_metadata(buffer *out, const model_version *mv)
+{
+    ferry_status st = buffer_append_str(out, "{\"name\":");
+    if (st == FERRY_OK)
+        st = oip_append_string(out, mv->name);
+    if (st == FERRY_OK)
+        st = buffer_append_str(out, ",\"versions\":[");
+    if (st == FERRY_OK)
+        st = oip_append_string(out, mv->version);
+    if (st == FERRY_OK)
+        st = buffer_append_str(out, "],\"platform\":");
+    if (st == FERRY_OK)
+        st = oip_append_string(out, mv->io.platform);
+    if (st == FERRY_OK)
+        st = buffer_append_str(out, ",\"inputs\":");
+    if (st == FERRY_OK)
+        st = append_tensor_infos(out, mv->io.inputs, mv->io.n_inputs);
+    if (st == FERRY_OK)
+        st = buffer_append_str(out, ",\"outputs\":");
+    if (st == FERRY_OK)
+        st = append_tensor_infos(out, mv->io.outputs, mv->io.n_outputs);
+    if (st == FERRY_OK && mv->io.n_features > 0) {
+        st = buffer_append_str(out, ",\"feature_names\":[");
+        for (size_t i = 0; st == FERRY_OK && i < mv->io.n_features; i++) {
+            if (i > 0)
+                st = buffer_append_str(out, ",");
+            if (st == FERRY_OK)
+                st = oip_append_string(out, mv->io.feature_names[i]);
+        }
+        if (st == FERRY_OK)
+            st = buffer_append_str(out, "]");
+    }
+    if (st == FERRY_OK)
+        st = buffer_append_str(out, "}");
+    return st;
+}
+
+/* Acquires the route's model version, answering the error itself on failure. */
+static model_version *acquire_or_respond(rest_context *ctx, rest_exchange *ex, const route *r)
+{
+    model_version *mv = NULL;
+    ferry_error err;
+    if (model_table_acquire(ctx->models, r->name, r->has_version ? r->version : NULL, &mv, &err) !=
+        FERRY_OK) {
+        respond_status(ex, &err);
+        return NULL;
+    }
+    snprintf(ex->version, sizeof ex->version, "%s", mv->version);
+    return mv;
+}
+
+static void handle_model_metadata(rest_context *ctx, rest_exchange *ex, const route *r)
+{
+    model_version *mv = acquire_or_respond(ctx, ex, r);
+    if (mv == NULL)
+        return;
+    respond_json(ex, append_model_metadata(ex->out, mv));
+    model_version_release(mv);
+}
+
+static void handle_model_ready(rest_context *ctx, rest_exchange *ex, const route *r)
+{
+    model_version *mv = NULL;
+    ferry_error err;
+    ferry_status st =
+        model_table_acquire(ctx->models, r->name, r->has_version ? r->version : NULL, &mv, &err);
+    if (st == FERRY_NOT_FOUND) {
+        respond_status(ex, &err);
+        return;
+    }
+    if (st != FERRY_OK) {
+        respond_error(ex, 400, err.message); /* known but not ready: 400, as Triton */
+        return;
+    }
+    model_version_release(mv);
+    handle_health(ex, !atomic_load(&ctx->draining));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Inference                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+static bool content_type_is_json(const char *type)
+{
+    if (type == NULL || type[0] == '\0')
+        return true;
+    size_t n = strcspn(type, "; \t");
+    return n == strlen("application/json") && strncasecmp(type, "application/json", n) == 0;
+}
+
+static void set_request_id(rest_exchange *ex, const char *id)
+{
+    if (id != NULL && id[0] != '\0')
+        snprintf(ex->request_id, sizeof ex->request_id, "%s", id);
+}
+
+static void handle_infer(rest_context *ctx, rest_exchange *ex, const route *r)
+{
+    if (!content_type_is_json(ex->content_type)) {
+        char message[320];
+        const char *hint = "";
+        if (strncasecmp(ex->content_type, "application/octet-stream", 24) == 0)
+            hint = " (binary tensor data is not supported yet)";
+        else if (strncasecmp(ex->content_type, "application/x-www-form-urlencoded", 33) == 0)
+            hint = " (curl -d sends this by default: add -H 'Content-Type: application/json')";
+        snprintf(message, sizeof message,
+                 "unsupported Content-Type '%.100s': send application/json%s", ex->content_type,
+                 hint);
+        respond_error(ex, 415, message);
+        return;
+    }
+    model_version *mv = acquire_or_respond(ctx, ex, r);
+    if (mv == NULL)
+        return;
+    oip_infer_result result;
+    ferry_error err;
+    ferry_status st = oip_infer_json(mv, ex->body, ex->body_len, ex->request_id_header, ex->arena,
+                                     ex->out, &result, &err);
+    set_request_id(ex, result.id);
+    if (result.inference_ns > 0 && st == FERRY_OK)
+        metrics_observe_inference(ctx->metrics, mv->name, mv->version,
+                                  (double)result.inference_ns / 1e9);
+    if (st == FERRY_OK)
+        respond_json(ex, FERRY_OK);
+    else
+        respond_status(ex, &err);
+    model_version_release(mv);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Dispatch                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+static void handle_metrics(rest_context *ctx, rest_exchange *ex)
+{
+    if (metrics_render(ctx->metrics, ex->out) != FERRY_OK) {
+        respond_error(ex, 500, "cannot render metrics");
+        return;
+    }
+    ex->status = 200;
+    ex->out_content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static bool method_allowed(rest_exchange *ex, route_kind kind)
+{
+    const char *want = kind == ROUTE_INFER ? "POST" : "GET";
+    if (strcmp(ex->method, want) == 0 || (kind != ROUTE_INFER && strcmp(ex->method, "HEAD") == 0))
+        return true;
+    ex->allow = kind == ROUTE_INFER ? "POST" : "GET, HEAD";
+    respond_error(ex, 405, "Method Not Allowed");
+    return false;
+}
+
+static void count_inference_request(rest_context *ctx, rest_exchange *ex, uint64_t start_ns)
+{
+    const char *model = model_table_contains(ctx->models, ex->model) ? ex->model
+                                                                     : METRICS_UNKNOWN_MODEL;
+    metrics_observe_request(ctx->metrics, model, ex->version, "rest", ex->status,
+                            (double)(clock_now_ns() - start_ns) / 1e9);
+}
+
+void rest_handle(rest_context *ctx, rest_exchange *ex)
+{
+    uint64_t start = clock_now_ns();
+    ex->status = 500;
+    ex->out_content_type = NULL;
+    ex->allow = NULL;
+    ex->model[0] = '\0';
+    ex->version[0] = '\0';
+    set_request_id(ex, ex->request_id_header);
+    route r;
+    parse_route(ex->path, &r);
+    if (r.kind == ROUTE_NONE) {
+        char message[300];
+        snprintf(message, sizeof message, "no endpoint %.200s", ex->path);
+        respond_error(ex, 404, message);
+        return;
+    }
+    snprintf(ex->model, sizeof ex->model, "%s", r.name);
+    if (!method_allowed(ex, r.kind))
+        return;
+    switch (r.kind) {
+    case ROUTE_SERVER_METADATA:
+        handle_server_metadata(ex);
+        break;
+    case ROUTE_LIVE:
+        handle_health(ex, true);
+        break;
+    case ROUTE_READY:
+        handle_health(ex, server_ready(ctx));
+        break;
+    case ROUTE_MODEL_METADATA:
+        handle_model_metadata(ctx, ex, &r);
+        break;
+    case ROUTE_MODEL_READY:
+        handle_model_ready(ctx, ex, &r);
+        break;
+    case ROUTE_INFER:
+        handle_infer(ctx, ex, &r);
+        count_inference_request(ctx, ex, start);
+        break;
+    case ROUTE_METRICS:
+        handle_metrics(ctx, ex);
+        break;
+    default:
+        respond_error(ex, 404, "no such endpoint");
+        break;
+    }
+}
