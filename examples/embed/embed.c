@@ -1,5 +1,6 @@
 /* A complete program that embeds ferry: open a model, run one row through it, print the output.
- * Build: make (it becomes build/embed_example). Run: build/embed_example examples/models/breast_cancer */
+ * Build: make (it becomes build/embed_example). Run: build/embed_example
+ * examples/models/breast_cancer */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -24,8 +25,11 @@ int main(int argc, char **argv)
         ferry_model_close(model);
         return 1;
     }
-    ferry_tensor input = {.name = io->inputs[0].name, .dtype = FERRY_DTYPE_FP32, .ndim = 2,
-                          .shape = {1, features}, .data = row,
+    ferry_tensor input = {.name = io->inputs[0].name,
+                          .dtype = FERRY_DTYPE_FP32,
+                          .ndim = 2,
+                          .shape = {1, features},
+                          .data = row,
                           .nbytes = (size_t)features * sizeof *row};
     ferry_tensor output;
     int rc = 0;

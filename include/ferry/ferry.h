@@ -39,8 +39,8 @@ const char *ferry_version(void);
  * (REPO/NAME/3) or a repository model folder (REPO/NAME, serving its production version).
  * On success *model is owned by the caller and closed with ferry_model_close. Fails with NOT_FOUND
  * for a missing path, UNSUPPORTED for an unknown artifact, INVALID_ARG for a corrupt model. */
-ferry_status ferry_model_open(const char *path, ferry_model **model, ferry_error *err)
-    FERRY_MUST_CHECK;
+ferry_status ferry_model_open(const char *path, ferry_model **model,
+                              ferry_error *err) FERRY_MUST_CHECK;
 
 /* The model's inputs and outputs; owned by the model. */
 const ferry_model_io *ferry_model_describe(const ferry_model *model);
@@ -51,8 +51,8 @@ const ferry_model_io *ferry_model_describe(const ferry_model *model);
  * Safe to call from several threads at once. Fails with INVALID_ARG naming the input on a missing,
  * unknown, mistyped or misshapen input. */
 ferry_status ferry_model_infer(ferry_model *model, const ferry_tensor *inputs, size_t n_inputs,
-                               ferry_tensor *outputs, size_t n_outputs, ferry_error *err)
-    FERRY_MUST_CHECK;
+                               ferry_tensor *outputs, size_t n_outputs,
+                               ferry_error *err) FERRY_MUST_CHECK;
 
 /* Closes the model and frees everything it holds. Accepts NULL. */
 void ferry_model_close(ferry_model *model);

@@ -10,7 +10,7 @@ extern "C" {
 #endif
 
 /* X(code, name) — the order fixes the numeric values; FERRY_OK is 0. */
-#define FERRY_STATUS_LIST(X)                                                                      \
+#define FERRY_STATUS_LIST(X)                                                                       \
     X(OK, "ok")                                                                                    \
     X(INVALID_ARG, "invalid argument")                                                             \
     X(NOT_FOUND, "not found")                                                                      \
@@ -50,7 +50,8 @@ const char *ferry_status_name(ferry_status code);
 ferry_status ferry_error_set(ferry_error *err, ferry_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefixes err's message with a printf-style context ("version 3: " + message); returns err->code. */
+/* Prefixes err's message with a printf-style context ("version 3: " + message); returns err->code.
+ */
 ferry_status ferry_error_prefix(ferry_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -14,7 +14,7 @@ extern "C" {
 #endif
 
 /* X(enum suffix, OIP v2 name, element size in bytes; 0 for variable-size BYTES). */
-#define FERRY_DTYPE_LIST(X)                                                                       \
+#define FERRY_DTYPE_LIST(X)                                                                        \
     X(BOOL, "BOOL", 1)                                                                             \
     X(UINT8, "UINT8", 1)                                                                           \
     X(UINT16, "UINT16", 2)                                                                         \

@@ -43,8 +43,8 @@ static const char *xgb_last_error(char *buf, size_t len)
 static ferry_status xgb_fail(ferry_error *err, const ferry_backend_config *cfg, const char *what)
 {
     char why[FERRY_ERROR_MESSAGE_MAX];
-    return ferry_error_set(err, FERRY_INVALID_ARG, "model '%s' version %s: %s: %s",
-                           cfg->model_name, cfg->version, what, xgb_last_error(why, sizeof why));
+    return ferry_error_set(err, FERRY_INVALID_ARG, "model '%s' version %s: %s: %s", cfg->model_name,
+                           cfg->version, what, xgb_last_error(why, sizeof why));
 }
 
 static void xgb_unload(void *handle)
@@ -154,7 +154,8 @@ static ferry_status load_booster(xgb_model *m, const ferry_backend_config *cfg, 
         return xgb_fail(err, cfg, "creating a booster");
     if (XGBoosterLoadModel(m->booster, path) != 0)
         return ferry_error_set(err, FERRY_INVALID_ARG, "model '%s' version %s: cannot load %s: %s",
-                               cfg->model_name, cfg->version, path, xgb_last_error(why, sizeof why));
+                               cfg->model_name, cfg->version, path,
+                               xgb_last_error(why, sizeof why));
     if (XGBoosterSetParam(m->booster, "nthread", "1") != 0)
         return xgb_fail(err, cfg, "setting nthread");
     bst_ulong n_features = 0;
@@ -213,8 +214,8 @@ static ferry_status xgb_describe(void *handle, ferry_model_io *io, ferry_error *
 }
 
 static ferry_status xgb_infer(void *handle, const ferry_tensor *inputs, size_t n_inputs,
-                              ferry_tensor *outputs, size_t n_outputs,
-                              const ferry_allocator *alloc, ferry_error *err)
+                              ferry_tensor *outputs, size_t n_outputs, const ferry_allocator *alloc,
+                              ferry_error *err)
 {
     xgb_model *m = handle;
     if (n_inputs != 1 || n_outputs != 1 || inputs[0].dtype != FERRY_DTYPE_FP32 ||
@@ -222,8 +223,8 @@ static ferry_status xgb_infer(void *handle, const ferry_tensor *inputs, size_t n
         return ferry_error_set(err, FERRY_INTERNAL, "xgboost backend called with bad arguments");
     int64_t rows = inputs[0].shape[0];
     ferry_tensor *out = &outputs[0];
-    *out = (ferry_tensor){.name = m->output_name, .dtype = FERRY_DTYPE_FP32,
-                          .ndim = m->output.ndim};
+    *out =
+        (ferry_tensor){.name = m->output_name, .dtype = FERRY_DTYPE_FP32, .ndim = m->output.ndim};
     out->shape[0] = rows;
     size_t per_row = 1;
     for (int d = 1; d < m->output.ndim; d++) {

@@ -33,8 +33,8 @@ bool cli_is_help(const char *arg)
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
-bool cli_parse_uint(const char *cmd, const char *option, const char *text, uint64_t lo,
-                    uint64_t hi, uint64_t *out)
+bool cli_parse_uint(const char *cmd, const char *option, const char *text, uint64_t lo, uint64_t hi,
+                    uint64_t *out)
 {
     char *end = NULL;
     errno = 0;

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLI_OK 0
+#define CLI_OK      0
 #define CLI_FAILURE 1
-#define CLI_USAGE 2
+#define CLI_USAGE   2
 
 typedef int (*cli_main_fn)(int argc, char **argv);
 
@@ -27,8 +27,8 @@ bool cli_is_help(const char *arg);
 
 /* Parses an unsigned integer in [lo, hi]; prints "ferry CMD: OPTION ..." and returns false when
  * it is not one. */
-bool cli_parse_uint(const char *cmd, const char *option, const char *text, uint64_t lo,
-                    uint64_t hi, uint64_t *out);
+bool cli_parse_uint(const char *cmd, const char *option, const char *text, uint64_t lo, uint64_t hi,
+                    uint64_t *out);
 
 /* Parses true/false (also 1/0, yes/no). */
 bool cli_parse_bool(const char *cmd, const char *option, const char *text, bool *out);

@@ -133,8 +133,11 @@ static int measure(model_version *mv, const ferry_tensor *inputs, const perf_opt
     int rc = samples && workers && tids ? CLI_OK : CLI_FAILURE;
     uint64_t started = 0;
     for (uint64_t t = 0; rc == CLI_OK && t < o->threads; t++, started++) {
-        workers[t] = (perf_worker){.mv = mv, .inputs = inputs, .n_inputs = mv->io.n_inputs,
-                                   .o = o, .samples_us = samples + t * o->iterations};
+        workers[t] = (perf_worker){.mv = mv,
+                                   .inputs = inputs,
+                                   .n_inputs = mv->io.n_inputs,
+                                   .o = o,
+                                   .samples_us = samples + t * o->iterations};
         if (pthread_create(&tids[t], NULL, perf_run, &workers[t]) != 0)
             rc = CLI_FAILURE;
     }

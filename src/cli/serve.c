@@ -40,7 +40,8 @@ static const char serve_help[] =
     "\n"
     "options:\n"
     "  --repo DIR               model repository (env FERRY_REPO; default ./models)\n"
-    "  --name NAME              model name for ARTIFACT (default: the file name without extension)\n"
+    "  --name NAME              model name for ARTIFACT (default: the file name without "
+    "extension)\n"
     "  --http-port N            REST port; 0 picks a free one (env FERRY_HTTP_PORT; default 8000)\n"
     "  --grpc-port N            gRPC port (env FERRY_GRPC_PORT; default 8001; gRPC is not served "
     "yet)\n"
@@ -57,9 +58,15 @@ static const char serve_help[] =
 
 static void defaults_from_env(serve_options *o)
 {
-    *o = (serve_options){.repo = "./models", .state = "./ferry-state", .http_port = 8000,
-                         .grpc_port = 8001, .body_limit = 64u << 20, .idle_timeout_s = 30,
-                         .grace_ms = 500, .drain_ms = 30000, .strict_readiness = true,
+    *o = (serve_options){.repo = "./models",
+                         .state = "./ferry-state",
+                         .http_port = 8000,
+                         .grpc_port = 8001,
+                         .body_limit = 64u << 20,
+                         .idle_timeout_s = 30,
+                         .grace_ms = 500,
+                         .drain_ms = 30000,
+                         .strict_readiness = true,
                          .level = LOG_INFO};
     const char *v;
     if ((v = getenv("FERRY_REPO")) != NULL && v[0] != '\0')
@@ -103,15 +110,13 @@ static bool parse_one(int argc, char **argv, int *i, serve_options *o)
     if (cli_option(argc, argv, i, "--body-limit", &v, &bad))
         return !bad && cli_parse_uint("serve", "--body-limit", v, 1024, 1ull << 32, &o->body_limit);
     if (cli_option(argc, argv, i, "--idle-timeout", &v, &bad))
-        return !bad &&
-               cli_parse_uint("serve", "--idle-timeout", v, 1, 86400, &o->idle_timeout_s);
+        return !bad && cli_parse_uint("serve", "--idle-timeout", v, 1, 86400, &o->idle_timeout_s);
     if (cli_option(argc, argv, i, "--grace-period", &v, &bad))
         return !bad && cli_parse_uint("serve", "--grace-period", v, 0, 600000, &o->grace_ms);
     if (cli_option(argc, argv, i, "--drain-timeout", &v, &bad))
         return !bad && cli_parse_uint("serve", "--drain-timeout", v, 0, 3600000, &o->drain_ms);
     if (cli_option(argc, argv, i, "--strict-readiness", &v, &bad))
-        return !bad &&
-               cli_parse_bool("serve", "--strict-readiness", v, &o->strict_readiness);
+        return !bad && cli_parse_bool("serve", "--strict-readiness", v, &o->strict_readiness);
     if (cli_option(argc, argv, i, "--log-level", &v, &bad)) {
         if (!bad && !log_level_parse(v, &o->level)) {
             fprintf(stderr, "ferry serve: --log-level: unknown level '%s'\n", v);
@@ -206,8 +211,10 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
     if (rc == CLI_OK)
         rc = load_models(o, table, m);
     if (rc == CLI_OK) {
-        http_server_options ho = {.host = o->host, .port = (uint16_t)o->http_port,
-                                  .threads = (unsigned)o->threads, .body_limit = o->body_limit,
+        http_server_options ho = {.host = o->host,
+                                  .port = (uint16_t)o->http_port,
+                                  .threads = (unsigned)o->threads,
+                                  .body_limit = o->body_limit,
                                   .idle_timeout_s = (unsigned)o->idle_timeout_s};
         ferry_error err;
         if (http_server_start(&rest, &ho, &http, &err) != FERRY_OK) {
@@ -216,7 +223,8 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
         }
     }
     if (rc == CLI_OK) {
-        log_fields f = {.port = http_server_port(http), .protocol = "rest",
+        log_fields f = {.port = http_server_port(http),
+                        .protocol = "rest",
                         .latency_ms = (double)(clock_now_ns() - start_ns) / 1e6,
                         .has_latency = true};
         log_info(&f, "listening; %zu model(s) ready, startup took %.1f ms",

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define ARENA_ALIGN 64
+#define ARENA_ALIGN     64
 #define ARENA_MIN_CHUNK (64 * 1024)
 
 struct arena_chunk {

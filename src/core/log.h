@@ -1,5 +1,6 @@
 /* Structured logs: one JSON object per line on stderr with ts, level, msg and, where known, model,
- * version, request_id, status, latency_ms and a few more fields. Thread-safe (one write per line). */
+ * version, request_id, status, latency_ms and a few more fields. Thread-safe (one write per line).
+ */
 #ifndef FERRY_CORE_LOG_H
 #define FERRY_CORE_LOG_H
 
@@ -36,8 +37,8 @@ void log_write(log_level level, const log_fields *fields, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #define log_debug(fields, ...) log_write(LOG_DEBUG, fields, __VA_ARGS__)
-#define log_info(fields, ...) log_write(LOG_INFO, fields, __VA_ARGS__)
-#define log_warn(fields, ...) log_write(LOG_WARN, fields, __VA_ARGS__)
+#define log_info(fields, ...)  log_write(LOG_INFO, fields, __VA_ARGS__)
+#define log_warn(fields, ...)  log_write(LOG_WARN, fields, __VA_ARGS__)
 #define log_error(fields, ...) log_write(LOG_ERROR, fields, __VA_ARGS__)
 
 #endif

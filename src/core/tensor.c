@@ -9,10 +9,9 @@ typedef struct dtype_entry {
     size_t size;
 } dtype_entry;
 
-static const dtype_entry dtype_table[] = {
-    [FERRY_DTYPE_INVALID] = {"INVALID", 0},
+static const dtype_entry dtype_table[] = {[FERRY_DTYPE_INVALID] = {"INVALID", 0},
 #define DTYPE_ENTRY(suffix, name, size) [FERRY_DTYPE_##suffix] = {name, size},
-    FERRY_DTYPE_LIST(DTYPE_ENTRY)
+                                          FERRY_DTYPE_LIST(DTYPE_ENTRY)
 #undef DTYPE_ENTRY
 };
 _Static_assert(sizeof dtype_table / sizeof dtype_table[0] == FERRY_DTYPE_COUNT,
@@ -46,8 +45,8 @@ ferry_status ferry_shape_elements(const int64_t *shape, int ndim, uint64_t limit
                                   ferry_error *err)
 {
     if (ndim < 0 || ndim > FERRY_MAX_DIMS)
-        return ferry_error_set(err, FERRY_INVALID_ARG, "shape has %d dimensions; at most %d",
-                               ndim, FERRY_MAX_DIMS);
+        return ferry_error_set(err, FERRY_INVALID_ARG, "shape has %d dimensions; at most %d", ndim,
+                               FERRY_MAX_DIMS);
     uint64_t n = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0)
@@ -55,8 +54,8 @@ ferry_status ferry_shape_elements(const int64_t *shape, int ndim, uint64_t limit
                                    i, (long long)shape[i]);
         uint64_t d = (uint64_t)shape[i];
         if (d != 0 && n > limit / d)
-            return ferry_error_set(err, FERRY_TOO_LARGE,
-                                   "shape has more than %llu elements", (unsigned long long)limit);
+            return ferry_error_set(err, FERRY_TOO_LARGE, "shape has more than %llu elements",
+                                   (unsigned long long)limit);
         n *= d;
     }
     *count = n;

@@ -13,12 +13,12 @@ typedef enum ynode_kind { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ } ynode_kind;
 typedef struct ynode ynode;
 struct ynode {
     ynode_kind kind;
-    char *scalar;    /* YNODE_SCALAR: the text */
-    bool quoted;     /* the scalar was quoted ('…' or "…"): always a string */
-    size_t n;        /* children (SEQ items, or MAP values with keys[]) */
-    ynode **items;   /* children */
-    char **keys;     /* MAP keys, one per item */
-    int line;        /* 1-based source line, for error messages */
+    char *scalar;  /* YNODE_SCALAR: the text */
+    bool quoted;   /* the scalar was quoted ('…' or "…"): always a string */
+    size_t n;      /* children (SEQ items, or MAP values with keys[]) */
+    ynode **items; /* children */
+    char **keys;   /* MAP keys, one per item */
+    int line;      /* 1-based source line, for error messages */
 };
 
 /* Parses a whole file into *root (an empty file gives an empty map). The caller frees the tree with

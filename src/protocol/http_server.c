@@ -19,7 +19,7 @@
 #include "protocol/oip_json.h"
 
 #define RESPONSE_LIMIT (1024u * 1024u * 1024u)
-#define POOL_KEEP 256
+#define POOL_KEEP      256
 
 typedef struct request_ctx request_ctx;
 struct request_ctx {
@@ -154,8 +154,8 @@ static enum MHD_Result begin_request(http_server *s, struct MHD_Connection *conn
     atomic_fetch_add(&s->in_flight, 1);
     rc->start_ns = clock_now_ns();
     *con_cls = rc;
-    const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *length =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length != NULL && strtoull(length, NULL, 10) > s->body_limit)
         rc->too_large = true;
     return MHD_YES;
@@ -184,8 +184,7 @@ static enum MHD_Result respond_too_large(http_server *s, struct MHD_Connection *
     rc->ex.status = 413;
     rc->ex.out_content_type = "application/json";
     char message[128];
-    snprintf(message, sizeof message, "request body exceeds the limit of %zu bytes",
-             s->body_limit);
+    snprintf(message, sizeof message, "request body exceeds the limit of %zu bytes", s->body_limit);
     if (oip_encode_error(&rc->out, message) != FERRY_OK)
         buffer_reset(&rc->out);
     assign_request_id(s, &rc->ex);
@@ -194,9 +193,8 @@ static enum MHD_Result respond_too_large(http_server *s, struct MHD_Connection *
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     http_server *s = cls;
@@ -257,8 +255,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static ferry_status resolve_host(const char *host, uint16_t port, struct sockaddr_storage *addr,
                                  ferry_error *err)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
     struct addrinfo *res = NULL;
     char port_s[8];
     snprintf(port_s, sizeof port_s, "%u", port);
@@ -271,8 +269,7 @@ static ferry_status resolve_host(const char *host, uint16_t port, struct sockadd
     return FERRY_OK;
 }
 
-static ferry_status start_daemon(http_server *s, const http_server_options *opts,
-                                 ferry_error *err)
+static ferry_status start_daemon(http_server *s, const http_server_options *opts, ferry_error *err)
 {
     unsigned threads = opts->threads;
     if (threads == 0) {

@@ -9,11 +9,11 @@
 #include "protocol/rest_api.h"
 
 typedef struct http_server_options {
-    const char *host;          /* address to bind; NULL or "" for every IPv4 and IPv6 address */
-    uint16_t port;             /* 0 binds a free port */
-    unsigned threads;          /* worker threads; 0 for one per core */
-    size_t body_limit;         /* largest request body in bytes (413 beyond it) */
-    unsigned idle_timeout_s;   /* close connections idle (or stalled mid-request) this long */
+    const char *host;        /* address to bind; NULL or "" for every IPv4 and IPv6 address */
+    uint16_t port;           /* 0 binds a free port */
+    unsigned threads;        /* worker threads; 0 for one per core */
+    size_t body_limit;       /* largest request body in bytes (413 beyond it) */
+    unsigned idle_timeout_s; /* close connections idle (or stalled mid-request) this long */
 } http_server_options;
 
 typedef struct http_server http_server;

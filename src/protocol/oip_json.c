@@ -12,7 +12,7 @@
 #include "core/json_escape.h"
 
 #define OIP_MAX_ELEMENTS (UINT64_C(1) << 32)
-#define OIP_MAX_NESTING 32
+#define OIP_MAX_NESTING  32
 
 /* ------------------------------------------------------------------------------------------ */
 /* Decoding elements                                                                            */
@@ -20,8 +20,8 @@
 
 typedef struct flatten_state {
     ferry_tensor *t;
-    uint64_t count; /* elements the shape asks for */
-    uint64_t next;  /* elements written so far */
+    uint64_t count;    /* elements the shape asks for */
+    uint64_t next;     /* elements written so far */
     size_t bytes_used; /* BYTES only: bytes written so far */
     ferry_error *err;
 } flatten_state;
@@ -264,7 +264,8 @@ static ferry_status decode_data(const json_t *data, ferry_tensor *t, arena *a, f
             snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", d ? "," : "",
                      (long long)t->shape[d]);
         return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "input '%s': shape %s] holds %" PRIu64 " elements but data has %" PRIu64,
+                               "input '%s': shape %s] holds %" PRIu64
+                               " elements but data has %" PRIu64,
                                t->name, shape, count, fs.next);
     }
     if (t->dtype == FERRY_DTYPE_BYTES)

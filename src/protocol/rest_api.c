@@ -55,8 +55,9 @@ static void respond_status(rest_exchange *ex, const ferry_error *err)
 static void respond_json(rest_exchange *ex, ferry_status built)
 {
     if (built != FERRY_OK) {
-        respond_error(ex, 500, built == FERRY_TOO_LARGE ? "response exceeds the size limit"
-                                                        : "out of memory building the response");
+        respond_error(ex, 500,
+                      built == FERRY_TOO_LARGE ? "response exceeds the size limit"
+                                               : "out of memory building the response");
         return;
     }
     ex->status = 200;
@@ -148,9 +149,9 @@ static void handle_health(rest_exchange *ex, bool ok)
 
 static void handle_server_metadata(rest_exchange *ex)
 {
-    respond_json(ex, buffer_printf(ex->out,
-                                   "{\"name\":\"ferry\",\"version\":\"%s\",\"extensions\":[]}",
-                                   FERRY_VERSION));
+    respond_json(ex,
+                 buffer_printf(ex->out, "{\"name\":\"ferry\",\"version\":\"%s\",\"extensions\":[]}",
+                               FERRY_VERSION));
 }
 
 static ferry_status append_tensor_infos(buffer *out, const ferry_tensor_info *infos, size_t n)
@@ -328,8 +329,8 @@ static bool method_allowed(rest_exchange *ex, route_kind kind)
 
 static void count_inference_request(rest_context *ctx, rest_exchange *ex, uint64_t start_ns)
 {
-    const char *model = model_table_contains(ctx->models, ex->model) ? ex->model
-                                                                     : METRICS_UNKNOWN_MODEL;
+    const char *model =
+        model_table_contains(ctx->models, ex->model) ? ex->model : METRICS_UNKNOWN_MODEL;
     metrics_observe_request(ctx->metrics, model, ex->version, "rest", ex->status,
                             (double)(clock_now_ns() - start_ns) / 1e9);
 }

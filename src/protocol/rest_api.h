@@ -38,8 +38,8 @@ typedef struct rest_exchange {
     const char *out_content_type; /* NULL for an empty body */
     const char *allow;            /* Allow header for 405, or NULL */
     char request_id[REST_REQUEST_ID_MAX];
-    char model[REPOSITORY_NAME_MAX];        /* for the access log; "" when none */
-    char version[REPOSITORY_VERSION_MAX];   /* for the access log; "" when none */
+    char model[REPOSITORY_NAME_MAX];      /* for the access log; "" when none */
+    char version[REPOSITORY_VERSION_MAX]; /* for the access log; "" when none */
 } rest_exchange;
 
 /* Routes the exchange and fills its response. Never fails: every error becomes a status and an

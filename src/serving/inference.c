@@ -10,8 +10,8 @@ const char *inference_format_shape(const int64_t *shape, int ndim, char *buf, si
 {
     size_t used = (size_t)snprintf(buf, len, "[");
     for (int i = 0; i < ndim && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%lld", i ? "," : "",
-                                 (long long)shape[i]);
+        used +=
+            (size_t)snprintf(buf + used, len - used, "%s%lld", i ? "," : "", (long long)shape[i]);
     if (used < len)
         snprintf(buf + used, len - used, "]");
     return buf;
@@ -79,8 +79,8 @@ static ferry_status match_inputs(const model_version *mv, const ferry_tensor *in
         if (k < 0) {
             list_input_names(mv, names, sizeof names);
             return ferry_error_set(err, FERRY_INVALID_ARG,
-                                   "model '%s' version %s has no input '%s' (inputs: %s)",
-                                   mv->name, mv->version, inputs[i].name, names);
+                                   "model '%s' version %s has no input '%s' (inputs: %s)", mv->name,
+                                   mv->version, inputs[i].name, names);
         }
         if (ordered[k] != NULL)
             return ferry_error_set(err, FERRY_INVALID_ARG,

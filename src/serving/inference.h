@@ -9,7 +9,8 @@
 
 /* Runs mv on `inputs` (any order). Fills outputs[0..mv->io.n_outputs) in the model's output order
  * with data from the arena. Fails with INVALID_ARG naming the model, version and input for a
- * missing, unknown, duplicated, mistyped or misshapen input; with the backend's status otherwise. */
+ * missing, unknown, duplicated, mistyped or misshapen input; with the backend's status otherwise.
+ */
 ferry_status inference_run(model_version *mv, const ferry_tensor *inputs, size_t n_inputs,
                            ferry_tensor *outputs, arena *a, ferry_error *err) FERRY_MUST_CHECK;
 

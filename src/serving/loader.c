@@ -20,8 +20,11 @@ static ferry_status load_spec(const model_spec *spec, model_table *table, loader
             cb(cb_ctx, mv);
         st = model_table_publish(table, mv);
     }
-    log_fields f = {.model = spec->name, .version = spec->version, .file = spec->artifact,
-                    .latency_ms = (double)(clock_now_ns() - t0) / 1e6, .has_latency = true};
+    log_fields f = {.model = spec->name,
+                    .version = spec->version,
+                    .file = spec->artifact,
+                    .latency_ms = (double)(clock_now_ns() - t0) / 1e6,
+                    .has_latency = true};
     if (st == FERRY_OK) {
         log_info(&f, "model loaded (%s)", spec->backend->name);
         return FERRY_OK;

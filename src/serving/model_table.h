@@ -30,8 +30,8 @@ model_table *model_table_create(void);
 void model_table_destroy(model_table *t);
 
 /* Records that `name` should serve `version` and is loading. */
-ferry_status model_table_set_loading(model_table *t, const char *name, const char *version)
-    FERRY_MUST_CHECK;
+ferry_status model_table_set_loading(model_table *t, const char *name,
+                                     const char *version) FERRY_MUST_CHECK;
 
 /* Makes mv the serving version of its model (state ready), taking over the caller's reference.
  * The version it replaces is released; requests holding it finish on it. */

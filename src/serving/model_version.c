@@ -16,18 +16,17 @@ static ferry_status verify_artifact(const model_spec *spec, model_version *mv, f
     if (spec->expected_size >= 0 && (uint64_t)spec->expected_size != size)
         return ferry_error_set(err, FERRY_INVALID_ARG,
                                "model '%s' version %s: %s is %llu bytes, version.yaml says %lld",
-                               spec->name, spec->version, spec->artifact,
-                               (unsigned long long)size, (long long)spec->expected_size);
+                               spec->name, spec->version, spec->artifact, (unsigned long long)size,
+                               (long long)spec->expected_size);
     if (spec->expected_sha256[0] == '\0') {
         log_fields f = {.model = spec->name, .version = spec->version, .file = spec->artifact};
         log_info(&f, "version.yaml has no sha256; artifact not verified");
         return FERRY_OK;
     }
     if (strcmp(spec->expected_sha256, mv->sha256) != 0)
-        return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "model '%s' version %s: %s has sha256 %s, version.yaml says %s",
-                               spec->name, spec->version, spec->artifact, mv->sha256,
-                               spec->expected_sha256);
+        return ferry_error_set(
+            err, FERRY_INVALID_ARG, "model '%s' version %s: %s has sha256 %s, version.yaml says %s",
+            spec->name, spec->version, spec->artifact, mv->sha256, spec->expected_sha256);
     return FERRY_OK;
 }
 

@@ -22,8 +22,8 @@ typedef struct model_version {
 /* Loads the version a spec describes: verifies size and sha256 when version.yaml gives them, loads
  * the artifact with its backend and reads its inputs and outputs. On success *out holds one
  * reference, owned by the caller. Errors name the model, version and file. */
-ferry_status model_version_load(const model_spec *spec, model_version **out, ferry_error *err)
-    FERRY_MUST_CHECK;
+ferry_status model_version_load(const model_spec *spec, model_version **out,
+                                ferry_error *err) FERRY_MUST_CHECK;
 
 /* Takes another reference. */
 void model_version_acquire(model_version *mv);

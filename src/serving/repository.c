@@ -341,8 +341,7 @@ ferry_status repository_read_model(const char *model_dir, const char *name, mode
 }
 
 ferry_status repository_read_model_version(const char *model_dir, const char *name,
-                                           const char *version, model_spec *spec,
-                                           ferry_error *err)
+                                           const char *version, model_spec *spec, ferry_error *err)
 {
     return read_model(model_dir, name, version, spec, err);
 }

@@ -12,7 +12,7 @@
 #include "core/yaml_doc.h"
 #include "ferry/backend.h"
 
-#define REPOSITORY_NAME_MAX 128
+#define REPOSITORY_NAME_MAX    128
 #define REPOSITORY_VERSION_MAX 24
 #define REPOSITORY_MAX_OPTIONS 32
 
