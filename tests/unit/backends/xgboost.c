@@ -1,0 +1,270 @@
+/* The XGBoost backend against python3-xgboost's own outputs (../shared/models expected.json), and
+ * on models trained here with libxgboost's C API: multi-class shapes, margins, options, bad files.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xgboost/c_api.h>
+
+#include "backends/xgboost.h"
+#include "core/arena.h"
+#include "test_support.h"
+
+typedef struct loaded {
+    void *model;
+    ferry_model_io io;
+} loaded;
+
+static ferry_status load_with(const char *path, const ferry_option *options, size_t n_options,
+                              loaded *out, ferry_error *err)
+{
+    ferry_backend_config cfg = {
+        .model_name = "m", .version = "1", .n_options = n_options, .options = options};
+    ferry_status st = xgboost_backend.load(&cfg, path, &out->model, err);
+    if (st == FERRY_OK)
+        st = xgboost_backend.describe(out->model, &out->io, err);
+    return st;
+}
+
+/* Runs the fixture's whole test split through the backend and compares with `key` outputs. */
+static void check_fixture(const char *model_file, const char *fixture, const char *expected_key,
+                          const ferry_option *options, size_t n_options)
+{
+    char path[4096], inputs_path[4096], expected_path[4096];
+    snprintf(path, sizeof path, "%s", ts_shared(model_file));
+    snprintf(inputs_path, sizeof inputs_path, "%s/test_inputs.json", ts_shared(fixture));
+    snprintf(expected_path, sizeof expected_path, "%s/expected.json", ts_shared(fixture));
+    loaded m;
+    ferry_error err;
+    assert_int_equal(load_with(path, options, n_options, &m, &err), FERRY_OK);
+    json_t *in = ts_load_json(inputs_path), *exp = ts_load_json(expected_path);
+    json_t *data = json_object_get(in, "data");
+    int64_t rows = json_integer_value(json_array_get(json_object_get(in, "shape"), 0));
+    int64_t cols = json_integer_value(json_array_get(json_object_get(in, "shape"), 1));
+    assert_int_equal(cols, m.io.inputs[0].shape[1]);
+    float *x = malloc((size_t)(rows * cols) * sizeof *x);
+    for (int64_t i = 0; i < rows * cols; i++)
+        x[i] = (float)json_number_value(json_array_get(data, (size_t)i));
+    ferry_tensor input = {.name = "input",
+                          .dtype = FERRY_DTYPE_FP32,
+                          .ndim = 2,
+                          .shape = {rows, cols},
+                          .data = x,
+                          .nbytes = (size_t)(rows * cols) * sizeof *x};
+    arena a;
+    arena_init(&a, 1 << 24);
+    ferry_allocator alloc = arena_allocator(&a);
+    ferry_tensor out;
+    assert_int_equal(xgboost_backend.infer(m.model, &input, 1, &out, 1, &alloc, &err), FERRY_OK);
+    assert_int_equal(out.shape[0], rows);
+    json_t *want = json_object_get(json_array_get(json_object_get(exp, expected_key), 0), "data");
+    assert_int_equal(json_array_size(want), (size_t)rows);
+    for (int64_t i = 0; i < rows; i++) {
+        double e = json_number_value(json_array_get(want, (size_t)i));
+        double got = ((float *)out.data)[i];
+        if (!ts_close(got, e))
+            fail_msg("%s row %lld: got %.9g, expected %.9g", model_file, (long long)i, got, e);
+    }
+    arena_free(&a);
+    free(x);
+    json_decref(in);
+    json_decref(exp);
+    xgboost_backend.unload(m.model);
+}
+
+static void test_bc_json_matches_python(void **state)
+{
+    (void)state;
+    check_fixture("models/bc_xgb/model.json", "models/bc_xgb", "outputs", NULL, 0);
+}
+
+static void test_bc_ubj_matches_python(void **state)
+{
+    (void)state;
+    check_fixture("models/bc_xgb/model.ubj", "models/bc_xgb", "outputs", NULL, 0);
+}
+
+static void test_bc_margins_match_python(void **state)
+{
+    (void)state;
+    ferry_option margin = {"predict", "margin"};
+    check_fixture("models/bc_xgb/model.json", "models/bc_xgb", "margin_outputs", &margin, 1);
+}
+
+static void test_diabetes_matches_python(void **state)
+{
+    (void)state;
+    check_fixture("models/diabetes_xgb/model.json", "models/diabetes_xgb", "outputs", NULL, 0);
+}
+
+static void test_describe_reports_names_and_shapes(void **state)
+{
+    (void)state;
+    loaded m;
+    ferry_error err;
+    ferry_option names[] = {{"input_name", "features"}, {"output_name", "proba"}};
+    assert_int_equal(load_with(ts_shared("models/bc_xgb/model.json"), names, 2, &m, &err),
+                     FERRY_OK);
+    assert_int_equal(m.io.n_inputs, 1);
+    assert_string_equal(m.io.inputs[0].name, "features");
+    assert_int_equal(m.io.inputs[0].dtype, FERRY_DTYPE_FP32);
+    assert_int_equal(m.io.inputs[0].ndim, 2);
+    assert_int_equal(m.io.inputs[0].shape[0], -1);
+    assert_int_equal(m.io.inputs[0].shape[1], 30);
+    assert_true(m.io.inputs[0].accepted & (1u << FERRY_DTYPE_FP64));
+    assert_string_equal(m.io.outputs[0].name, "proba");
+    assert_int_equal(m.io.outputs[0].ndim, 1);
+    assert_int_equal(m.io.outputs[0].shape[0], -1);
+    assert_int_equal(m.io.n_features, 30);
+    assert_string_equal(m.io.feature_names[0], "mean radius");
+    assert_string_equal(m.io.platform, "xgboost_json");
+    xgboost_backend.unload(m.model);
+}
+
+static void test_unknown_option_refused(void **state)
+{
+    (void)state;
+    loaded m;
+    ferry_error err;
+    ferry_option bad = {"nthreads", "4"};
+    assert_int_equal(load_with(ts_shared("models/bc_xgb/model.json"), &bad, 1, &m, &err),
+                     FERRY_INVALID_ARG);
+    assert_non_null(strstr(err.message, "nthreads"));
+}
+
+static void test_corrupt_and_missing_files(void **state)
+{
+    (void)state;
+    char *dir = ts_mkdtemp();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    ts_write_file(path, "{\"learner\": {\"gradient_booster\": ");
+    loaded m;
+    ferry_error err;
+    assert_int_equal(load_with(path, NULL, 0, &m, &err), FERRY_INVALID_ARG);
+    assert_non_null(strstr(err.message, path));
+    snprintf(path, sizeof path, "%s/absent.json", dir);
+    assert_int_not_equal(load_with(path, NULL, 0, &m, &err), FERRY_OK);
+    ts_rmtree(dir);
+}
+
+/* Trains a 3-class softprob model with the C API and saves it; returns the booster for reference.
+ */
+static BoosterHandle train_multiclass(const char *path, float *x, float *y, int rows, int cols)
+{
+    for (int i = 0; i < rows; i++) {
+        for (int j = 0; j < cols; j++)
+            x[i * cols + j] = (float)((i * 7 + j * 13) % 17) / 17.0f;
+        y[i] = (float)(i % 3);
+    }
+    DMatrixHandle d;
+    assert_int_equal(XGDMatrixCreateFromMat(x, (bst_ulong)rows, (bst_ulong)cols, NAN, &d), 0);
+    assert_int_equal(XGDMatrixSetFloatInfo(d, "label", y, (bst_ulong)rows), 0);
+    BoosterHandle b;
+    assert_int_equal(XGBoosterCreate(&d, 1, &b), 0);
+    XGBoosterSetParam(b, "objective", "multi:softprob");
+    XGBoosterSetParam(b, "num_class", "3");
+    XGBoosterSetParam(b, "max_depth", "3");
+    XGBoosterSetParam(b, "nthread", "1");
+    for (int it = 0; it < 5; it++)
+        assert_int_equal(XGBoosterUpdateOneIter(b, it, d), 0);
+    assert_int_equal(XGBoosterSaveModel(b, path), 0);
+    XGDMatrixFree(d);
+    return b;
+}
+
+static void test_multiclass_shape_and_values(void **state)
+{
+    (void)state;
+    enum { ROWS = 60, COLS = 4 };
+    char *dir = ts_mkdtemp();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    float x[ROWS * COLS], y[ROWS];
+    BoosterHandle ref = train_multiclass(path, x, y, ROWS, COLS);
+    loaded m;
+    ferry_error err;
+    assert_int_equal(load_with(path, NULL, 0, &m, &err), FERRY_OK);
+    assert_int_equal(m.io.outputs[0].ndim, 2);
+    assert_int_equal(m.io.outputs[0].shape[1], 3);
+    assert_int_equal(m.io.n_features, 0); /* trained without names */
+    ferry_tensor input = {.name = "input",
+                          .dtype = FERRY_DTYPE_FP32,
+                          .ndim = 2,
+                          .shape = {ROWS, COLS},
+                          .data = x,
+                          .nbytes = sizeof x};
+    arena a;
+    arena_init(&a, 1 << 20);
+    ferry_allocator alloc = arena_allocator(&a);
+    ferry_tensor out;
+    assert_int_equal(xgboost_backend.infer(m.model, &input, 1, &out, 1, &alloc, &err), FERRY_OK);
+    assert_int_equal(out.shape[0], ROWS);
+    assert_int_equal(out.shape[1], 3);
+    DMatrixHandle d;
+    assert_int_equal(XGDMatrixCreateFromMat(x, ROWS, COLS, NAN, &d), 0);
+    bst_ulong len;
+    const float *want;
+    assert_int_equal(XGBoosterPredict(ref, d, 0, 0, 0, &len, &want), 0);
+    assert_int_equal(len, ROWS * 3);
+    for (int i = 0; i < ROWS * 3; i++)
+        assert_true(ts_close(((float *)out.data)[i], want[i]));
+    XGDMatrixFree(d);
+    XGBoosterFree(ref);
+    arena_free(&a);
+    xgboost_backend.unload(m.model);
+    ts_rmtree(dir);
+}
+
+static void test_zero_rows_and_missing_values(void **state)
+{
+    (void)state;
+    loaded m;
+    ferry_error err;
+    assert_int_equal(load_with(ts_shared("models/bc_xgb/model.json"), NULL, 0, &m, &err), FERRY_OK);
+    arena a;
+    arena_init(&a, 1 << 20);
+    ferry_allocator alloc = arena_allocator(&a);
+    float row[30];
+    for (int i = 0; i < 30; i++)
+        row[i] = NAN; /* every feature missing: defaults of each split, still a probability */
+    ferry_tensor input = {.name = "input",
+                          .dtype = FERRY_DTYPE_FP32,
+                          .ndim = 2,
+                          .shape = {0, 30},
+                          .data = row,
+                          .nbytes = 0};
+    ferry_tensor out;
+    assert_int_equal(xgboost_backend.infer(m.model, &input, 1, &out, 1, &alloc, &err), FERRY_OK);
+    assert_int_equal(out.shape[0], 0);
+    input.shape[0] = 1;
+    input.nbytes = sizeof row;
+    assert_int_equal(xgboost_backend.infer(m.model, &input, 1, &out, 1, &alloc, &err), FERRY_OK);
+    float p = ((float *)out.data)[0];
+    assert_true(p > 0.0f && p < 1.0f);
+    arena_free(&a);
+    xgboost_backend.unload(m.model);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bc_json_matches_python),
+        cmocka_unit_test(test_bc_ubj_matches_python),
+        cmocka_unit_test(test_bc_margins_match_python),
+        cmocka_unit_test(test_diabetes_matches_python),
+        cmocka_unit_test(test_describe_reports_names_and_shapes),
+        cmocka_unit_test(test_unknown_option_refused),
+        cmocka_unit_test(test_corrupt_and_missing_files),
+        cmocka_unit_test(test_multiclass_shape_and_values),
+        cmocka_unit_test(test_zero_rows_and_missing_values),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
