@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # HTTP benchmark: ferry vs a FastAPI/uvicorn XGBoost server vs nginx returning a fixed body.
 #
-# All three serve POST /v2/models/breast_cancer/infer (OIP v2) on 127.0.0.1; wrk posts
-# examples/models/breast_cancer/request.json (one row, 30 FP32 features) over keep-alive
+# All three serve POST /v2/models/bc_xgb/infer (OIP v2) on 127.0.0.1; wrk posts the first
+# row of ../shared/models/bc_xgb/test_inputs.json (30 FP32 features) over keep-alive
 # connections:  wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/post.lua URL
 #
-#   ferry    ${FERRY:-build/ferry} serve --repo examples/models --http-port P --log-level warn
+#   ferry    ${FERRY:-build/ferry} serve ../shared/models/bc_xgb/model.json --name bc_xgb --log-level warn
 #   fastapi  bench/peers/fastapi_xgb.py: uvicorn, 2 workers, uvloop + httptools, access log off,
 #            xgboost inplace_predict with nthread=1 (the "typical Python model server")
 #   nginx    bench/peers/nginx.conf: 2 workers, `return 200` with a ferry-sized JSON body, no
@@ -32,17 +32,18 @@ FERRY=${FERRY:-build/ferry}
 PYTHON=${PYTHON:-/usr/bin/python3}
 NGINX=${NGINX:-nginx}
 START_TIMEOUT=${START_TIMEOUT:-30}
-MODEL_NAME=breast_cancer
-REQUEST=examples/models/$MODEL_NAME/request.json
-EXPECTED=examples/models/$MODEL_NAME/expected.json
-MODEL_FILE=examples/models/$MODEL_NAME/1/model.json
+# The model under test: the shared bc_xgb fixture (100 trees, depth 4, 30 features); the request is
+# the first row of its test split, the expected answer python3-xgboost's for that row.
+SHARED=${SHARED:-../shared}
+MODEL_NAME=bc_xgb
+MODEL_FILE=$SHARED/models/bc_xgb/model.json
 INFER_PATH=/v2/models/$MODEL_NAME/infer
 
 die() { echo "http.sh: $*" >&2; exit 1; }
 
 command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
 command -v curl >/dev/null || die "curl not found"
-[[ -f $REQUEST ]] || die "$REQUEST missing (run examples/models/$MODEL_NAME/train.py)"
+[[ -f $MODEL_FILE ]] || die "$MODEL_FILE missing (set SHARED= to the shared fixtures folder)"
 
 declare -a NAMES=()
 [[ ${SKIP_FERRY:-0} == 1 ]] || NAMES+=(ferry)
@@ -58,6 +59,20 @@ if [[ " ${NAMES[*]} " == *" nginx "* ]]; then
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench.XXXXXX")
+REQUEST=$TMP/request.json
+EXPECTED=$TMP/expected.json
+"$PYTHON" - "$SHARED/models/bc_xgb" "$REQUEST" "$EXPECTED" "$MODEL_NAME" <<'EOF'
+import json, sys
+src, req_path, exp_path, name = sys.argv[1:5]
+inputs, expected = json.load(open(src + "/test_inputs.json")), json.load(open(src + "/expected.json"))
+cols = inputs["shape"][1]
+json.dump({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, cols],
+                       "data": inputs["data"][:cols]}]}, open(req_path, "w"))
+out = expected["outputs"][0]
+json.dump({"model_name": name, "model_version": "1", "outputs": [
+    {"name": out["name"], "datatype": out["datatype"], "shape": [1], "data": out["data"][:1]}]},
+    open(exp_path, "w"), separators=(",", ":"))
+EOF
 declare -A PID=() PORT=() CMD=()
 
 cleanup() {
@@ -114,8 +129,8 @@ EOF
 
 start_ferry() {
     PORT[ferry]=$(free_port)
-    CMD[ferry]="$FERRY serve --repo examples/models --http-port ${PORT[ferry]} --log-level warn"
-    $FERRY serve --repo examples/models --http-port "${PORT[ferry]}" --log-level warn \
+    CMD[ferry]="$FERRY serve $MODEL_FILE --name $MODEL_NAME --http-port ${PORT[ferry]} --log-level warn"
+    $FERRY serve "$MODEL_FILE" --name "$MODEL_NAME" --http-port "${PORT[ferry]}" --log-level warn \
         >"$TMP/ferry.log" 2>&1 &
     PID[ferry]=$!
 }
@@ -131,7 +146,8 @@ start_fastapi() {
 start_nginx() {
     PORT[nginx]=$(free_port)
     mkdir -p "$TMP/nginx"
-    sed -e "s|__PORT__|${PORT[nginx]}|g" -e "s|__TMP__|$TMP/nginx|g" bench/peers/nginx.conf \
+    sed -e "s|__PORT__|${PORT[nginx]}|g" -e "s|__TMP__|$TMP/nginx|g" \
+        -e "s|__MODEL__|$MODEL_NAME|g" -e "s|__BODY__|$(cat "$EXPECTED")|g" bench/peers/nginx.conf \
         >"$TMP/nginx/nginx.conf"
     CMD[nginx]="$NGINX -p $TMP/nginx -c $TMP/nginx/nginx.conf -e $TMP/nginx/error.log  (bench/peers/nginx.conf, port ${PORT[nginx]})"
     "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" \
