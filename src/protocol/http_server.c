@@ -37,6 +37,7 @@ struct http_server {
     rest_context *ctx;
     size_t body_limit;
     uint16_t port;
+    unsigned pid; /* prefix of generated request ids */
     atomic_uint in_flight;
     atomic_uint_fast64_t next_id;
     pthread_mutex_t pool_lock;
@@ -141,7 +142,7 @@ static void log_access(const rest_exchange *ex, uint64_t start_ns)
 static void assign_request_id(http_server *s, rest_exchange *ex)
 {
     if (ex->request_id[0] == '\0')
-        snprintf(ex->request_id, sizeof ex->request_id, "%x-%llu", (unsigned)getpid(),
+        snprintf(ex->request_id, sizeof ex->request_id, "%x-%llu", s->pid,
                  (unsigned long long)atomic_fetch_add(&s->next_id, 1));
 }
 
@@ -293,7 +294,7 @@ static ferry_status start_daemon(http_server *s, const http_server_options *opts
         flags, opts->port, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+        1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
         any ? MHD_OPTION_END : MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_END);
     if (s->daemon == NULL)
         return ferry_error_set(err, FERRY_IO, "cannot listen on %s:%u (port in use?)",
@@ -311,6 +312,7 @@ ferry_status http_server_start(rest_context *ctx, const http_server_options *opt
         return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory starting the HTTP server");
     s->ctx = ctx;
     s->body_limit = opts->body_limit;
+    s->pid = (unsigned)getpid();
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->next_id, 1);
     if (pthread_mutex_init(&s->pool_lock, NULL) != 0) {
