@@ -34,13 +34,15 @@ static arena_chunk *chunk_create(size_t size)
     return c;
 }
 
-void *arena_alloc(arena *a, size_t size)
+/* Hands out size bytes at the given power-of-two alignment (at most ARENA_ALIGN). */
+static void *arena_alloc_aligned(arena *a, size_t size, size_t align)
 {
-    size_t rounded = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-    if (rounded < size || rounded > a->max || a->used_total > a->max - rounded)
+    size_t rounded = (size + align - 1) & ~(align - 1);
+    if (rounded < size || rounded + align > a->max || a->used_total > a->max - rounded - align)
         return NULL;
     arena_chunk *c = a->head;
-    if (c == NULL || c->size - c->used < rounded) {
+    size_t offset = c != NULL ? (c->used + align - 1) & ~(align - 1) : 0;
+    if (c == NULL || offset > c->size || c->size - offset < rounded) {
         size_t want = rounded > ARENA_MIN_CHUNK ? rounded : ARENA_MIN_CHUNK;
         if (c != NULL && want < c->size * 2)
             want = c->size * 2;
@@ -50,13 +52,24 @@ void *arena_alloc(arena *a, size_t size)
         fresh->next = c;
         a->head = fresh;
         c = fresh;
+        offset = 0;
     }
-    void *p = c->bytes + c->used;
-    c->used += rounded;
-    a->used_total += rounded;
+    void *p = c->bytes + offset;
+    a->used_total += rounded + (offset - c->used);
+    c->used = offset + rounded;
     if (a->used_total > a->peak)
         a->peak = a->used_total;
     return p;
+}
+
+void *arena_alloc(arena *a, size_t size)
+{
+    return arena_alloc_aligned(a, size, ARENA_ALIGN);
+}
+
+void *arena_alloc_small(arena *a, size_t size)
+{
+    return arena_alloc_aligned(a, size, 16);
 }
 
 static void chunks_free(arena_chunk *c)

@@ -23,6 +23,9 @@ void arena_init(arena *a, size_t max);
  * belongs to the arena until the next reset. */
 void *arena_alloc(arena *a, size_t size);
 
+/* Like arena_alloc with 16-byte alignment, for many small objects (a parsed JSON document). */
+void *arena_alloc_small(arena *a, size_t size);
+
 /* Frees everything handed out; keeps one chunk large enough for the peak use seen so far. */
 void arena_reset(arena *a);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/json_escape.h"
+#include <pthread.h>
 
 #define OIP_MAX_ELEMENTS (UINT64_C(1) << 32)
 #define OIP_MAX_NESTING  32
@@ -357,12 +358,37 @@ static ferry_status decode_top(oip_request *req, arena *a, ferry_error *err)
     return decode_outputs(json_object_get(doc, "outputs"), a, req, err);
 }
 
+/* jansson allocates through these. While a request is being parsed, the parsing thread's arena
+ * serves the document (one bump per node, nothing to free); at any other time plain malloc/free. */
+static _Thread_local arena *parse_arena;
+
+static void *json_alloc(size_t size)
+{
+    return parse_arena != NULL ? arena_alloc_small(parse_arena, size) : malloc(size);
+}
+
+static void json_free(void *p)
+{
+    if (parse_arena == NULL)
+        free(p);
+}
+
+static void install_json_allocator(void)
+{
+    json_set_alloc_funcs(json_alloc, json_free);
+}
+
 ferry_status oip_decode_request(const char *body, size_t len, arena *a, oip_request *req,
                                 ferry_error *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_json_allocator);
     memset(req, 0, sizeof *req);
     json_error_t jerr;
+    parse_arena = a;
     req->doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    parse_arena = NULL;
+    req->doc_in_arena = true;
     if (req->doc == NULL)
         return ferry_error_set(err, FERRY_INVALID_ARG, "malformed JSON at line %d column %d: %s",
                                jerr.line, jerr.column, jerr.text);
@@ -376,7 +402,8 @@ void oip_request_free(oip_request *req)
 {
     if (req == NULL)
         return;
-    json_decref(req->doc);
+    if (!req->doc_in_arena)
+        json_decref(req->doc);
     req->doc = NULL;
 }
 

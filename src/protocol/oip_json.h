@@ -4,6 +4,7 @@
 #define FERRY_PROTOCOL_OIP_JSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "core/arena.h"
 #include "core/buffer.h"
@@ -11,11 +12,13 @@
 
 #define OIP_MAX_TENSORS 256
 
-/* A decoded request. Tensor names, the id and output names point into `doc`; tensor data and the
- * arrays live in the arena. oip_request_free releases `doc`. */
+/* A decoded request. Tensor names, the id and output names point into `doc`; the document, tensor
+ * data and the arrays all live in the arena, so the request is valid until the arena is reset.
+ * oip_request_free drops it. */
 typedef struct oip_request {
     json_t *doc;
-    const char *id; /* NULL when absent */
+    bool doc_in_arena; /* the arena owns doc (never json_decref'ed) */
+    const char *id;    /* NULL when absent */
     size_t n_inputs;
     ferry_tensor *inputs;
     size_t n_outputs; /* 0: all outputs */
