@@ -153,6 +153,7 @@ static void test_corrupt_and_missing_files(void **state)
     snprintf(path, sizeof path, "%s/absent.json", dir);
     assert_int_not_equal(load_with(path, NULL, 0, &m, &err), FERRY_OK);
     ts_rmtree(dir);
+    free(dir);
 }
 
 /* Trains a 3-class softprob model with the C API and saves it; returns the booster for reference.
@@ -221,6 +222,7 @@ static void test_multiclass_shape_and_values(void **state)
     arena_free(&a);
     xgboost_backend.unload(m.model);
     ts_rmtree(dir);
+    free(dir);
 }
 
 static void test_zero_rows_and_missing_values(void **state)
