@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,79 @@ static void test_zero_rows_and_missing_values(void **state)
     xgboost_backend.unload(m.model);
 }
 
+/* Concurrent callers on one model each get their own rows' predictions (the proxy pool). */
+typedef struct concurrent_job {
+    void *model;
+    const float *x;     /* all rows */
+    const double *want; /* expected per row */
+    int rows, offset;
+    int mismatches;
+} concurrent_job;
+
+static void *concurrent_worker(void *arg)
+{
+    concurrent_job *job = arg;
+    arena a;
+    arena_init(&a, 1 << 20);
+    ferry_allocator alloc = arena_allocator(&a);
+    for (int it = 0; it < 300; it++) {
+        int r = (it * 7 + job->offset) % job->rows;
+        ferry_tensor input = {.name = "input",
+                              .dtype = FERRY_DTYPE_FP32,
+                              .ndim = 2,
+                              .shape = {1, 30},
+                              .data = (void *)(job->x + r * 30),
+                              .nbytes = 30 * sizeof(float)};
+        ferry_tensor out;
+        ferry_error err;
+        if (xgboost_backend.infer(job->model, &input, 1, &out, 1, &alloc, &err) != FERRY_OK ||
+            !ts_close(((float *)out.data)[0], job->want[r]))
+            job->mismatches++;
+        arena_reset(&a);
+    }
+    arena_free(&a);
+    return NULL;
+}
+
+static void test_concurrent_calls(void **state)
+{
+    (void)state;
+    loaded m;
+    ferry_error err;
+    assert_int_equal(load_with(ts_shared("models/bc_xgb/model.json"), NULL, 0, &m, &err), FERRY_OK);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/test_inputs.json", ts_shared("models/bc_xgb"));
+    json_t *in = ts_load_json(path);
+    snprintf(path, sizeof path, "%s/expected.json", ts_shared("models/bc_xgb"));
+    json_t *exp = ts_load_json(path);
+    json_t *data = json_object_get(in, "data");
+    json_t *want_json = json_object_get(json_array_get(json_object_get(exp, "outputs"), 0), "data");
+    int rows = (int)json_array_size(want_json);
+    float *x = malloc((size_t)rows * 30 * sizeof *x);
+    double *want = malloc((size_t)rows * sizeof *want);
+    for (int i = 0; i < rows * 30; i++)
+        x[i] = (float)json_number_value(json_array_get(data, (size_t)i));
+    for (int i = 0; i < rows; i++)
+        want[i] = json_number_value(json_array_get(want_json, (size_t)i));
+    enum { THREADS = 4 };
+    pthread_t tids[THREADS];
+    concurrent_job jobs[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        jobs[t] = (concurrent_job){
+            .model = m.model, .x = x, .want = want, .rows = rows, .offset = t * 13};
+        assert_int_equal(pthread_create(&tids[t], NULL, concurrent_worker, &jobs[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(tids[t], NULL);
+        assert_int_equal(jobs[t].mismatches, 0);
+    }
+    free(x);
+    free(want);
+    json_decref(in);
+    json_decref(exp);
+    xgboost_backend.unload(m.model);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_and_missing_files),
         cmocka_unit_test(test_multiclass_shape_and_values),
         cmocka_unit_test(test_zero_rows_and_missing_values),
+        cmocka_unit_test(test_concurrent_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
