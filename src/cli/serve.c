@@ -32,6 +32,9 @@ typedef struct serve_options {
     uint64_t drain_ms;
     bool strict_readiness;
     log_level level;
+    /* Given as flags, so their environment variables are not read (a flag wins, even over an
+     * invalid value). */
+    bool http_port_flag, grpc_port_flag, level_flag;
 } serve_options;
 
 static const char serve_help[] =
@@ -75,16 +78,17 @@ static void defaults_from_env(serve_options *o)
         o->state = v;
 }
 
-/* Environment values that need parsing; a flag given later overrides them. */
+/* Environment values that need parsing, read after the flags and only for options no flag set. */
 static bool numbers_from_env(serve_options *o)
 {
     const char *v;
     bool ok = true;
-    if ((v = getenv("FERRY_HTTP_PORT")) != NULL && v[0] != '\0')
+    if (!o->http_port_flag && (v = getenv("FERRY_HTTP_PORT")) != NULL && v[0] != '\0')
         ok = ok && cli_parse_uint("serve", "FERRY_HTTP_PORT", v, 0, 65535, &o->http_port);
-    if ((v = getenv("FERRY_GRPC_PORT")) != NULL && v[0] != '\0')
+    if (!o->grpc_port_flag && (v = getenv("FERRY_GRPC_PORT")) != NULL && v[0] != '\0')
         ok = ok && cli_parse_uint("serve", "FERRY_GRPC_PORT", v, 0, 65535, &o->grpc_port);
-    if ((v = getenv("FERRY_LOG_LEVEL")) != NULL && v[0] != '\0' && !log_level_parse(v, &o->level)) {
+    if (!o->level_flag && (v = getenv("FERRY_LOG_LEVEL")) != NULL && v[0] != '\0' &&
+        !log_level_parse(v, &o->level)) {
         fprintf(stderr, "ferry serve: FERRY_LOG_LEVEL: unknown level '%s'\n", v);
         ok = false;
     }
@@ -101,10 +105,14 @@ static bool parse_one(int argc, char **argv, int *i, serve_options *o)
         cli_option(argc, argv, i, "--host", &o->host, &bad) ||
         cli_option(argc, argv, i, "--state", &o->state, &bad))
         return !bad;
-    if (cli_option(argc, argv, i, "--http-port", &v, &bad))
+    if (cli_option(argc, argv, i, "--http-port", &v, &bad)) {
+        o->http_port_flag = true;
         return !bad && cli_parse_uint("serve", "--http-port", v, 0, 65535, &o->http_port);
-    if (cli_option(argc, argv, i, "--grpc-port", &v, &bad))
+    }
+    if (cli_option(argc, argv, i, "--grpc-port", &v, &bad)) {
+        o->grpc_port_flag = true;
         return !bad && cli_parse_uint("serve", "--grpc-port", v, 0, 65535, &o->grpc_port);
+    }
     if (cli_option(argc, argv, i, "--threads", &v, &bad))
         return !bad && cli_parse_uint("serve", "--threads", v, 1, 1024, &o->threads);
     if (cli_option(argc, argv, i, "--body-limit", &v, &bad))
@@ -118,6 +126,7 @@ static bool parse_one(int argc, char **argv, int *i, serve_options *o)
     if (cli_option(argc, argv, i, "--strict-readiness", &v, &bad))
         return !bad && cli_parse_bool("serve", "--strict-readiness", v, &o->strict_readiness);
     if (cli_option(argc, argv, i, "--log-level", &v, &bad)) {
+        o->level_flag = true;
         if (!bad && !log_level_parse(v, &o->level)) {
             fprintf(stderr, "ferry serve: --log-level: unknown level '%s'\n", v);
             return false;
@@ -139,8 +148,6 @@ static bool parse_one(int argc, char **argv, int *i, serve_options *o)
 static int parse_options(int argc, char **argv, serve_options *o)
 {
     defaults_from_env(o);
-    if (!numbers_from_env(o))
-        return CLI_USAGE;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(serve_help, stdout);
@@ -151,7 +158,7 @@ static int parse_options(int argc, char **argv, serve_options *o)
             return CLI_USAGE;
         }
     }
-    return CLI_OK;
+    return numbers_from_env(o) ? CLI_OK : CLI_USAGE;
 }
 
 /* Creates the state folder (and its parents) if needed. */

@@ -349,11 +349,19 @@ ferry_status repository_read_model_version(const char *model_dir, const char *na
 ferry_status repository_read_artifact(const char *artifact, const char *name, model_spec *spec,
                                       ferry_error *err)
 {
+    const char *base = strrchr(artifact, '/');
+    base = base ? base + 1 : artifact;
+    char stem[REPOSITORY_NAME_MAX];
+    if (name == NULL) { /* `ferry serve ARTIFACT` without --name: the file name sans extension */
+        snprintf(stem, sizeof stem, "%s", base);
+        char *dot = strrchr(stem, '.');
+        if (dot != NULL && dot != stem)
+            *dot = '\0';
+        name = stem;
+    }
     ferry_status st = spec_start(spec, name, err);
     if (st != FERRY_OK)
         return st;
-    const char *base = strrchr(artifact, '/');
-    base = base ? base + 1 : artifact;
     spec->backend = backend_for_artifact(base);
     if (spec->backend == NULL) {
         /* Fall back on the extension so that renamed artifacts (bc.json) still load. */

@@ -60,7 +60,8 @@ ferry_status repository_read_model_version(const char *model_dir, const char *na
                                            const char *version, model_spec *spec,
                                            ferry_error *err) FERRY_MUST_CHECK;
 
-/* Builds a spec for a bare artifact file (ferry serve ARTIFACT / ferry predict), named `name`. */
+/* Builds a spec for a bare artifact file (ferry serve ARTIFACT / ferry predict), named `name`, or
+ * after the file name without its extension when `name` is NULL. */
 ferry_status repository_read_artifact(const char *artifact, const char *name, model_spec *spec,
                                       ferry_error *err) FERRY_MUST_CHECK;
 

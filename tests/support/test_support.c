@@ -145,13 +145,17 @@ static int port_from_log(const char *log)
     return p ? atoi(p + 7) : 0;
 }
 
-bool ts_server_start(ts_server *srv, const char *const *args)
+static bool start_server(ts_server *srv, const char *const *args, bool free_port)
 {
     memset(srv, 0, sizeof *srv);
     int pipefd[2];
     assert_int_equal(pipe(pipefd), 0);
-    const char *argv[64] = {ts_ferry_bin(), "serve", "--http-port", "0"};
-    int argc = 4;
+    const char *argv[64] = {ts_ferry_bin(), "serve"};
+    int argc = 2;
+    if (free_port) {
+        argv[argc++] = "--http-port";
+        argv[argc++] = "0";
+    }
     for (int i = 0; args != NULL && args[i] != NULL && argc < 62; i++)
         argv[argc++] = args[i];
     argv[argc] = NULL;
@@ -184,6 +188,16 @@ bool ts_server_start(ts_server *srv, const char *const *args)
     return false;
 }
 
+bool ts_server_start(ts_server *srv, const char *const *args)
+{
+    return start_server(srv, args, true);
+}
+
+bool ts_server_start_args(ts_server *srv, const char *const *args)
+{
+    return start_server(srv, args, false);
+}
+
 int ts_server_stop(ts_server *srv)
 {
     int status = -1;
@@ -192,19 +206,78 @@ int ts_server_stop(ts_server *srv)
         for (int waited = 0; waited < 60000; waited += 10) {
             if (waitpid(srv->pid, &status, WNOHANG) == srv->pid)
                 break;
-            usleep(10000);
+            /* Keep reading its log: a server blocked on a full stderr pipe never exits. */
+            struct pollfd pfd = {.fd = srv->stderr_fd, .events = POLLIN};
+            poll(&pfd, 1, 10);
+            ts_server_read_log(srv);
         }
         if (waitpid(srv->pid, &status, WNOHANG) == 0) {
             kill(srv->pid, SIGKILL);
             waitpid(srv->pid, &status, 0);
         }
+    }
+    if (srv->stderr_fd <= 0) /* never started (a zeroed struct) or already stopped */
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    ts_server_read_log(srv);
+    char *log = srv->log;
+    close(srv->stderr_fd);
+    srv->stderr_fd = -1;
+    srv->log = NULL;
+    srv->log_len = 0;
+    srv->pid = 0;
+    ts_assert_no_sanitizer_report(log);
+    free(log);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int ts_server_wait(ts_server *srv, int timeout_ms)
+{
+    if (srv->pid <= 0)
+        return -1;
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        int status;
+        if (waitpid(srv->pid, &status, WNOHANG) == srv->pid) {
+            srv->pid = 0;
+            ts_server_read_log(srv);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        }
+        struct pollfd pfd = {.fd = srv->stderr_fd, .events = POLLIN};
+        poll(&pfd, 1, 10);
         ts_server_read_log(srv);
     }
-    close(srv->stderr_fd);
-    free(srv->log);
-    srv->log = NULL;
-    srv->pid = 0;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return -1;
+}
+
+bool ts_server_wait_log(ts_server *srv, const char *needle, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        ts_server_read_log(srv);
+        if (srv->log != NULL && strstr(srv->log, needle) != NULL)
+            return true;
+        struct pollfd pfd = {.fd = srv->stderr_fd, .events = POLLIN};
+        poll(&pfd, 1, 10);
+    }
+    return false;
+}
+
+bool ts_server_http(ts_server *srv, const char *method, const char *path, const char *extra_headers,
+                    const char *body, size_t body_len, ts_response *resp)
+{
+    bool ok = ts_http(srv->port, method, path, extra_headers, body, body_len, resp);
+    ts_server_read_log(srv);
+    return ok;
+}
+
+void ts_assert_no_sanitizer_report(const char *log)
+{
+    static const char *const markers[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                          "runtime error:", "WARNING: ThreadSanitizer"};
+    bool dirty = false;
+    for (size_t i = 0; log != NULL && i < sizeof markers / sizeof markers[0]; i++)
+        dirty = dirty || strstr(log, markers[i]) != NULL;
+    if (dirty)
+        fprintf(stderr, "test: sanitizer report in the server log:\n%s\n", log);
+    assert_false(dirty);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -342,4 +415,115 @@ int ts_run(const char *command, char **out)
     else
         free(buf);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Integration helpers                                                                         */
+/* ---------------------------------------------------------------------------------------- */
+
+json_t *ts_response_json(const ts_response *resp)
+{
+    json_error_t jerr;
+    json_t *doc = resp->body ? json_loadb(resp->body, resp->body_len, 0, &jerr) : NULL;
+    if (doc == NULL)
+        fprintf(stderr, "test: response body is not JSON (%s): %.500s\n",
+                resp->body ? jerr.text : "no body", resp->body ? resp->body : "");
+    assert_non_null(doc);
+    return doc;
+}
+
+int ts_connect(int port)
+{
+    return connect_local(port);
+}
+
+bool ts_send_all(int fd, const char *data, size_t len)
+{
+    return write_all(fd, data, len);
+}
+
+bool ts_read_response(int fd, ts_response *resp)
+{
+    memset(resp, 0, sizeof *resp);
+    size_t len = 0;
+    char *raw = read_all(fd, &len);
+    bool ok = parse_response(raw, len, resp);
+    free(raw);
+    return ok;
+}
+
+int ts_wait_closed(int fd, int timeout_ms)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        int elapsed = (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+        if (elapsed > timeout_ms)
+            return -1;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, timeout_ms - elapsed) <= 0)
+            continue;
+        char buf[4096];
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            return (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+        }
+    }
+}
+
+char *ts_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 65536, used = 0, n;
+    char *buf = malloc(cap + 1);
+    assert_non_null(buf);
+    while ((n = fread(buf + used, 1, cap - used, f)) > 0) {
+        used += n;
+        if (used == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+            assert_non_null(buf);
+        }
+    }
+    fclose(f);
+    buf[used] = '\0';
+    if (len != NULL)
+        *len = used;
+    return buf;
+}
+
+void ts_repo_add(const char *repo, const char *name, const char *version, const char *fixture,
+                 const char *file)
+{
+    char from[4096], to[4096];
+    snprintf(from, sizeof from, "%s/%s/%s", ts_shared("models"), fixture, file);
+    snprintf(to, sizeof to, "%s/%s/%s/%s", repo, name, version, file);
+    size_t len = 0;
+    char *data = ts_read_file(from, &len);
+    if (data == NULL)
+        fprintf(stderr, "test: cannot read %s\n", from);
+    assert_non_null(data);
+    mkdirs_for(to);
+    FILE *f = fopen(to, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    free(data);
+}
+
+char *ts_fixture_request(const char *fixture)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/test_inputs.json", ts_shared("models"), fixture);
+    json_t *tensor = ts_load_json(path);
+    json_t *req = json_pack("{s:[o]}", "inputs", tensor);
+    assert_non_null(req);
+    char *text = json_dumps(req, JSON_COMPACT);
+    assert_non_null(text);
+    json_decref(req);
+    return text;
 }

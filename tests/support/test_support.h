@@ -15,7 +15,8 @@ const char *ts_shared(const char *rel);
 const char *ts_source(const char *rel);
 const char *ts_ferry_bin(void);
 
-/* Makes a fresh temporary folder; the caller removes it with ts_rmtree. Returns a malloc'ed path. */
+/* Makes a fresh temporary folder; the caller removes it with ts_rmtree. Returns a malloc'ed path.
+ */
 char *ts_mkdtemp(void);
 void ts_rmtree(const char *path);
 
@@ -35,8 +36,8 @@ bool ts_close(double actual, double expected);
 typedef struct ts_server {
     pid_t pid;
     int port;
-    int stderr_fd;  /* read end of the child's stderr */
-    char *log;      /* everything read from stderr so far (malloc'ed) */
+    int stderr_fd; /* read end of the child's stderr */
+    char *log;     /* everything read from stderr so far (malloc'ed) */
     size_t log_len;
 } ts_server;
 
@@ -44,7 +45,8 @@ typedef struct ts_server {
  * line and reads the port from it. Returns false (with the log in srv->log) if it exits first. */
 bool ts_server_start(ts_server *srv, const char *const *args);
 
-/* Sends SIGTERM and waits; returns the exit status (or -1). Frees the log. */
+/* Sends SIGTERM and waits; returns the exit status (or -1). Fails the test when the log holds a
+ * sanitizer report. Frees the log. Does nothing to a zeroed or already stopped server. */
 int ts_server_stop(ts_server *srv);
 
 /* Reads whatever the server wrote to stderr since the last call into srv->log. */
@@ -70,5 +72,56 @@ void ts_response_free(ts_response *resp);
 
 /* Runs a shell command, captures stdout into a malloc'ed string; returns the exit status. */
 int ts_run(const char *command, char **out);
+
+/* ---- Integration helpers ---- */
+
+/* Starts `ferry serve ARGS...` exactly as given (no --http-port 0 added, e.g. to test
+ * FERRY_HTTP_PORT); otherwise as ts_server_start. */
+bool ts_server_start_args(ts_server *srv, const char *const *args);
+
+/* Waits up to timeout_ms for the server to exit on its own (after a signal the test sent). Returns
+ * its exit status (the log is kept, the pid cleared), or -1 when it is still running or was killed
+ * by a signal. */
+int ts_server_wait(ts_server *srv, int timeout_ms);
+
+/* Reads the server's log until it contains needle; false when it does not within timeout_ms. */
+bool ts_server_wait_log(ts_server *srv, const char *needle, int timeout_ms);
+
+/* ts_http to srv's port, then drains srv's log so that a chatty server never blocks on a full
+ * stderr pipe. */
+bool ts_server_http(ts_server *srv, const char *method, const char *path, const char *extra_headers,
+                    const char *body, size_t body_len, ts_response *resp);
+
+/* Fails the test when a log holds an AddressSanitizer, LeakSanitizer or UBSan report (printing
+ * it). ts_server_stop checks every server's log with it. */
+void ts_assert_no_sanitizer_report(const char *log);
+
+/* Parses resp's body as JSON; asserts it is JSON. The caller json_decref's it. */
+json_t *ts_response_json(const ts_response *resp);
+
+/* A TCP connection to 127.0.0.1:port with a 30 s receive timeout, or -1. */
+int ts_connect(int port);
+
+/* Sends all of data on fd; false on an error. */
+bool ts_send_all(int fd, const char *data, size_t len);
+
+/* Reads from fd until the peer closes it and parses an HTTP response; false when none came. */
+bool ts_read_response(int fd, ts_response *resp);
+
+/* Waits up to timeout_ms for the peer to close fd (reading and dropping whatever it sends).
+ * Returns the milliseconds it took, or -1 when fd is still open at the deadline. */
+int ts_wait_closed(int fd, int timeout_ms);
+
+/* The whole file as a malloc'ed NUL-terminated string (length in *len when not NULL); NULL when it
+ * cannot be read. */
+char *ts_read_file(const char *path, size_t *len);
+
+/* Copies ../shared/models/FIXTURE/FILE to REPO/NAME/VERSION/FILE (a fresh, writable copy). */
+void ts_repo_add(const char *repo, const char *name, const char *version, const char *fixture,
+                 const char *file);
+
+/* An inference request holding the fixture's whole test split: {"inputs": [test_inputs.json]}.
+ * Returns malloc'ed JSON text. */
+char *ts_fixture_request(const char *fixture);
 
 #endif
