@@ -113,9 +113,10 @@ static void report(const perf_options *o, double *samples, size_t n)
     double median = percentile(samples, n, 0.5), p90 = percentile(samples, n, 0.9),
            p99 = percentile(samples, n, 0.99);
     if (o->json)
-        printf("{\"batch_size\":%llu,\"iterations\":%zu,\"threads\":%llu,\"median_us\":%.3f,"
-               "\"p90_us\":%.3f,\"p99_us\":%.3f}\n",
-               (unsigned long long)o->batch, n, (unsigned long long)o->threads, median, p90, p99);
+        printf("{\"batch_size\":%llu,\"iterations\":%llu,\"threads\":%llu,\"calls\":%zu,"
+               "\"median_us\":%.3f,\"p90_us\":%.3f,\"p99_us\":%.3f}\n",
+               (unsigned long long)o->batch, (unsigned long long)o->iterations,
+               (unsigned long long)o->threads, n, median, p90, p99);
     else
         printf("batch %llu, %zu calls on %llu thread(s): median %.2f us, p90 %.2f us, "
                "p99 %.2f us (%.0f rows/s per thread at the median)\n",

@@ -178,19 +178,17 @@ static void fill_exchange(request_ctx *rc, struct MHD_Connection *conn, const ch
     ex->out = &rc->out;
 }
 
-static enum MHD_Result respond_too_large(http_server *s, struct MHD_Connection *conn,
-                                         request_ctx *rc, const char *url, const char *method)
+/* Routes and answers the request (413 when its body was over the limit) and logs it. */
+static enum MHD_Result answer(http_server *s, struct MHD_Connection *conn, request_ctx *rc,
+                              const char *url, const char *method)
 {
     fill_exchange(rc, conn, url, method);
-    rc->ex.status = 413;
-    rc->ex.out_content_type = "application/json";
-    char message[128];
-    snprintf(message, sizeof message, "request body exceeds the limit of %zu bytes", s->body_limit);
-    if (oip_encode_error(&rc->out, message) != FERRY_OK)
-        buffer_reset(&rc->out);
+    rc->ex.body_limit_exceeded = rc->too_large;
+    rc->ex.body_limit = s->body_limit;
+    rest_handle(s->ctx, &rc->ex);
     assign_request_id(s, &rc->ex);
     log_access(&rc->ex, rc->start_ns);
-    return send_response(conn, &rc->ex, true);
+    return send_response(conn, &rc->ex, rc->too_large || atomic_load(&s->ctx->draining));
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -205,7 +203,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         rc = *con_cls;
         if (rc->too_large)
-            return respond_too_large(s, conn, rc, url, method);
+            return answer(s, conn, rc, url, method);
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -214,13 +212,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (rc->too_large)
-        return respond_too_large(s, conn, rc, url, method);
-    fill_exchange(rc, conn, url, method);
-    rest_handle(s->ctx, &rc->ex);
-    assign_request_id(s, &rc->ex);
-    log_access(&rc->ex, rc->start_ns);
-    return send_response(conn, &rc->ex, atomic_load(&s->ctx->draining));
+    return answer(s, conn, rc, url, method);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -353,6 +353,15 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
         return;
     }
     snprintf(ex->model, sizeof ex->model, "%s", r.name);
+    if (ex->body_limit_exceeded) {
+        char message[128];
+        snprintf(message, sizeof message, "request body exceeds the limit of %zu bytes",
+                 ex->body_limit);
+        respond_error(ex, 413, message);
+        if (r.kind == ROUTE_INFER)
+            count_inference_request(ctx, ex, start);
+        return;
+    }
     if (!method_allowed(ex, r.kind))
         return;
     switch (r.kind) {

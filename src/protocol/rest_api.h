@@ -31,7 +31,9 @@ typedef struct rest_exchange {
     const char *request_id_header; /* X-Request-Id, or NULL */
     const char *body;
     size_t body_len;
-    arena *arena; /* request scratch, reset by the caller afterwards */
+    arena *arena;             /* request scratch, reset by the caller afterwards */
+    bool body_limit_exceeded; /* the body was over body_limit and was not kept: answer 413 */
+    size_t body_limit;
 
     int status;                   /* response status */
     buffer *out;                  /* response body */

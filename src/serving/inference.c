@@ -54,6 +54,11 @@ static ferry_status bind_input(const model_version *mv, const ferry_tensor_info 
                                const ferry_tensor *got, ferry_tensor *bound, arena *a,
                                ferry_error *err)
 {
+    if (got->dtype != want->dtype && (want->accepted & (1u << got->dtype)) == 0)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "model '%s' version %s: input '%s' has datatype %s, expected %s",
+                               mv->name, mv->version, got->name, ferry_dtype_name(got->dtype),
+                               ferry_dtype_name(want->dtype));
     ferry_status st = check_shape(mv, want, got, err);
     if (st != FERRY_OK)
         return st;
@@ -61,11 +66,6 @@ static ferry_status bind_input(const model_version *mv, const ferry_tensor_info 
         *bound = *got;
         return FERRY_OK;
     }
-    if ((want->accepted & (1u << got->dtype)) == 0)
-        return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "model '%s' version %s: input '%s' has datatype %s, expected %s",
-                               mv->name, mv->version, got->name, ferry_dtype_name(got->dtype),
-                               ferry_dtype_name(want->dtype));
     return convert_tensor(got, want->dtype, bound, a, err);
 }
 
