@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
+#include <math.h>
 #include <yaml.h>
 
 #define YAML_MAX_DEPTH 64
@@ -261,4 +263,104 @@ const char *ynode_get_scalar(const ynode *map, const char *key)
 {
     const ynode *v = ynode_get(map, key);
     return v != NULL && v->kind == YNODE_SCALAR ? v->scalar : NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* JSON view and top-level edits                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+static json_t *scalar_to_json(const ynode *node)
+{
+    const char *s = node->scalar;
+    if (node->quoted)
+        return json_string(s);
+    if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0)
+        return json_true();
+    if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0)
+        return json_false();
+    if (s[0] == '\0' || strcmp(s, "null") == 0 || strcmp(s, "~") == 0)
+        return json_null();
+    char *end;
+    errno = 0;
+    long long i = strtoll(s, &end, 10);
+    if (*end == '\0' && errno == 0)
+        return json_integer(i);
+    double d = strtod(s, &end);
+    if (*end == '\0' && isfinite(d))
+        return json_real(d);
+    return json_string(s);
+}
+
+struct json_t *ynode_to_json(const ynode *node)
+{
+    if (node->kind == YNODE_SCALAR)
+        return scalar_to_json(node);
+    json_t *out = node->kind == YNODE_MAP ? json_object() : json_array();
+    for (size_t i = 0; out != NULL && i < node->n; i++) {
+        json_t *child = ynode_to_json(node->items[i]);
+        int rc = child == NULL             ? -1
+                 : node->kind == YNODE_MAP ? json_object_set_new(out, node->keys[i], child)
+                                           : json_array_append_new(out, child);
+        if (rc != 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    return out;
+}
+
+/* True when `line` starts the top-level entry `key` ("key:" at column 0). */
+static bool starts_entry(const char *line, const char *key)
+{
+    size_t n = strlen(key);
+    if (strncmp(line, key, n) != 0)
+        return false;
+    const char *p = line + n;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return *p == ':';
+}
+
+/* True for a line that continues the entry above it (indented, or a block sequence item). */
+static bool continues_entry(const char *line)
+{
+    return line[0] == ' ' || line[0] == '\t' || (line[0] == '-' && strncmp(line, "---", 3) != 0);
+}
+
+ferry_status yaml_set_top_level(const char *text, const char *key, const char *value, char **out,
+                                ferry_error *err)
+{
+    char *result = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&result, &len);
+    if (mem == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory editing YAML");
+    bool replaced = false, skipping = false;
+    for (const char *line = text; *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        size_t line_len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        if (skipping && continues_entry(line)) {
+            line += line_len;
+            continue;
+        }
+        skipping = false;
+        if (!replaced && starts_entry(line, key)) {
+            if (value != NULL)
+                fprintf(mem, "%s: %s\n", key, value);
+            replaced = skipping = true;
+        } else {
+            fwrite(line, 1, line_len, mem);
+            if (nl == NULL)
+                fputc('\n', mem);
+        }
+        line += line_len;
+    }
+    if (!replaced && value != NULL)
+        fprintf(mem, "%s: %s\n", key, value);
+    if (fclose(mem) != 0) {
+        free(result);
+        return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory editing YAML");
+    }
+    *out = result;
+    return FERRY_OK;
 }

@@ -36,6 +36,18 @@ const ynode *ynode_get(const ynode *map, const char *key);
 /* The text of a scalar value for `key`, or NULL when absent or not a scalar. */
 const char *ynode_get_scalar(const ynode *map, const char *key);
 
+/* Converts a tree to JSON: maps to objects, sequences to arrays, plain scalars that read as
+ * integers, reals, true/false or null to those, everything else (and quoted scalars) to strings.
+ * Returns a new reference, or NULL when out of memory. */
+struct json_t;
+struct json_t *ynode_to_json(const ynode *node);
+
+/* Replaces (or appends) the top-level `key: value` entry of a YAML text, keeping every other line
+ * and comment as it is; value NULL removes the entry. The entry spans the key's line and the
+ * indented (or "- ") lines after it. *out is malloc'ed; the caller frees it. */
+ferry_status yaml_set_top_level(const char *text, const char *key, const char *value, char **out,
+                                ferry_error *err) FERRY_MUST_CHECK;
+
 /* Frees a tree. Accepts NULL. */
 void ynode_free(ynode *node);
 
