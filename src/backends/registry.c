@@ -59,6 +59,12 @@ ferry_status backend_find_artifact(const char *version_dir, const ferry_backend 
             }
         }
     }
+    /* Name the files looked for (not the backend): that is what belongs in the folder. */
+    char names[256] = "";
+    size_t len = 0;
+    if (backend != NULL)
+        for (const char *const *a = backend->artifacts; *a != NULL && len < sizeof names; a++)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "", *a);
     return ferry_error_set(err, FERRY_NOT_FOUND, "%s: no model artifact found (looked for %s)",
-                           version_dir, backend ? backend->name : backend_artifact_names());
+                           version_dir, backend ? names : backend_artifact_names());
 }

@@ -1,6 +1,7 @@
 /* Growable byte buffer with a hard maximum; see buffer.h. */
 #include "core/buffer.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +36,14 @@ ferry_status buffer_reserve(buffer *b, size_t extra)
     if (extra > b->max || b->len > b->max - extra)
         return FERRY_TOO_LARGE;
     size_t need = b->len + extra + 1;
+    if (need == 0) /* the terminator wrapped around: only possible when max is SIZE_MAX */
+        return FERRY_NO_MEMORY;
     if (need <= b->cap)
         return FERRY_OK;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
-        cap *= 2;
-    if (cap > b->max + 1)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    if (cap - 1 > b->max) /* not cap > max + 1, which wraps to 0 when max is SIZE_MAX */
         cap = b->max + 1;
     char *grown = realloc(b->data, cap);
     if (grown == NULL)

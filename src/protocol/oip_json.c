@@ -2,6 +2,7 @@
  * response buffer, which keeps float formatting exact and costs no tree per response. */
 #include "protocol/oip_json.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -361,10 +362,16 @@ static ferry_status decode_top(oip_request *req, arena *a, ferry_error *err)
 /* jansson allocates through these. While a request is being parsed, the parsing thread's arena
  * serves the document (one bump per node, nothing to free); at any other time plain malloc/free. */
 static _Thread_local arena *parse_arena;
+static _Thread_local bool parse_out_of_memory; /* jansson reports it as a bare parse failure */
 
 static void *json_alloc(size_t size)
 {
-    return parse_arena != NULL ? arena_alloc_small(parse_arena, size) : malloc(size);
+    if (parse_arena == NULL)
+        return malloc(size);
+    void *p = arena_alloc_small(parse_arena, size);
+    if (p == NULL)
+        parse_out_of_memory = true;
+    return p;
 }
 
 static void json_free(void *p)
@@ -385,10 +392,15 @@ ferry_status oip_decode_request(const char *body, size_t len, arena *a, oip_requ
     pthread_once(&once, install_json_allocator);
     memset(req, 0, sizeof *req);
     json_error_t jerr;
+    parse_out_of_memory = false;
     parse_arena = a;
     req->doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     parse_arena = NULL;
     req->doc_in_arena = true;
+    if (req->doc == NULL && parse_out_of_memory)
+        return ferry_error_set(
+            err, FERRY_TOO_LARGE,
+            "the request's JSON needs more memory than the request limit allows");
     if (req->doc == NULL)
         return ferry_error_set(err, FERRY_INVALID_ARG, "malformed JSON at line %d column %d: %s",
                                jerr.line, jerr.column, jerr.text);
@@ -441,7 +453,9 @@ static int format_float(char *buf, float v)
     int n = format_non_finite(buf, v);
     if (n > 0)
         return n;
-    for (int precision = 6; precision < 9; precision++) {
+    /* Six digits are the shortest for every normal float that fits in six; subnormals have fewer
+     * significant bits, so they may need as few as one. */
+    for (int precision = fabsf(v) < FLT_MIN ? 1 : 6; precision < 9; precision++) {
         n = sprintf(buf, "%.*g", precision, (double)v);
         if (strtof(buf, NULL) == v)
             return n;
@@ -455,7 +469,7 @@ static int format_double(char *buf, double v)
     int n = format_non_finite(buf, v);
     if (n > 0)
         return n;
-    for (int precision = 15; precision < 17; precision++) {
+    for (int precision = fabs(v) < DBL_MIN ? 1 : 15; precision < 17; precision++) {
         n = sprintf(buf, "%.*g", precision, v);
         if (strtod(buf, NULL) == v)
             return n;

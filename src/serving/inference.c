@@ -1,6 +1,7 @@
 /* Input binding and the backend call; see inference.h. */
 #include "serving/inference.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,7 +55,8 @@ static ferry_status bind_input(const model_version *mv, const ferry_tensor_info 
                                const ferry_tensor *got, ferry_tensor *bound, arena *a,
                                ferry_error *err)
 {
-    if (got->dtype != want->dtype && (want->accepted & (1u << got->dtype)) == 0)
+    if (got->dtype != want->dtype &&
+        ((unsigned)got->dtype >= FERRY_DTYPE_COUNT || (want->accepted & (1u << got->dtype)) == 0))
         return ferry_error_set(err, FERRY_INVALID_ARG,
                                "model '%s' version %s: input '%s' has datatype %s, expected %s",
                                mv->name, mv->version, got->name, ferry_dtype_name(got->dtype),
@@ -62,6 +64,20 @@ static ferry_status bind_input(const model_version *mv, const ferry_tensor_info 
     ferry_status st = check_shape(mv, want, got, err);
     if (st != FERRY_OK)
         return st;
+    /* Backends read as many elements as the shape says: the data must hold exactly that many. */
+    size_t size = ferry_dtype_size(got->dtype);
+    uint64_t count = 0;
+    if (size > 0 &&
+        (ferry_shape_elements(got->shape, got->ndim, SIZE_MAX / size, &count, NULL) != FERRY_OK ||
+         count * size != got->nbytes)) {
+        char got_s[128];
+        inference_format_shape(got->shape, got->ndim, got_s, sizeof got_s);
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "model '%s' version %s: input '%s' has %zu bytes of %s data, which "
+                               "does not match its shape %s",
+                               mv->name, mv->version, got->name, got->nbytes,
+                               ferry_dtype_name(got->dtype), got_s);
+    }
     if (got->dtype == want->dtype) {
         *bound = *got;
         return FERRY_OK;

@@ -119,7 +119,8 @@ ferry_status repository_list_models(const char *repo, char ***names, size_t *cou
         *count = 0;
         return st;
     }
-    qsort(*names, *count, sizeof **names, compare_names);
+    if (*count > 1) /* an empty list is NULL, which qsort must not be given */
+        qsort(*names, *count, sizeof **names, compare_names);
     return FERRY_OK;
 }
 
@@ -157,7 +158,8 @@ ferry_status repository_list_versions(const char *model_dir, uint64_t **versions
         *count = 0;
         return st;
     }
-    qsort(*versions, *count, sizeof **versions, compare_versions);
+    if (*count > 1) /* an empty list is NULL, which qsort must not be given */
+        qsort(*versions, *count, sizeof **versions, compare_versions);
     return FERRY_OK;
 }
 
