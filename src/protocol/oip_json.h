@@ -26,7 +26,8 @@ typedef struct oip_request {
 } oip_request;
 
 /* Decodes an inference request body. Fails with INVALID_ARG naming the input, field and element at
- * fault (malformed JSON gives the line and column), UNSUPPORTED for FP16/BF16 or binary data, and
+ * fault (malformed JSON gives the line and column; FP16 and BF16 too, as JSON cannot carry them),
+ * UNSUPPORTED for binary data, and
  * NO_MEMORY / TOO_LARGE when the arena is exhausted. On failure nothing needs freeing. */
 ferry_status oip_decode_request(const char *body, size_t len, arena *a, oip_request *req,
                                 ferry_error *err) FERRY_MUST_CHECK;
