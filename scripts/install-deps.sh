@@ -7,6 +7,7 @@ build_and_test=(
     build-essential cmake pkg-config make
     libmicrohttpd-dev libjansson-dev libyaml-dev libssl-dev libxgboost-dev
     libcmocka-dev prometheus clang-format curl ca-certificates
+    protobuf-c-compiler libprotobuf-c-dev libonnx-dev libdnnl-dev
 )
 bench=(
     wrk nginx-light curl

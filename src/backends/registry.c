@@ -5,10 +5,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backends/onnx.h"
 #include "backends/xgboost.h"
 
 static const ferry_backend *const builtin_backends[] = {
     &xgboost_backend,
+    &onnx_backend,
 };
 #define N_BACKENDS (sizeof builtin_backends / sizeof builtin_backends[0])
 

@@ -17,6 +17,17 @@ typedef int (*cli_main_fn)(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_perf(int argc, char **argv);
+int cli_conformance(int argc, char **argv);
+
+/* The repository commands (src/cli/register.c, models.c, ...; helpers in repo_cli.h). */
+int cli_register(int argc, char **argv);
+int cli_models(int argc, char **argv);
+int cli_versions(int argc, char **argv);
+int cli_show(int argc, char **argv);
+int cli_deploy(int argc, char **argv);
+int cli_rollback(int argc, char **argv);
+int cli_archive(int argc, char **argv);
+int cli_history(int argc, char **argv);
 
 /* When argv[*i] is option `name`, stores its value (the next argument, or the text after '='),
  * advances *i past it and returns true. A missing value prints a usage error and sets *bad. */

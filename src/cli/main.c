@@ -15,6 +15,15 @@ static const command commands[] = {
     {"serve", cli_serve, "serve a model repository (or one artifact) over HTTP"},
     {"predict", cli_predict, "run one inference request without a server"},
     {"perf", cli_perf, "measure in-process inference latency"},
+    {"conformance", cli_conformance, "run ONNX node tests against the ONNX engine"},
+    {"register", cli_register, "add the next version of a model to the repository"},
+    {"models", cli_models, "list the repository's models"},
+    {"versions", cli_versions, "list a model's versions and their state"},
+    {"show", cli_show, "show one version's metadata (default: production)"},
+    {"deploy", cli_deploy, "make a version production"},
+    {"rollback", cli_rollback, "return to the previous production version (or --to V)"},
+    {"archive", cli_archive, "archive a version so it can no longer be deployed"},
+    {"history", cli_history, "list a model's deployment changes"},
 };
 
 static void usage(FILE *out)
@@ -24,7 +33,7 @@ static void usage(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n`ferry <command> --help` describes a command's options.\n"
                  "Environment: FERRY_REPO, FERRY_STATE, FERRY_HTTP_PORT, FERRY_GRPC_PORT,\n"
-                 "FERRY_LOG_LEVEL mirror the serve flags (a flag wins).\n"
+                 "FERRY_LOG_LEVEL mirror the flags of the same name (a flag wins).\n"
                  "Exit codes: 0 ok, 1 failure, 2 usage.\n");
 }
 

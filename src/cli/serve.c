@@ -1,5 +1,7 @@
 /* `ferry serve`: load the repository (or one artifact), serve it over HTTP until SIGTERM/SIGINT,
- * then report not ready, wait the grace period, drain requests in flight and exit 0. */
+ * then report not ready, wait the grace period, drain requests in flight and exit 0. With a
+ * repository, a reconciler thread applies every change to it (deploys, rollbacks, new and removed
+ * models, `load:` lists) while serving. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include "monitor/metrics.h"
 #include "protocol/http_server.h"
 #include "serving/loader.h"
+#include "serving/reconciler.h"
 
 typedef struct serve_options {
     const char *repo;
@@ -23,6 +26,7 @@ typedef struct serve_options {
     const char *name;
     const char *host;
     const char *state;
+    const char *admin_token;
     uint64_t http_port;
     uint64_t grpc_port;
     uint64_t threads;
@@ -30,6 +34,8 @@ typedef struct serve_options {
     uint64_t idle_timeout_s;
     uint64_t grace_ms;
     uint64_t drain_ms;
+    uint64_t poll_ms;
+    watcher_mode watch;
     bool strict_readiness;
     log_level level;
     /* Given as flags, so their environment variables are not read (a flag wins, even over an
@@ -50,6 +56,9 @@ static const char serve_help[] =
     "yet)\n"
     "  --host ADDR              address to bind (default: every IPv4 and IPv6 address)\n"
     "  --state DIR              state folder (env FERRY_STATE; default ./ferry-state)\n"
+    "  --admin-token TOKEN      admin API token, required as 'Authorization: Bearer TOKEN' from\n"
+    "                           every address (env FERRY_ADMIN_TOKEN, which hides it from ps;\n"
+    "                           default: no token, admin API for loopback clients only)\n"
     "  --log-level L            debug, info, warn, error, off (env FERRY_LOG_LEVEL; default info)\n"
     "  --strict-readiness B     ready only when every model is ready (default true)\n"
     "  --threads N              HTTP worker threads (default: one per core)\n"
@@ -57,7 +66,9 @@ static const char serve_help[] =
     "  --idle-timeout S         close idle or stalled connections after S seconds (default 30)\n"
     "  --grace-period MS        after SIGTERM, report not ready this long before draining "
     "(default 500)\n"
-    "  --drain-timeout MS       longest wait for requests in flight at shutdown (default 30000)\n";
+    "  --drain-timeout MS       longest wait for requests in flight at shutdown (default 30000)\n"
+    "  --poll-interval MS       also re-read the repository this often, besides inotify (default "
+    "1000)\n";
 
 static void defaults_from_env(serve_options *o)
 {
@@ -69,6 +80,8 @@ static void defaults_from_env(serve_options *o)
                          .idle_timeout_s = 30,
                          .grace_ms = 500,
                          .drain_ms = 30000,
+                         .poll_ms = RECONCILER_POLL_MS_DEFAULT,
+                         .watch = WATCHER_INOTIFY,
                          .strict_readiness = true,
                          .level = LOG_INFO};
     const char *v;
@@ -76,6 +89,8 @@ static void defaults_from_env(serve_options *o)
         o->repo = v;
     if ((v = getenv("FERRY_STATE")) != NULL && v[0] != '\0')
         o->state = v;
+    if ((v = getenv("FERRY_ADMIN_TOKEN")) != NULL && v[0] != '\0')
+        o->admin_token = v;
 }
 
 /* Environment values that need parsing, read after the flags and only for options no flag set. */
@@ -95,6 +110,17 @@ static bool numbers_from_env(serve_options *o)
     return ok;
 }
 
+/* --watch inotify|poll (not in --help: polling alone is for tests and odd file systems). */
+static bool parse_watch(const char *v, watcher_mode *mode)
+{
+    if (strcmp(v, "inotify") == 0 || strcmp(v, "poll") == 0) {
+        *mode = v[0] == 'i' ? WATCHER_INOTIFY : WATCHER_POLL;
+        return true;
+    }
+    fprintf(stderr, "ferry serve: --watch: expected inotify or poll, got '%s'\n", v);
+    return false;
+}
+
 /* Parses one option at argv[*i]; returns false on a usage error. */
 static bool parse_one(int argc, char **argv, int *i, serve_options *o)
 {
@@ -105,6 +131,11 @@ static bool parse_one(int argc, char **argv, int *i, serve_options *o)
         cli_option(argc, argv, i, "--host", &o->host, &bad) ||
         cli_option(argc, argv, i, "--state", &o->state, &bad))
         return !bad;
+    if (cli_option(argc, argv, i, "--admin-token", &o->admin_token, &bad)) {
+        if (!bad && o->admin_token[0] == '\0')
+            fprintf(stderr, "ferry serve: --admin-token: the token must not be empty\n");
+        return !bad && o->admin_token[0] != '\0';
+    }
     if (cli_option(argc, argv, i, "--http-port", &v, &bad)) {
         o->http_port_flag = true;
         return !bad && cli_parse_uint("serve", "--http-port", v, 0, 65535, &o->http_port);
@@ -123,6 +154,10 @@ static bool parse_one(int argc, char **argv, int *i, serve_options *o)
         return !bad && cli_parse_uint("serve", "--grace-period", v, 0, 600000, &o->grace_ms);
     if (cli_option(argc, argv, i, "--drain-timeout", &v, &bad))
         return !bad && cli_parse_uint("serve", "--drain-timeout", v, 0, 3600000, &o->drain_ms);
+    if (cli_option(argc, argv, i, "--poll-interval", &v, &bad))
+        return !bad && cli_parse_uint("serve", "--poll-interval", v, 10, 3600000, &o->poll_ms);
+    if (cli_option(argc, argv, i, "--watch", &v, &bad))
+        return !bad && parse_watch(v, &o->watch);
     if (cli_option(argc, argv, i, "--strict-readiness", &v, &bad))
         return !bad && cli_parse_bool("serve", "--strict-readiness", v, &o->strict_readiness);
     if (cli_option(argc, argv, i, "--log-level", &v, &bad)) {
@@ -182,20 +217,38 @@ static void publish_model_info(void *ctx, const model_version *mv)
     metrics_set_model_info(ctx, mv->name, mv->version, mv->backend->name, mv->sha256, true);
 }
 
-static int load_models(const serve_options *o, model_table *table, metrics *m)
+/* Loads the artifact, or runs the reconciler's first pass over the repository and starts its
+ * thread (*rec is set). Logs and returns CLI_FAILURE when there is nothing to serve from. */
+static int load_models(const serve_options *o, model_table *table, metrics *m, reconciler **rec)
 {
     ferry_error err;
     ferry_status st;
-    if (o->artifact != NULL)
+    if (o->artifact != NULL) {
         st = loader_load_artifact(o->artifact, o->name, table, publish_model_info, m, &err);
-    else
-        st = loader_load_repository(o->repo, table, publish_model_info, m, &err);
+    } else {
+        reconciler_options ro = {.repo = o->repo,
+                                 .table = table,
+                                 .metrics = m,
+                                 .poll_interval_ms = (unsigned)o->poll_ms,
+                                 .watch = o->watch};
+        st = reconciler_create(&ro, rec, &err);
+        if (st == FERRY_OK)
+            st = reconciler_run_once(*rec, &err);
+        if (st == FERRY_OK)
+            st = reconciler_start(*rec, &err);
+    }
     if (st != FERRY_OK) {
         log_fields f = {.file = o->artifact ? o->artifact : o->repo};
         log_error(&f, "cannot serve: %s", err.message);
         return CLI_FAILURE;
     }
     return CLI_OK;
+}
+
+/* The admin API changed the repository: reconcile now rather than at the next watch event. */
+static void wake_reconciler(void *rec)
+{
+    reconciler_wake(rec);
 }
 
 /* Blocks until SIGTERM or SIGINT; returns the signal. */
@@ -211,12 +264,19 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
 {
     model_table *table = model_table_create();
     metrics *m = metrics_create();
-    rest_context rest = {.models = table, .metrics = m, .strict_readiness = o->strict_readiness};
+    rest_context rest = {.models = table,
+                         .metrics = m,
+                         .strict_readiness = o->strict_readiness,
+                         .repo = o->artifact == NULL ? o->repo : NULL,
+                         .admin_token = o->admin_token};
     atomic_init(&rest.draining, false);
     http_server *http = NULL;
+    reconciler *rec = NULL;
     int rc = table != NULL && m != NULL ? CLI_OK : CLI_FAILURE;
     if (rc == CLI_OK)
-        rc = load_models(o, table, m);
+        rc = load_models(o, table, m, &rec);
+    rest.repository_changed = rec != NULL ? wake_reconciler : NULL;
+    rest.repository_changed_cls = rec;
     if (rc == CLI_OK) {
         http_server_options ho = {.host = o->host,
                                   .port = (uint16_t)o->http_port,
@@ -238,6 +298,7 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
                  model_table_ready_count(table), f.latency_ms);
         int sig = wait_for_stop(stop);
         atomic_store(&rest.draining, true);
+        reconciler_stop(rec); /* no swaps while draining */
         log_info(NULL, "%s received: not ready; draining after %llu ms", strsignal(sig),
                  (unsigned long long)o->grace_ms);
         usleep((useconds_t)(o->grace_ms * 1000));
@@ -246,6 +307,7 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
             log_warn(NULL, "drain timeout: %u request(s) still in flight were cut", left);
         log_info(NULL, "stopped");
     }
+    reconciler_destroy(rec);
     model_table_destroy(table);
     metrics_destroy(m);
     return rc;

@@ -11,6 +11,7 @@ struct csv_reader {
     char path[256];
     uint64_t line;        /* current line (1-based) */
     uint64_t record_line; /* line the last record started on */
+    uint64_t quote_line;  /* line the open quoted field started on */
     char *text;           /* the record's fields, each NUL-terminated */
     size_t text_len, text_cap;
     size_t *starts; /* offset of each field in text */
@@ -111,6 +112,7 @@ static ferry_status feed(csv_reader *r, int c, csv_state *state, bool *done, fer
         *state = QUOTED;
     } else if (c == '"' && *state == FIELD_START) {
         *state = QUOTED;
+        r->quote_line = r->line;
     } else if (c == ',') {
         ok = end_field(r);
         *state = FIELD_START;
@@ -147,8 +149,10 @@ ferry_status csv_next(csv_reader *r, char ***fields, size_t *n, ferry_error *err
         if (st != FERRY_OK)
             return st;
     }
-    if (state == QUOTED)
-        return syntax_error(r, "unterminated quoted field", err);
+    if (state == QUOTED) /* named by the line the quote opened on, not the end of the file */
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "%s: line %llu: unterminated quoted field (no closing quote)",
+                               r->path, (unsigned long long)r->quote_line);
     if (ferror(r->file))
         return ferry_error_set(err, FERRY_IO, "%s: read error", r->path);
     if (!any || (r->text_len == 0 && r->n_fields == 0 && state == FIELD_START && feof(r->file))) {

@@ -327,6 +327,26 @@ static bool continues_entry(const char *line)
     return line[0] == ' ' || line[0] == '\t' || (line[0] == '-' && strncmp(line, "---", 3) != 0);
 }
 
+/* True for a blank line or a comment at column 0. */
+static bool is_filler(const char *line)
+{
+    size_t n = strspn(line, " \t\r");
+    return line[n] == '\n' || line[n] == '\0' || line[0] == '#';
+}
+
+/* While skipping an entry: true when `line` is part of it. Blank lines and comments belong to it
+ * when the entry continues after them (an `options:` block with a blank line inside). */
+static bool inside_entry(const char *line)
+{
+    while (!continues_entry(line) && is_filler(line)) {
+        const char *nl = strchr(line, '\n');
+        if (nl == NULL)
+            return false;
+        line = nl + 1;
+    }
+    return continues_entry(line);
+}
+
 ferry_status yaml_set_top_level(const char *text, const char *key, const char *value, char **out,
                                 ferry_error *err)
 {
@@ -339,7 +359,7 @@ ferry_status yaml_set_top_level(const char *text, const char *key, const char *v
     for (const char *line = text; *line != '\0';) {
         const char *nl = strchr(line, '\n');
         size_t line_len = nl ? (size_t)(nl - line) + 1 : strlen(line);
-        if (skipping && continues_entry(line)) {
+        if (skipping && inside_entry(line)) {
             line += line_len;
             continue;
         }

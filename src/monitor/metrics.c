@@ -66,6 +66,7 @@ enum {
     FAMILY_REQUEST_DURATION,
     FAMILY_INFERENCE_DURATION,
     FAMILY_MODEL_INFO,
+    FAMILY_LOAD_FAILURES,
     FAMILY_COUNT
 };
 
@@ -107,6 +108,15 @@ static const family_spec family_specs[FAMILY_COUNT] = {
             .label_count = 4,
             .key_count = 2,
             .label_names = {"model", "version", "backend", "sha256"},
+        },
+    [FAMILY_LOAD_FAILURES] =
+        {
+            .name = "ferry_model_load_failures_total",
+            .help = "Failed attempts to load a model version (read, verify, load or warm up).",
+            .kind = METRIC_COUNTER,
+            .label_count = 2,
+            .key_count = 2,
+            .label_names = {"model", "version"},
         },
 };
 
@@ -296,6 +306,16 @@ void metrics_observe_inference(metrics *m, const char *model, const char *versio
     series *duration = family_get(m, &m->families[FAMILY_INFERENCE_DURATION], values);
     if (duration != NULL)
         histogram_observe(duration, seconds);
+}
+
+void metrics_count_load_failure(metrics *m, const char *model, const char *version)
+{
+    if (m == NULL)
+        return;
+    const char *values[] = {or_empty(model), or_empty(version)};
+    series *failures = family_get(m, &m->families[FAMILY_LOAD_FAILURES], values);
+    if (failures != NULL)
+        atomic_fetch_add_explicit(&failures->count, 1, memory_order_relaxed);
 }
 
 /* Caller holds f->lock. Replaces an existing series only once its successor exists, so running out
@@ -571,6 +591,7 @@ static ferry_status render_all(metrics *m, buffer *out)
     METRICS_TRY(render_family(out, &m->families[FAMILY_REQUEST_DURATION]));
     METRICS_TRY(render_family(out, &m->families[FAMILY_INFERENCE_DURATION]));
     METRICS_TRY(render_models(out, &m->families[FAMILY_MODEL_INFO]));
+    METRICS_TRY(render_family(out, &m->families[FAMILY_LOAD_FAILURES]));
     METRICS_TRY(render_build_info(out));
     METRICS_TRY(render_dropped(m, out));
     return render_process(out);

@@ -1,5 +1,6 @@
 /* The metrics registry: request and inference counters and histograms per model version, model
- * info gauges, build info and process metrics, rendered in the Prometheus text format (0.0.4). */
+ * info gauges, load failure counters, build info and process metrics, rendered in the Prometheus
+ * text format (0.0.4). */
 #ifndef FERRY_MONITOR_METRICS_H
 #define FERRY_MONITOR_METRICS_H
 
@@ -35,6 +36,11 @@ void metrics_observe_inference(metrics *m, const char *model, const char *versio
  * removes that series. ferry_models_loaded is the count of such series. Thread-safe. */
 void metrics_set_model_info(metrics *m, const char *model, const char *version, const char *backend,
                             const char *sha256, bool loaded);
+
+/* Counts one failed attempt to load a version (ferry_model_load_failures_total{model,version});
+ * version is "" when the model failed before a version was chosen (a bad model.yaml). Thread-safe;
+ * never fails (see metrics_observe_request). */
+void metrics_count_load_failure(metrics *m, const char *model, const char *version);
 
 /* Appends the whole exposition (ferry_* families, ferry_build_info{version}, and the process_*
  * families read from /proc/self) to out. Fails only when out cannot grow. */

@@ -110,6 +110,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, rest_exchange 
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ex->out_content_type);
     if (ex->allow != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, ex->allow);
+    if (ex->authenticate != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, ex->authenticate);
     if (ex->request_id[0] != '\0')
         MHD_add_response_header(resp, "X-Request-Id", ex->request_id);
     if (close)
@@ -162,11 +164,52 @@ static enum MHD_Result begin_request(http_server *s, struct MHD_Connection *conn
     return MHD_YES;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Lookups for handlers that need more than the exchange holds (the admin API)                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static const char *lookup_header(void *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+typedef struct arg_visit {
+    rest_arg_fn fn;
+    void *user;
+} arg_visit;
+
+static enum MHD_Result visit_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    arg_visit *v = cls;
+    v->fn(v->user, key, value);
+    return MHD_YES;
+}
+
+static void each_arg(void *conn, rest_arg_fn fn, void *user)
+{
+    arg_visit v = {.fn = fn, .user = user};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, visit_arg, &v);
+}
+
+static const rest_transport mhd_transport = {.header = lookup_header, .each_arg = each_arg};
+
+static const struct sockaddr *client_address(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return info != NULL ? info->client_addr : NULL;
+}
+
 static void fill_exchange(request_ctx *rc, struct MHD_Connection *conn, const char *url,
                           const char *method)
 {
     rest_exchange *ex = &rc->ex;
     memset(ex, 0, sizeof *ex);
+    ex->peer = client_address(conn);
+    ex->transport = &mhd_transport;
+    ex->conn = conn;
     ex->method = method;
     ex->path = url;
     ex->content_type =
@@ -176,6 +219,22 @@ static void fill_exchange(request_ctx *rc, struct MHD_Connection *conn, const ch
     ex->body_len = rc->body.len;
     ex->arena = &rc->scratch;
     ex->out = &rc->out;
+}
+
+/* Answers a request from its headers alone when the handlers refuse it before its body (an admin
+ * request without the token), so that the body is never read; false when it goes on. */
+static bool answer_early(http_server *s, struct MHD_Connection *conn, request_ctx *rc,
+                         const char *url, const char *method, enum MHD_Result *result)
+{
+    if (!rest_has_preflight(url))
+        return false;
+    fill_exchange(rc, conn, url, method);
+    if (!rest_preflight(s->ctx, &rc->ex))
+        return false;
+    assign_request_id(s, &rc->ex);
+    log_access(&rc->ex, rc->start_ns);
+    *result = send_response(conn, &rc->ex, true);
+    return true;
 }
 
 /* Routes and answers the request (413 when its body was over the limit) and logs it. */
@@ -204,7 +263,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rc = *con_cls;
         if (rc->too_large)
             return answer(s, conn, rc, url, method);
-        return MHD_YES;
+        enum MHD_Result early;
+        return answer_early(s, conn, rc, url, method, &early) ? early : MHD_YES;
     }
     if (*upload_data_size > 0) {
         if (!rc->too_large && buffer_append(&rc->body, upload_data, *upload_data_size) != FERRY_OK)

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/clock.h"
+#include "protocol/admin_api.h"
 #include "protocol/http_status.h"
 #include "protocol/oip_infer.h"
 #include "protocol/oip_json.h"
@@ -174,17 +175,39 @@ static ferry_status append_tensor_infos(buffer *out, const ferry_tensor_info *in
     return st;
 }
 
-static ferry_status append_model_metadata(buffer *out, const model_version *mv)
+/* `"versions":[...]`: every loaded version (just mv's when the model left the table meanwhile),
+ * then `"load_error"` while a load failure stands. */
+static ferry_status append_versions(buffer *out, const model_version *mv, const model_status *ms)
+{
+    ferry_status st = buffer_append_str(out, ",\"versions\":[");
+    size_t n = ms->n_versions < MODEL_TABLE_LIST_MAX ? ms->n_versions : MODEL_TABLE_LIST_MAX;
+    for (size_t i = 0; st == FERRY_OK && i < n; i++) {
+        st = buffer_append_str(out, i ? "," : "");
+        if (st == FERRY_OK)
+            st = oip_append_string(out, ms->versions[i]);
+    }
+    if (st == FERRY_OK && n == 0)
+        st = oip_append_string(out, mv->version);
+    if (st == FERRY_OK)
+        st = buffer_append_str(out, "]");
+    if (st == FERRY_OK && ms->reason[0] != '\0') {
+        st = buffer_append_str(out, ",\"load_error\":");
+        if (st == FERRY_OK)
+            st = oip_append_string(out, ms->reason);
+    }
+    return st;
+}
+
+static ferry_status append_model_metadata(buffer *out, const model_version *mv,
+                                          const model_status *ms)
 {
     ferry_status st = buffer_append_str(out, "{\"name\":");
     if (st == FERRY_OK)
         st = oip_append_string(out, mv->name);
     if (st == FERRY_OK)
-        st = buffer_append_str(out, ",\"versions\":[");
+        st = append_versions(out, mv, ms);
     if (st == FERRY_OK)
-        st = oip_append_string(out, mv->version);
-    if (st == FERRY_OK)
-        st = buffer_append_str(out, "],\"platform\":");
+        st = buffer_append_str(out, ",\"platform\":");
     if (st == FERRY_OK)
         st = oip_append_string(out, mv->io.platform);
     if (st == FERRY_OK)
@@ -230,7 +253,10 @@ static void handle_model_metadata(rest_context *ctx, rest_exchange *ex, const ro
     model_version *mv = acquire_or_respond(ctx, ex, r);
     if (mv == NULL)
         return;
-    respond_json(ex, append_model_metadata(ex->out, mv));
+    model_status ms;
+    if (!model_table_get(ctx->models, r->name, &ms))
+        memset(&ms, 0, sizeof ms); /* removed since: list just this version */
+    respond_json(ex, append_model_metadata(ex->out, mv, &ms));
     model_version_release(mv);
 }
 
@@ -341,9 +367,14 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
     ex->status = 500;
     ex->out_content_type = NULL;
     ex->allow = NULL;
+    ex->authenticate = NULL;
     ex->model[0] = '\0';
     ex->version[0] = '\0';
     set_request_id(ex, ex->request_id_header);
+    if (admin_api_owns(ex->path)) {
+        admin_api_handle(ctx, ex);
+        return;
+    }
     route r;
     parse_route(ex->path, &r);
     if (r.kind == ROUTE_NONE) {
@@ -391,4 +422,21 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
         respond_error(ex, 404, "no such endpoint");
         break;
     }
+}
+
+bool rest_has_preflight(const char *path)
+{
+    return admin_api_owns(path);
+}
+
+bool rest_preflight(rest_context *ctx, rest_exchange *ex)
+{
+    if (!admin_api_owns(ex->path))
+        return false;
+    ex->status = 500;
+    ex->out_content_type = NULL;
+    ex->allow = NULL;
+    ex->authenticate = NULL;
+    set_request_id(ex, ex->request_id_header);
+    return admin_api_preflight(ctx, ex);
 }

@@ -1,6 +1,7 @@
 /* The OIP v2 REST endpoints (health, server and model metadata, model ready, infer) and /metrics:
- * routing a request to its handler and filling in the response. Independent of the HTTP library so
- * that handlers can be tested without sockets. */
+ * routing a request to its handler and filling in the response; the admin API (/v2/repository/...,
+ * /ferry/v1/...) is handed to admin_api.c. Independent of the HTTP library so that handlers can be
+ * tested without sockets. */
 #ifndef FERRY_PROTOCOL_REST_API_H
 #define FERRY_PROTOCOL_REST_API_H
 
@@ -13,15 +14,31 @@
 #include "monitor/metrics.h"
 #include "serving/model_table.h"
 
+struct sockaddr;
+
 #define REST_REQUEST_ID_MAX 128
 
 /* Shared by every request; owned by the server. */
 typedef struct rest_context {
     model_table *models;
     metrics *metrics;
-    bool strict_readiness; /* ready only when every model is ready (default) */
-    atomic_bool draining;  /* set on SIGTERM: not ready any more */
+    bool strict_readiness;   /* ready only when every model is ready (default) */
+    atomic_bool draining;    /* set on SIGTERM: not ready any more */
+    const char *repo;        /* repository the admin API changes; NULL when serving one artifact */
+    const char *admin_token; /* admin API bearer token; NULL or "": admin API on loopback only */
+    /* Called after the admin API changed the repository (wakes the reconciler); may be NULL. */
+    void (*repository_changed)(void *cls);
+    void *repository_changed_cls;
 } rest_context;
+
+/* Called once per query argument (value NULL for a bare "?flag"). */
+typedef void (*rest_arg_fn)(void *user, const char *key, const char *value);
+
+/* Lookups the transport offers, made only by the handlers that need them (the admin API). */
+typedef struct rest_transport {
+    const char *(*header)(void *conn, const char *name);      /* a request header, or NULL */
+    void (*each_arg)(void *conn, rest_arg_fn fn, void *user); /* query arguments, in order */
+} rest_transport;
 
 /* One request and its response. The caller fills the request half and owns the buffers. */
 typedef struct rest_exchange {
@@ -34,11 +51,15 @@ typedef struct rest_exchange {
     arena *arena;             /* request scratch, reset by the caller afterwards */
     bool body_limit_exceeded; /* the body was over body_limit and was not kept: answer 413 */
     size_t body_limit;
+    const struct sockaddr *peer;     /* client address, or NULL when unknown */
+    const rest_transport *transport; /* NULL when there is none (then no headers, no arguments) */
+    void *conn;                      /* the transport's handle for its lookups */
 
     int status;                   /* response status */
     buffer *out;                  /* response body */
     const char *out_content_type; /* NULL for an empty body */
     const char *allow;            /* Allow header for 405, or NULL */
+    const char *authenticate;     /* WWW-Authenticate header for 401, or NULL */
     char request_id[REST_REQUEST_ID_MAX];
     char model[REPOSITORY_NAME_MAX];      /* for the access log; "" when none */
     char version[REPOSITORY_VERSION_MAX]; /* for the access log; "" when none */
@@ -47,5 +68,14 @@ typedef struct rest_exchange {
 /* Routes the exchange and fills its response. Never fails: every error becomes a status and an
  * {"error": ...} body. */
 void rest_handle(rest_context *ctx, rest_exchange *ex);
+
+/* True when requests for `path` go through rest_preflight (cheap: a prefix test). */
+bool rest_has_preflight(const char *path);
+
+/* Called when a request's headers have arrived, before its body is read (the body fields are then
+ * empty). Returns true when it has already filled the response, e.g. a 401 for an admin request
+ * without the admin token: the transport then sends it and closes the connection without reading
+ * the body. */
+bool rest_preflight(rest_context *ctx, rest_exchange *ex);
 
 #endif

@@ -1,13 +1,17 @@
 /* history.jsonl writing and tolerant reading; see history.h. */
+#define _GNU_SOURCE /* asprintf */
 #include "serving/history.h"
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/fsutil.h"
 
@@ -24,25 +28,46 @@ static json_t *version_or_null(uint64_t v)
     return v ? json_integer((json_int_t)v) : json_null();
 }
 
+/* True when the file's last byte is not a line break (a crash cut the last append short). Writers
+ * hold the model's lock, so the answer holds until this writer appends. */
+static bool ends_torn(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat sb;
+    char last = '\n';
+    if (fstat(fd, &sb) == 0 && sb.st_size > 0 && pread(fd, &last, 1, sb.st_size - 1) != 1)
+        last = '\n';
+    close(fd);
+    return last != '\n';
+}
+
 ferry_status history_append(const char *model_dir, const char *model, history_event *event,
                             ferry_error *err)
 {
     if (event->ts[0] == '\0')
         history_now(event->ts, sizeof event->ts);
-    json_t *line =
+    json_t *doc =
         json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "ts", event->ts, "actor", event->actor,
                   "action", event->action, "model", model, "from", version_or_null(event->from),
                   "to", version_or_null(event->to), "reason", event->reason);
-    char *text = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(line);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
     if (text == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "history: out of memory");
-    size_t len = strlen(text);
-    text[len] = '\n'; /* replaces the terminator: one write carries the whole line */
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/history.jsonl", model_dir);
-    ferry_status st = fs_append_durable(path, text, len + 1, err);
+    /* One write carries the whole line. After a torn last line it starts a new line: appended to
+     * the fragment, the event would be unreadable too. */
+    char *line = NULL;
+    if (asprintf(&line, "%s%s\n", ends_torn(path) ? "\n" : "", text) < 0)
+        line = NULL;
     free(text);
+    if (line == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "history: out of memory");
+    ferry_status st = fs_append_durable(path, line, strlen(line), err);
+    free(line);
     return st;
 }
 

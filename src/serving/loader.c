@@ -1,73 +1,33 @@
-/* Start-up loading of the repository into the model table; see loader.h. */
+/* Loading and warming one version; see loader.h. */
 #include "serving/loader.h"
 
 #include <stdio.h>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "serving/warmup.h"
 
-/* Loads a spec's version and publishes it, or records the failure. */
-static ferry_status load_spec(const model_spec *spec, model_table *table, loader_on_loaded cb,
-                              void *cb_ctx, ferry_error *err)
+ferry_status loader_load_version(const model_spec *spec, model_version **out, ferry_error *err)
 {
     uint64_t t0 = clock_now_ns();
-    ferry_status st = model_table_set_loading(table, spec->name, spec->version);
     model_version *mv = NULL;
-    if (st == FERRY_OK)
-        st = model_version_load(spec, &mv, err);
+    ferry_status st = model_version_load(spec, &mv, err);
     if (st == FERRY_OK) {
-        if (cb != NULL)
-            cb(cb_ctx, mv);
-        st = model_table_publish(table, mv);
+        st = warmup_run(mv, err);
+        if (st != FERRY_OK)
+            model_version_release(mv);
     }
     log_fields f = {.model = spec->name,
                     .version = spec->version,
-                    .file = spec->artifact,
+                    .file = spec->artifact[0] ? spec->artifact : NULL,
                     .latency_ms = (double)(clock_now_ns() - t0) / 1e6,
                     .has_latency = true};
-    if (st == FERRY_OK) {
-        log_info(&f, "model loaded (%s)", spec->backend->name);
-        return FERRY_OK;
-    }
-    log_error(&f, "model failed to load: %s", err->message);
-    if (model_table_set_failed(table, spec->name, spec->version, err->message) != FERRY_OK)
-        log_error(&f, "out of memory recording the failure");
-    return st;
-}
-
-static void load_one(const char *repo, const char *name, model_table *table, loader_on_loaded cb,
-                     void *cb_ctx)
-{
-    char model_dir[PATH_MAX];
-    snprintf(model_dir, sizeof model_dir, "%s/%s", repo, name);
-    model_spec spec;
-    ferry_error err;
-    if (repository_read_model(model_dir, name, &spec, &err) != FERRY_OK) {
-        log_fields f = {.model = name, .file = model_dir};
-        log_error(&f, "model failed to load: %s", err.message);
-        if (model_table_set_failed(table, name, "", err.message) != FERRY_OK)
-            log_error(&f, "out of memory recording the failure");
-        return;
-    }
-    (void)load_spec(&spec, table, cb, cb_ctx, &err);
-    model_spec_clear(&spec);
-}
-
-ferry_status loader_load_repository(const char *repo, model_table *table, loader_on_loaded cb,
-                                    void *cb_ctx, ferry_error *err)
-{
-    char **names = NULL;
-    size_t count = 0;
-    ferry_status st = repository_list_models(repo, &names, &count, err);
-    if (st != FERRY_OK)
+    if (st != FERRY_OK) {
+        log_error(&f, "model failed to load: %s", err->message);
         return st;
-    if (count == 0) {
-        log_fields f = {.file = repo};
-        log_warn(&f, "the model repository has no models");
     }
-    for (size_t i = 0; i < count; i++)
-        load_one(repo, names[i], table, cb, cb_ctx);
-    repository_free_names(names, count);
+    log_info(&f, "model loaded (%s)", spec->backend->name);
+    *out = mv;
     return FERRY_OK;
 }
 
@@ -79,7 +39,22 @@ ferry_status loader_load_artifact(const char *artifact, const char *name, model_
     if (st != FERRY_OK)
         return st;
     snprintf(spec.version, sizeof spec.version, "1");
-    st = load_spec(&spec, table, cb, cb_ctx, err);
+    model_version *mv = NULL;
+    if (model_table_set_loading(table, spec.name, spec.version) != FERRY_OK)
+        st = ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory", spec.name);
+    if (st == FERRY_OK)
+        st = loader_load_version(&spec, &mv, err);
+    if (st == FERRY_OK) {
+        if (cb != NULL)
+            cb(cb_ctx, mv);
+        if (model_table_publish(table, mv) != FERRY_OK) {
+            model_version_release(mv);
+            st = ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory", spec.name);
+        }
+    }
+    if (st != FERRY_OK &&
+        model_table_set_failed(table, spec.name, spec.version, err->message) != FERRY_OK)
+        log_error(NULL, "out of memory recording the failure of model '%s'", spec.name);
     model_spec_clear(&spec);
     return st;
 }

@@ -1,5 +1,6 @@
-/* Loading what a repository (or a single artifact) asks for into the model table at start-up.
- * A model that fails is recorded as failed with its reason; the others load regardless. */
+/* Loading one model version so that it is fit to serve: read, verify (size, sha256), load with its
+ * backend, warm with one sample inference. The reconciler loads repository versions through here;
+ * `ferry serve ARTIFACT` loads its one file with loader_load_artifact. */
 #ifndef FERRY_SERVING_LOADER_H
 #define FERRY_SERVING_LOADER_H
 
@@ -8,12 +9,14 @@
 /* Called for every version that loads, e.g. to publish metrics. */
 typedef void (*loader_on_loaded)(void *ctx, const model_version *mv);
 
-/* Loads the production version of every model in `repo`. Fails only when the repository itself
- * cannot be read (NOT_FOUND, IO); per-model failures are logged and recorded in the table. */
-ferry_status loader_load_repository(const char *repo, model_table *table, loader_on_loaded cb,
-                                    void *cb_ctx, ferry_error *err) FERRY_MUST_CHECK;
+/* Loads and warms the version a spec describes, logging the outcome (model, version, file, time).
+ * On success *out holds one reference, owned by the caller. Fails with the load, verification or
+ * warm-up error, naming the model, version and file; nothing is left to free. */
+ferry_status loader_load_version(const model_spec *spec, model_version **out,
+                                 ferry_error *err) FERRY_MUST_CHECK;
 
-/* Loads one artifact file as model `name`. Fails with the load error. */
+/* Loads one artifact file as model `name` (version "1") and publishes it in the table. Fails with
+ * the load error (the model is then recorded as failed). */
 ferry_status loader_load_artifact(const char *artifact, const char *name, model_table *table,
                                   loader_on_loaded cb, void *cb_ctx,
                                   ferry_error *err) FERRY_MUST_CHECK;

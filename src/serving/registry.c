@@ -49,6 +49,7 @@ static ferry_status model_open(model_ref *m, const char *repo, const char *name,
     m->repo = repo;
     m->name = name;
     m->lock_fd = -1;
+    m->dir[0] = '\0'; /* callers may build paths from it before checking the status */
     if (!repository_valid_model_name(name))
         return ferry_error_set(err, FERRY_INVALID_ARG,
                                "'%s' is not a valid model name (1-127 characters of "
@@ -90,7 +91,9 @@ static void model_unlock(model_ref *m)
 typedef struct deploy_state {
     char *text; /* model.yaml as read ("" when absent), malloc'ed */
     ynode *yaml;
-    uint64_t production; /* 0: none */
+    uint64_t production; /* model.yaml's, else the highest version (what the server serves); 0:
+                            no versions */
+    bool pinned;         /* model.yaml names production */
     uint64_t archived[256];
     size_t n_archived;
 } deploy_state;
@@ -129,6 +132,19 @@ static ferry_status read_archived(deploy_state *d, const char *path, ferry_error
     return FERRY_OK;
 }
 
+/* The highest version number in the model folder; 0 when it has none. */
+static ferry_status highest_version(const model_ref *m, uint64_t *v, ferry_error *err)
+{
+    uint64_t *versions = NULL;
+    size_t count = 0;
+    ferry_status st = repository_list_versions(m->dir, &versions, &count, err);
+    *v = st == FERRY_OK && count > 0 ? versions[count - 1] : 0;
+    free(versions);
+    return st;
+}
+
+/* Reads model.yaml's deployment state. Without `production:` the server serves the highest
+ * version, so that is production here too. */
 static ferry_status read_deploy_state(const model_ref *m, deploy_state *d, ferry_error *err)
 {
     memset(d, 0, sizeof *d);
@@ -150,7 +166,9 @@ static ferry_status read_deploy_state(const model_ref *m, deploy_state *d, ferry
         return ferry_error_set(err, FERRY_INVALID_ARG,
                                "%s: production must be a version number, got '%s'", path,
                                production);
-    return read_archived(d, path, err);
+    d->pinned = production != NULL;
+    st = d->pinned ? FERRY_OK : highest_version(m, &d->production, err);
+    return st == FERRY_OK ? read_archived(d, path, err) : st;
 }
 
 static bool is_archived(const deploy_state *d, uint64_t v)
@@ -313,9 +331,12 @@ ferry_status registry_rollback(const char *repo, const char *name, uint64_t to, 
                                  name);
     }
     uint64_t from = d.production;
-    if (st == FERRY_OK)
+    /* Returning to the version in production changes nothing (and is not recorded: a rollback
+     * from V to V would leave nothing for the next rollback to return to). */
+    bool noop = st == FERRY_OK && target == d.production;
+    if (st == FERRY_OK && !noop)
         st = switch_production(&m, &d, target, err);
-    if (st == FERRY_OK)
+    if (st == FERRY_OK && !noop)
         st = record(&m, "rollback", actor, from, target, reason, err);
     if (st == FERRY_OK)
         *deployed = target;
@@ -482,7 +503,7 @@ static ferry_status data_fingerprint(buffer *b, const char *path, ferry_error *e
     size_t row_fields = 1;
     while (st == FERRY_OK && (st = csv_next(csv, &fields, &row_fields, err)) == FERRY_OK &&
            row_fields > 0)
-        rows++;
+        rows += row_fields > 1 || fields[0][0] != '\0'; /* blank lines are not rows */
     if (st == FERRY_OK)
         st = buffer_printf(b, "]\n  rows: %" PRIu64 "\n", rows);
     if (st == FERRY_NO_MEMORY || st == FERRY_TOO_LARGE)
@@ -566,12 +587,9 @@ static void remove_stale_temporaries(const model_ref *m)
 
 static ferry_status next_version(const model_ref *m, uint64_t *next, ferry_error *err)
 {
-    uint64_t *versions = NULL;
-    size_t count = 0;
-    ferry_status st = repository_list_versions(m->dir, &versions, &count, err);
-    if (st == FERRY_OK)
-        *next = count ? versions[count - 1] + 1 : 1;
-    free(versions);
+    uint64_t highest = 0;
+    ferry_status st = highest_version(m, &highest, err);
+    *next = highest + 1;
     return st;
 }
 
@@ -674,6 +692,9 @@ ferry_status registry_register(const char *repo, const char *name,
         st = set_production(&m, &d, *version, err);
         if (st == FERRY_OK)
             st = record(&m, "deploy", actor, 0, *version, "first version", err);
+    } else if (st == FERRY_OK && !d.pinned) {
+        /* The highest version served until now; pin it so that the new one does not take over. */
+        st = set_production(&m, &d, d.production, err);
     }
     deploy_state_free(&d);
     buffer_free(&yaml);

@@ -39,7 +39,9 @@ typedef struct registry_register_options {
 } registry_register_options;
 
 /* Registers a new version of model `name` in `repo`: the next version number, its folder written
- * atomically with the artifact and version.yaml. The first version of a model becomes production.
+ * atomically with the artifact and version.yaml. The first version of a model becomes production;
+ * when model.yaml names no production, the highest version before this one is written there, so
+ * that registering never changes what is served.
  * Fails with NOT_FOUND for a missing model without `create`, INVALID_ARG for a bad name or a file
  * no backend loads, IO naming the path. On success *version is the new number. */
 ferry_status registry_register(const char *repo, const char *name,
@@ -54,8 +56,9 @@ ferry_status registry_deploy(const char *repo, const char *name, uint64_t versio
                              ferry_error *err) FERRY_MUST_CHECK;
 
 /* Returns to `to`, or when `to` is 0 to the `from` of the last deploy or rollback in history.
- * *deployed is the version that became production. Refusals as registry_deploy, and NOT_FOUND
- * when history has nothing to return to. */
+ * *deployed is the version that became production; returning to the production version changes
+ * nothing and records nothing. Refusals as registry_deploy, and NOT_FOUND when history has nothing
+ * to return to. */
 ferry_status registry_rollback(const char *repo, const char *name, uint64_t to, const char *actor,
                                const char *reason, uint64_t *deployed,
                                ferry_error *err) FERRY_MUST_CHECK;
@@ -98,7 +101,8 @@ typedef struct registry_version_info {
 } registry_version_info;
 
 /* Lists a model's versions, ascending, into a malloc'ed array; free with
- * registry_free_versions. *production is 0 when none is set. */
+ * registry_free_versions. *production is model.yaml's `production:`, else the highest version
+ * (which the server then serves), 0 when there are no versions. */
 ferry_status registry_list_versions(const char *repo, const char *name,
                                     registry_version_info **versions, size_t *count,
                                     uint64_t *production, ferry_error *err) FERRY_MUST_CHECK;

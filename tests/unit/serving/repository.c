@@ -372,7 +372,7 @@ static void test_missing_artifact(void **state)
 {
     repo_fixture *r = *state;
     write_at(r, "m/1/README.md", "no model here\n");
-    write_at(r, "m/1/model.onnx", "not served by any backend yet\n");
+    write_at(r, "m/1/model.pt", "not served by any backend\n");
     ferry_error err;
     read_fails(r, "m", FERRY_NOT_FOUND, &err);
     assert_contains(err.message, "/m/1");
@@ -412,9 +412,9 @@ static void test_unknown_backend(void **state)
     assert_contains(err.message, "'tensorflow'");
     /* The same from version.yaml. */
     write_at(r, "m/model.yaml", "");
-    write_at(r, "m/1/version.yaml", "backend: onnx\n");
+    write_at(r, "m/1/version.yaml", "backend: pytorch\n");
     read_fails(r, "m", FERRY_UNSUPPORTED, &err);
-    assert_contains(err.message, "'onnx'");
+    assert_contains(err.message, "'pytorch'");
     /* model.yaml's backend wins over version.yaml's. */
     write_at(r, "m/model.yaml", "backend: xgboost\n");
     model_spec spec;

@@ -1,0 +1,74 @@
+/* Binding plans to memory and running them; see exec.h. */
+#include "onnx/exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+ferry_status onnx_exec_node_now(const onnx_op_ctx *ctx, ferry_error *err)
+{
+    const onnx_op *op = ctx->node->op;
+    onnx_op_ctx now = *ctx;
+    now.scratch_size = op->plan != NULL ? op->plan(ctx) : 0;
+    now.scratch = NULL;
+    if (now.scratch_size > 0) {
+        now.scratch = aligned_alloc(64, (now.scratch_size + 63) & ~(size_t)63);
+        if (now.scratch == NULL)
+            return onnx_node_error(err, FERRY_NO_MEMORY, ctx->node,
+                                   "out of memory for %zu bytes of scratch", now.scratch_size);
+    }
+    ferry_status st = op->run(&now, 0, 1, err);
+    free(now.scratch);
+    return st;
+}
+
+/* Points every arena-placed value and each step's scratch into `base`. */
+static void bind_arena(onnx_plan *p, unsigned char *base)
+{
+    for (size_t i = 0; i < p->n_placed; i++)
+        p->tensors[p->placed[i]].data = base + p->offsets[p->placed[i]];
+    for (size_t s = 0; s < p->n_steps; s++)
+        p->steps[s].ctx.scratch = base + p->steps[s].scratch_offset;
+    p->bound_base = base;
+}
+
+/* Allocates each graph output from the caller; direct ones become their step's destination. */
+static ferry_status bind_outputs(onnx_plan *p, ferry_tensor *outputs, const ferry_allocator *alloc,
+                                 ferry_error *err)
+{
+    for (size_t i = 0; i < p->g->n_outputs; i++) {
+        const ferry_tensor *t = &p->tensors[p->outputs[i].value];
+        outputs[i] = *t;
+        outputs[i].owned = false;
+        outputs[i].data = alloc->alloc(alloc->ctx, t->nbytes ? t->nbytes : 1);
+        if (outputs[i].data == NULL)
+            return ferry_error_set(err, FERRY_NO_MEMORY, "output '%s': out of memory", t->name);
+        if (p->outputs[i].direct)
+            p->tensors[p->outputs[i].value].data = outputs[i].data;
+    }
+    return FERRY_OK;
+}
+
+ferry_status onnx_exec_run(onnx_plan *p, void *base, const ferry_tensor *inputs,
+                           ferry_tensor *outputs, const ferry_allocator *alloc, ferry_error *err)
+{
+    const onnx_graph *g = p->g;
+    if (p->bound_base != base)
+        bind_arena(p, base);
+    for (size_t i = 0; i < g->n_inputs; i++)
+        p->tensors[g->inputs[i]].data = inputs[i].data;
+    ferry_status st = bind_outputs(p, outputs, alloc, err);
+    if (st != FERRY_OK)
+        return st;
+    for (size_t i = 0; i < p->n_aliases; i++)
+        p->tensors[p->aliases[i]].data = p->tensors[p->alias[p->aliases[i]]].data;
+    for (size_t s = 0; s < p->n_steps; s++) {
+        const onnx_plan_step *step = &p->steps[s];
+        st = step->node->op->run(&step->ctx, 0, 1, err);
+        if (st != FERRY_OK)
+            return st;
+    }
+    for (size_t i = 0; i < g->n_outputs; i++)
+        if (!p->outputs[i].direct && outputs[i].nbytes > 0)
+            memcpy(outputs[i].data, p->tensors[p->outputs[i].value].data, outputs[i].nbytes);
+    return FERRY_OK;
+}

@@ -1,0 +1,129 @@
+/* Cast (ai.onnx, since 6): converts between bool and every integer and floating type (float16,
+ * bfloat16 and strings are not supported yet). Floats to integers truncate and saturate (NaN
+ * gives 0) rather than invoke C's undefined behaviour; integers wrap; anything to bool is != 0.
+ * Opset 1 (`to` as a string) is not registered. */
+#include <math.h>
+
+#include "onnx/op.h"
+#include "onnx/tensor_proto.h"
+
+/* X(dtype, C type, short name, min, max, kind: F float, I integer, B bool). */
+#define CAST_TYPES(X)                                                                              \
+    X(FP32, float, f32, 0, 0, F)                                                                   \
+    X(FP64, double, f64, 0, 0, F)                                                                  \
+    X(INT8, int8_t, i8, INT8_MIN, INT8_MAX, I)                                                     \
+    X(INT16, int16_t, i16, INT16_MIN, INT16_MAX, I)                                                \
+    X(INT32, int32_t, i32, INT32_MIN, INT32_MAX, I)                                                \
+    X(INT64, int64_t, i64, INT64_MIN, INT64_MAX, I)                                                \
+    X(UINT8, uint8_t, u8, 0, UINT8_MAX, I)                                                         \
+    X(UINT16, uint16_t, u16, 0, UINT16_MAX, I)                                                     \
+    X(UINT32, uint32_t, u32, 0, UINT32_MAX, I)                                                     \
+    X(UINT64, uint64_t, u64, 0, UINT64_MAX, I)                                                     \
+    X(BOOL, uint8_t, b8, 0, 1, B)
+
+/* The same list with a source type's columns passed through, to generate every pair. */
+#define CAST_TYPES_FROM(X, DF, TF, SF, KF)                                                         \
+    X(DF, TF, SF, KF, FP32, float, f32, 0, 0, F)                                                   \
+    X(DF, TF, SF, KF, FP64, double, f64, 0, 0, F)                                                  \
+    X(DF, TF, SF, KF, INT8, int8_t, i8, INT8_MIN, INT8_MAX, I)                                     \
+    X(DF, TF, SF, KF, INT16, int16_t, i16, INT16_MIN, INT16_MAX, I)                                \
+    X(DF, TF, SF, KF, INT32, int32_t, i32, INT32_MIN, INT32_MAX, I)                                \
+    X(DF, TF, SF, KF, INT64, int64_t, i64, INT64_MIN, INT64_MAX, I)                                \
+    X(DF, TF, SF, KF, UINT8, uint8_t, u8, 0, UINT8_MAX, I)                                         \
+    X(DF, TF, SF, KF, UINT16, uint16_t, u16, 0, UINT16_MAX, I)                                     \
+    X(DF, TF, SF, KF, UINT32, uint32_t, u32, 0, UINT32_MAX, I)                                     \
+    X(DF, TF, SF, KF, UINT64, uint64_t, u64, 0, UINT64_MAX, I)                                     \
+    X(DF, TF, SF, KF, BOOL, uint8_t, b8, 0, 1, B)
+
+/* One conversion by the kinds of source and target. */
+#define CONV_FF(TT, MIN, MAX, v) ((TT)(v))
+#define CONV_FI(TT, MIN, MAX, v)                                                                   \
+    ((v) != (v)             ? (TT)0                                                                \
+     : (v) <= (double)(MIN) ? (TT)(MIN)                                                            \
+     : (v) >= (double)(MAX) ? (TT)(MAX)                                                            \
+                            : (TT)(v))
+#define CONV_FB(TT, MIN, MAX, v) ((TT)((v) != 0))
+#define CONV_IF(TT, MIN, MAX, v) ((TT)(v))
+#define CONV_II(TT, MIN, MAX, v) ((TT)(v))
+#define CONV_IB(TT, MIN, MAX, v) ((TT)((v) != 0))
+#define CONV_BF(TT, MIN, MAX, v) ((TT)(v))
+#define CONV_BI(TT, MIN, MAX, v) ((TT)(v))
+#define CONV_BB(TT, MIN, MAX, v) ((TT)((v) != 0))
+
+#define CAST_PAIR(DF, TF, SF, KF, DT, TT, ST, MIN, MAX, KT)                                        \
+    static void cast_##SF##_##ST(const void *px, void *py, int64_t lo, int64_t hi)                 \
+    {                                                                                              \
+        const TF *x = px;                                                                          \
+        TT *y = py;                                                                                \
+        for (int64_t i = lo; i < hi; i++)                                                          \
+            y[i] = CONV_##KF##KT(TT, MIN, MAX, x[i]);                                              \
+    }
+#define CAST_FROM(DF, TF, SF, MIN, MAX, KF) CAST_TYPES_FROM(CAST_PAIR, DF, TF, SF, KF)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wtype-limits"
+#pragma GCC diagnostic ignored "-Wfloat-conversion"
+CAST_TYPES(CAST_FROM)
+#pragma GCC diagnostic pop
+
+typedef void (*cast_fn)(const void *x, void *y, int64_t lo, int64_t hi);
+
+static const cast_fn cast_table[FERRY_DTYPE_COUNT][FERRY_DTYPE_COUNT] = {
+#define CAST_ROW(DF, TF, SF, KF, DT, TT, ST, MIN, MAX, KT)                                         \
+    [FERRY_DTYPE_##DF][FERRY_DTYPE_##DT] = cast_##SF##_##ST,
+#define CAST_ROWS(DF, TF, SF, MIN, MAX, KF) CAST_TYPES_FROM(CAST_ROW, DF, TF, SF, KF)
+    CAST_TYPES(CAST_ROWS)};
+
+typedef struct cast_params {
+    ferry_dtype to;
+} cast_params;
+
+static ferry_status cast_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
+{
+    cast_params *p = onnx_graph_alloc(g, sizeof *p);
+    if (p == NULL)
+        return onnx_node_error(err, FERRY_NO_MEMORY, n, "out of memory");
+    n->params = p;
+    int64_t to;
+    ferry_status st = onnx_attr_int(n, "to", 0, &to, err);
+    if (st != FERRY_OK)
+        return st;
+    p->to = to >= INT32_MIN && to <= INT32_MAX ? onnx_dtype_from_proto((int32_t)to)
+                                               : FERRY_DTYPE_INVALID;
+    if (p->to == FERRY_DTYPE_INVALID || cast_table[FERRY_DTYPE_FP32][p->to] == NULL)
+        return onnx_node_error(err, FERRY_UNSUPPORTED, n, "casting to %s is not supported",
+                               onnx_proto_type_name((int32_t)to));
+    return FERRY_OK;
+}
+
+static ferry_status cast_infer(const onnx_op_ctx *ctx, ferry_error *err)
+{
+    const cast_params *p = ctx->node->params;
+    const ferry_tensor *x = ctx->inputs[0];
+    ferry_status st = onnx_check_dtype(ctx, 0, ONNX_MASK_NUMERIC | ONNX_MASK(BOOL), err);
+    if (st == FERRY_OK)
+        onnx_set_output(ctx, 0, p->to, x->ndim, x->shape);
+    return st;
+}
+
+static ferry_status cast_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_error *err)
+{
+    (void)err;
+    const cast_params *p = ctx->node->params;
+    int64_t lo, hi;
+    onnx_slice(onnx_numel(ctx->inputs[0]), ith, nth, &lo, &hi);
+    cast_table[ctx->inputs[0]->dtype][p->to](ctx->inputs[0]->data, ctx->outputs[0]->data, lo, hi);
+    return FERRY_OK;
+}
+
+const onnx_op onnx_op_cast_6 = {
+    .domain = "",
+    .op_type = "Cast",
+    .since_version = 6,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .min_outputs = 1,
+    .max_outputs = 1,
+    .prepare = cast_prepare,
+    .infer = cast_infer,
+    .run = cast_run,
+};
