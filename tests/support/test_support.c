@@ -119,6 +119,15 @@ bool ts_close(double actual, double expected)
 /* Server                                                                                      */
 /* ---------------------------------------------------------------------------------------- */
 
+/* Waits up to 10 ms for the server to write to stderr. After the server closed its end, poll
+ * reports POLLHUP at once: sleep instead, so that loops counting 10 ms steps keep their timeout. */
+static void wait_for_log(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, 10) > 0 && (pfd.revents & POLLIN) == 0)
+        usleep(10000);
+}
+
 void ts_server_read_log(ts_server *srv)
 {
     char chunk[4096];
@@ -173,8 +182,7 @@ static bool start_server(ts_server *srv, const char *const *args, bool free_port
     srv->pid = pid;
     srv->stderr_fd = pipefd[0];
     for (int waited = 0; waited < 30000; waited += 10) {
-        struct pollfd pfd = {.fd = srv->stderr_fd, .events = POLLIN};
-        poll(&pfd, 1, 10);
+        wait_for_log(srv->stderr_fd);
         ts_server_read_log(srv);
         if (srv->log != NULL && (srv->port = port_from_log(srv->log)) > 0)
             return true;
@@ -207,8 +215,7 @@ int ts_server_stop(ts_server *srv)
             if (waitpid(srv->pid, &status, WNOHANG) == srv->pid)
                 break;
             /* Keep reading its log: a server blocked on a full stderr pipe never exits. */
-            struct pollfd pfd = {.fd = srv->stderr_fd, .events = POLLIN};
-            poll(&pfd, 1, 10);
+            wait_for_log(srv->stderr_fd);
             ts_server_read_log(srv);
         }
         if (waitpid(srv->pid, &status, WNOHANG) == 0) {
@@ -241,8 +248,7 @@ int ts_server_wait(ts_server *srv, int timeout_ms)
             ts_server_read_log(srv);
             return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         }
-        struct pollfd pfd = {.fd = srv->stderr_fd, .events = POLLIN};
-        poll(&pfd, 1, 10);
+        wait_for_log(srv->stderr_fd);
         ts_server_read_log(srv);
     }
     return -1;
@@ -254,8 +260,7 @@ bool ts_server_wait_log(ts_server *srv, const char *needle, int timeout_ms)
         ts_server_read_log(srv);
         if (srv->log != NULL && strstr(srv->log, needle) != NULL)
             return true;
-        struct pollfd pfd = {.fd = srv->stderr_fd, .events = POLLIN};
-        poll(&pfd, 1, 10);
+        wait_for_log(srv->stderr_fd);
     }
     return false;
 }
