@@ -111,7 +111,7 @@ static void forget_failure(model_reconcile *m, uint64_t number)
         *f = m->failures[--m->n_failures];
 }
 
-/* Forgets failures of versions the plan no longer wants (and of the model, when plan is set). */
+/* Forgets the failures of versions the plan no longer wants: they no longer stand. */
 static void prune_failures(model_reconcile *m, const load_plan *plan)
 {
     for (size_t i = m->n_failures; i-- > 0;) {
@@ -139,7 +139,7 @@ static void failure_reason(const model_reconcile *m, char *buf, size_t len)
 /* Publishing                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
-static loaded_version *find_in(loaded_version *set, size_t n, uint64_t number)
+static const loaded_version *find_in(const loaded_version *set, size_t n, uint64_t number)
 {
     for (size_t i = 0; i < n; i++)
         if (set[i].number == number)
@@ -189,24 +189,34 @@ static bool publish(const pass *p, uint64_t serving, model_state idle_state, uin
     return ok;
 }
 
-/* After a successful publish: model info for what came and went, references dropped, next[]
- * becomes the loaded set. */
+/* Moves ferry_model_info from the versions in `from` to those in `to`. Done before the swap, so
+ * that whoever sees the new versions answer also sees them in the metrics. */
+static void update_info(const pass *p, const loaded_version *from, size_t n_from,
+                        const loaded_version *to, size_t n_to)
+{
+    for (size_t i = 0; i < n_to; i++) {
+        const model_version *mv = to[i].mv;
+        if (!holds(from, n_from, mv))
+            metrics_set_model_info(p->env->metrics, p->m->name, mv->version, mv->backend->name,
+                                   mv->sha256, true);
+    }
+    for (size_t i = 0; i < n_from; i++) {
+        const model_version *mv = from[i].mv;
+        if (find_in(to, n_to, from[i].number) == NULL)
+            metrics_set_model_info(p->env->metrics, p->m->name, mv->version, mv->backend->name,
+                                   mv->sha256, false);
+    }
+}
+
+/* After a successful publish: references on what left dropped, next[] becomes the loaded set. */
 static void commit(pass *p)
 {
     model_reconcile *m = p->m;
-    for (size_t i = 0; i < p->n_next; i++) {
-        const model_version *mv = p->next[i].mv;
-        if (!holds(m->loaded, m->n_loaded, mv))
-            metrics_set_model_info(p->env->metrics, m->name, mv->version, mv->backend->name,
-                                   mv->sha256, true);
-    }
     for (size_t i = 0; i < m->n_loaded; i++) {
         model_version *mv = m->loaded[i].mv;
         if (holds(p->next, p->n_next, mv))
             continue;
         if (find_in(p->next, p->n_next, m->loaded[i].number) == NULL) {
-            metrics_set_model_info(p->env->metrics, m->name, mv->version, mv->backend->name,
-                                   mv->sha256, false);
             log_fields f = {.model = m->name, .version = mv->version};
             log_info(&f, "model version unloaded");
         }
@@ -248,7 +258,9 @@ static void log_serving_change(const model_reconcile *m, uint64_t was, uint64_t 
 static void finish(pass *p, uint64_t serving, model_state idle_state, uint64_t wanted)
 {
     qsort(p->next, p->n_next, sizeof *p->next, compare_loaded);
+    update_info(p, p->m->loaded, p->m->n_loaded, p->next, p->n_next);
     if (!publish(p, serving, idle_state, wanted)) {
+        update_info(p, p->next, p->n_next, p->m->loaded, p->m->n_loaded);
         log_fields f = {.model = p->m->name};
         log_error(&f, "out of memory publishing the model; the previous versions keep serving");
         discard(p);
@@ -289,7 +301,7 @@ static ferry_status load_version(const pass *p, uint64_t number, const char *vdi
 static void reconcile_version(pass *p, uint64_t number)
 {
     model_reconcile *m = p->m;
-    loaded_version *old = find_in(m->loaded, m->n_loaded, number);
+    const loaded_version *old = find_in(m->loaded, m->n_loaded, number);
     char vdir[PATH_MAX];
     snprintf(vdir, sizeof vdir, "%s/%" PRIu64, p->dir, number);
     if (p->env->watcher != NULL)
@@ -324,7 +336,7 @@ static uint64_t choose_serving(pass *p, const load_plan *plan)
     if (find_in(p->next, p->n_next, plan->production) != NULL)
         return plan->production;
     model_reconcile *m = p->m;
-    loaded_version *current = find_in(m->loaded, m->n_loaded, m->serving);
+    const loaded_version *current = find_in(m->loaded, m->n_loaded, m->serving);
     if (current == NULL)
         return 0;
     if (find_in(p->next, p->n_next, m->serving) == NULL)
@@ -435,12 +447,12 @@ void model_reconcile_pass(model_reconcile *m, const reconcile_env *env)
 
 void model_reconcile_remove(model_reconcile *m, const reconcile_env *env)
 {
-    model_table_remove(env->table, m->name);
     for (size_t i = 0; i < m->n_loaded; i++) {
         const model_version *mv = m->loaded[i].mv;
         metrics_set_model_info(env->metrics, m->name, mv->version, mv->backend->name, mv->sha256,
                                false);
     }
+    model_table_remove(env->table, m->name);
     log_fields f = {.model = m->name};
     log_info(&f, "model removed from the repository: unloaded");
 }

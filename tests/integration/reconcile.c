@@ -302,12 +302,20 @@ static void check_broken_then_fixed(const char *file_part, const char *reason, v
 {
     start(NULL);
     write_yaml("bc", "production: 3\n");
+    /* The failure reaches the metadata last (after the log and the metric). */
     double t0 = now_ms();
-    json_t *line = NULL;
-    while ((line = error_line("bc", "3")) == NULL) {
-        assert_true(now_ms() - t0 < 10000);
+    json_t *doc = NULL;
+    while (json_object_get(doc = metadata("bc"), "load_error") == NULL) {
+        json_decref(doc);
+        if (now_ms() - t0 > 10000)
+            fail_msg("no load_error in the metadata within 10 s:\n%s", g.srv.log);
         usleep(10000);
     }
+    assert_contains(json_string_value(json_object_get(doc, "load_error")), reason);
+    assert_contains(json_string_value(json_object_get(doc, "load_error")), "version 3");
+    json_decref(doc);
+    json_t *line = error_line("bc", "3");
+    assert_non_null(line);
     const char *msg = json_string_value(json_object_get(line, "msg"));
     assert_contains(msg, "model 'bc' version 3");
     assert_contains(msg, file_part);
@@ -319,9 +327,6 @@ static void check_broken_then_fixed(const char *file_part, const char *reason, v
     char version[64];
     assert_int_equal(infer("/v2/models/bc/infer", version, sizeof version), 200);
     assert_string_equal(version, "1");
-    json_t *doc = metadata("bc");
-    assert_contains(json_string_value(json_object_get(doc, "load_error")), reason);
-    json_decref(doc);
     const char *failures = "ferry_model_load_failures_total{model=\"bc\",version=\"3\"}";
     assert_true(metric(failures) == 1);
     assert_int_equal(http_status("GET", "/v2/health/ready"), 200);
