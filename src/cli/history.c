@@ -17,7 +17,7 @@ static const char history_help[] =
     "first:\n"
     "time (UTC), actor, action, from and to versions, reason.\n"
     "  --repo DIR   model repository (env FERRY_REPO; default ./models)\n"
-    "  --json       {\"model\", \"events\": [{\"ts\", \"actor\", \"action\", \"from\", \"to\",\n"
+    "  --json       {\"name\", \"events\": [{\"ts\", \"actor\", \"action\", \"from\", \"to\",\n"
     "               \"reason\"}], \"skipped_lines\"}\n";
 
 static json_t *version_json(uint64_t v)
@@ -38,8 +38,8 @@ static int print_json(const char *name, const history_event *events, size_t coun
             list = NULL;
         }
     }
-    return repo_cli_print_json("history", json_pack("{s:s, s:o, s:I}", "model", name, "events",
-                                                    list, "skipped_lines", (json_int_t)skipped));
+    return repo_cli_print_json("history", json_pack("{s:s, s:o, s:I}", "name", name, "events", list,
+                                                    "skipped_lines", (json_int_t)skipped));
 }
 
 static void format_version(char *buf, size_t len, uint64_t v)

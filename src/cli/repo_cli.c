@@ -182,21 +182,12 @@ int repo_cli_print_json(const char *cmd, json_t *doc)
 
 json_t *repo_cli_version_json(const char *model, const registry_version_info *v)
 {
+    /* The same shape as the admin API's GET /ferry/v1/models/{name}/versions/{v}. */
     json_t *yaml = v->version_yaml_json ? json_loads(v->version_yaml_json, 0, NULL) : NULL;
-    json_t *doc = json_pack("{s:s, s:I, s:s}", "model", model, "version", (json_int_t)v->version,
-                            "state", registry_state_name(v->state));
-    const char *key;
-    json_t *value;
-    json_object_foreach(yaml, key, value)
-    {
-        if (doc != NULL && json_object_get(doc, key) == NULL &&
-            json_object_set(doc, key, value) != 0) {
-            json_decref(doc);
-            doc = NULL;
-        }
-    }
-    json_decref(yaml);
-    return doc;
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o}", "name", model, "version",
+                     (json_int_t)v->version, "state", registry_state_name(v->state), "created",
+                     v->created, "author", v->author, "backend", v->backend, "sha256", v->sha256,
+                     "metadata", yaml != NULL ? yaml : json_object());
 }
 
 /* ------------------------------------------------------------------------------------------ */

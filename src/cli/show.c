@@ -18,7 +18,8 @@ static const char show_help[] =
     "its version.yaml records (sha256, size, backend, created, author, metrics, params, tags,\n"
     "training data, notes, parent).\n"
     "  --repo DIR   model repository (env FERRY_REPO; default ./models)\n"
-    "  --json       {\"model\", \"version\", \"state\", and every key of version.yaml}\n";
+    "  --json       {\"name\", \"version\", \"state\", \"created\", \"author\", \"backend\",\n"
+    "               \"sha256\", \"metadata\": version.yaml} (as the admin API)\n";
 
 /* Prints version.yaml as it is on disk, without its comment lines. */
 static void print_version_yaml(const char *repo, const char *name, uint64_t v)

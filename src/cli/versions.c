@@ -17,8 +17,8 @@ static const char versions_help[] =
     "Lists model NAME's versions: state (production, candidate: newer than production and never\n"
     "deployed, archived, available), created, author, backend and metrics.\n"
     "  --repo DIR   model repository (env FERRY_REPO; default ./models)\n"
-    "  --json       {\"model\", \"production\", \"versions\": [{\"version\", \"state\", and every\n"
-    "               key of the version's version.yaml}]}\n";
+    "  --json       {\"name\", \"production\", \"versions\": [{\"version\", \"state\",\n"
+    "               \"created\", \"author\", \"backend\", \"sha256\", \"metadata\"}]}\n";
 
 #define METRICS_SHOWN 3
 
@@ -84,7 +84,7 @@ static int print_json(const char *name, const registry_version_info *versions, s
             json_decref(list);
             list = NULL;
         }
-    json_t *doc = json_pack("{s:s, s:o, s:o}", "model", name, "production",
+    json_t *doc = json_pack("{s:s, s:o, s:o}", "name", name, "production",
                             production ? json_integer((json_int_t)production) : json_null(),
                             "versions", list);
     return repo_cli_print_json("versions", doc);

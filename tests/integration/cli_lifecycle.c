@@ -200,26 +200,27 @@ static void test_register(void **state)
     free(model_yaml);
 
     json_t *v2 = json_of(repo, "show fraud:2");
-    assert_string_equal(str(v2, "model"), "fraud");
+    json_t *meta = json_object_get(v2, "metadata"); /* version.yaml */
+    assert_string_equal(str(v2, "name"), "fraud");
     assert_int_equal(num(v2, "version"), 2);
     assert_string_equal(str(v2, "state"), "candidate");
     assert_string_equal(str(v2, "sha256"), g.sha_b);
-    assert_int_equal(num(v2, "size"), 99039);
+    assert_int_equal(num(meta, "size"), 99039);
     assert_string_equal(str(v2, "backend"), "xgboost");
     assert_string_equal(str(v2, "author"), "bob");
-    assert_string_equal(str(v2, "notes"), "retrained, new features");
-    assert_string_equal(str(v2, "run_id"), "run-42");
-    assert_int_equal(num(v2, "parent"), 1);
+    assert_string_equal(str(meta, "notes"), "retrained, new features");
+    assert_string_equal(str(meta, "run_id"), "run-42");
+    assert_int_equal(num(meta, "parent"), 1);
     char *created = strdup(str(v2, "created"));
     assert_int_equal(strlen(created), 20);
     assert_int_equal(created[19], 'Z');
     free(created);
-    json_t *metrics = json_object_get(v2, "metrics");
+    json_t *metrics = json_object_get(meta, "metrics");
     assert_true(ts_close(json_real_value(json_object_get(metrics, "auc")), 0.98));
     assert_true(ts_close(json_real_value(json_object_get(metrics, "accuracy")), 0.95));
-    assert_int_equal(num(json_object_get(v2, "params"), "max_depth"), 4);
-    assert_string_equal(str(json_object_get(v2, "tags"), "team"), "risk");
-    json_t *data = json_object_get(v2, "training_data");
+    assert_int_equal(num(json_object_get(meta, "params"), "max_depth"), 4);
+    assert_string_equal(str(json_object_get(meta, "tags"), "team"), "risk");
+    json_t *data = json_object_get(meta, "training_data");
     assert_int_equal(num(data, "rows"), 455);
     assert_int_equal(strlen(str(data, "sha256")), 64);
     json_t *columns = json_object_get(data, "columns");
@@ -230,7 +231,7 @@ static void test_register(void **state)
     /* The author defaults to $USER. */
     json_t *v1 = json_of(repo, "show fraud:1");
     assert_string_equal(str(v1, "author"), "tester");
-    assert_null(json_object_get(v1, "metrics"));
+    assert_null(json_object_get(json_object_get(v1, "metadata"), "metrics"));
     json_decref(v1);
 }
 
@@ -267,14 +268,15 @@ static void test_models_versions_show(void **state)
     assert_contains(r.out, "  auc=0.99 f1=0.9\n");
     run_free(&r);
     json_t *versions = json_of(repo, "versions fraud");
-    assert_string_equal(str(versions, "model"), "fraud");
+    assert_string_equal(str(versions, "name"), "fraud");
     assert_int_equal(num(versions, "production"), 1);
     list = json_object_get(versions, "versions");
     assert_int_equal(json_array_size(list), 2);
     assert_string_equal(str(json_array_get(list, 0), "state"), "production");
     assert_string_equal(str(json_array_get(list, 1), "state"), "candidate");
     assert_string_equal(str(json_array_get(list, 1), "sha256"), g.sha_b); /* version.yaml */
-    assert_non_null(json_object_get(json_array_get(list, 1), "metrics"));
+    assert_non_null(
+        json_object_get(json_object_get(json_array_get(list, 1), "metadata"), "metrics"));
     json_decref(versions);
 
     /* show: production by default, as YAML for people. */
@@ -405,7 +407,7 @@ static void test_deploy_rollback_archive(void **state)
     assert_contains(r.out, "  tester  archive   -     1   superseded\n");
     run_free(&r);
     json_t *history = json_of(repo, "history fraud");
-    assert_string_equal(str(history, "model"), "fraud");
+    assert_string_equal(str(history, "name"), "fraud");
     assert_int_equal(num(history, "skipped_lines"), 0);
     json_t *events = json_object_get(history, "events");
     assert_int_equal(json_array_size(events), 10);
