@@ -1,10 +1,11 @@
 /* Hot swap under load: 64 keep-alive connections (8 threads x 8 connections, each thread keeping
  * all of its connections busy at once) drive inference requests at a real `ferry serve` for 10 s
- * while the test flips model.yaml's `production:` between two versions 20 times, writing it
- * atomically as a deploy or a git checkout does. The versions (bc_xgb and the example
- * breast-cancer model: same 30 features, different trees) give different outputs for the request,
- * so every response must be a 200 whose outputs are those of the `model_version` it names; both
- * versions must be seen many times, and every flip must have been applied. */
+ * while the test deploys and rolls back 20 times between two versions with `ferry deploy` and
+ * `ferry rollback` (a second test writes model.yaml itself, as a git checkout does). The versions
+ * (bc_xgb and the example breast-cancer model: same 30 features, different trees) give different
+ * outputs for the request, so every response must be a 200 whose outputs are those of the
+ * `model_version` it names; both versions must be seen many times, and every flip must have been
+ * applied. */
 #define _GNU_SOURCE /* strcasestr */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -220,6 +221,20 @@ static void write_production(int version)
     assert_int_equal(rename(tmp, final), 0);
 }
 
+/* Flips production with the CLI as an operator would: odd flips `ferry deploy bc 2`, even flips
+ * `ferry rollback bc` (back to the `from` of that deploy, version 1). */
+static void deploy_or_rollback(int flip)
+{
+    char cmd[9000];
+    if (flip % 2)
+        snprintf(cmd, sizeof cmd, "'%s' deploy bc 2 --repo '%s' --reason 'flip %d' >/dev/null",
+                 ts_ferry_bin(), g.repo, flip);
+    else
+        snprintf(cmd, sizeof cmd, "'%s' rollback bc --repo '%s' --reason 'flip %d' >/dev/null",
+                 ts_ferry_bin(), g.repo, flip);
+    assert_int_equal(system(cmd), 0);
+}
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -366,7 +381,7 @@ static void test_hot_swap_under_load(void **state)
         assert_int_equal(pthread_create(&clients[i].thread, NULL, client_main, &clients[i]), 0);
     for (int flip = 1; flip <= FLIPS; flip++) {
         sleep_until(t0 + flip * FLIP_INTERVAL_MS - FLIP_INTERVAL_MS / 2);
-        write_production(flip % 2 ? 2 : 1);
+        deploy_or_rollback(flip);
     }
     sleep_until(t0 + LOAD_DURATION_MS);
     atomic_store(&g.stop, true);
