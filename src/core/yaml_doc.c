@@ -97,10 +97,17 @@ static ferry_status parse_children(parse_state *ps, ynode *node, yaml_event_type
                                        "%s: line %d: mapping keys must be plain scalars", ps->what,
                                        line);
             }
+            int key_line = (int)ev.start_mark.line + 1;
             key = strdup((const char *)ev.data.scalar.value);
             yaml_event_delete(&ev);
             if (key == NULL)
                 return ferry_error_set(ps->err, FERRY_NO_MEMORY, "%s: out of memory", ps->what);
+            if (ynode_get(node, key) != NULL) { /* which one would win is nobody's guess */
+                st = ferry_error_set(ps->err, FERRY_INVALID_ARG, "%s: line %d: duplicate key '%s'",
+                                     ps->what, key_line, key);
+                free(key);
+                return st;
+            }
             st = next_event(ps, &ev);
             if (st != FERRY_OK) {
                 free(key);

@@ -203,6 +203,17 @@ static void test_aliases_refused(void **state)
     assert_contains(err.message, "alias");
 }
 
+static void test_duplicate_keys_refused(void **state)
+{
+    (void)state;
+    ferry_error err;
+    parse_fails("production: 1\nbackend: xgboost\nproduction: 3\n", &err);
+    assert_contains(err.message, "line 3");
+    assert_contains(err.message, "duplicate key 'production'");
+    parse_fails("options:\n  a: 1\n  a: 2\n", &err);
+    assert_contains(err.message, "line 3");
+}
+
 static void test_complex_keys_refused(void **state)
 {
     (void)state;
@@ -323,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_empty_documents_are_empty_maps),
         cmocka_unit_test(test_bad_yaml_names_line),
         cmocka_unit_test(test_aliases_refused),
+        cmocka_unit_test(test_duplicate_keys_refused),
         cmocka_unit_test(test_complex_keys_refused),
         cmocka_unit_test(test_deep_nesting_refused),
         cmocka_unit_test(test_load_file),
