@@ -1,9 +1,9 @@
 /* `ferry conformance PATH...`: runs ONNX's node tests (model.onnx plus input_K.pb and output_K.pb
  * in each test_data_set_N folder) through the ONNX engine and compares as ONNX's own runner does:
  * shapes exact, |actual - expected| <= 1e-7 + 1e-3 * |expected| for floats (NaN equals NaN,
- * infinities must match), integers and bools exact. Prints PASS, FAIL or SKIP (an operator or
- * feature ferry does not run yet) per test, then `N passed, N failed, N skipped`; exits 0 only when
- * none failed. */
+ * infinities must match), integers, bools and strings exact. Prints PASS, FAIL or SKIP (an operator
+ * or feature ferry does not run yet) per test, then `N passed, N failed, N skipped`; exits 0 only
+ * when none failed. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -81,6 +81,52 @@ static bool floats_close(double a, double e)
     return fabs(a - e) <= CONF_ATOL + CONF_RTOL * fabs(e);
 }
 
+/* Up to 48 bytes of a string for a message, control characters shown as '?'. */
+static const char *printable(const unsigned char *s, uint32_t len, char *buf)
+{
+    uint32_t n = len < 48 ? len : 48;
+    for (uint32_t i = 0; i < n; i++)
+        buf[i] = s[i] < 0x20 || s[i] == 0x7f ? '?' : (char)s[i];
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Compares string outputs (both in ferry's wire layout) element by element, exactly. */
+static bool strings_match(const ferry_tensor *got, const ferry_tensor *want, size_t k, char *why,
+                          size_t len)
+{
+    const unsigned char *a = got->data, *e = want->data;
+    size_t at_a = 0, at_e = 0;
+    for (size_t i = 0; at_e < want->nbytes; i++) {
+        if (want->nbytes - at_e < 4 || got->nbytes - at_a < 4) {
+            snprintf(why, len, "output %zu: string data is malformed", k);
+            return false;
+        }
+        uint32_t la, le;
+        memcpy(&la, a + at_a, 4); /* little-endian, as is every machine ferry builds on */
+        memcpy(&le, e + at_e, 4);
+        at_a += 4;
+        at_e += 4;
+        if (la > got->nbytes - at_a || le > want->nbytes - at_e) {
+            snprintf(why, len, "output %zu: string data is malformed", k);
+            return false;
+        }
+        if (la != le || memcmp(a + at_a, e + at_e, le) != 0) {
+            char sa[49], se[49];
+            snprintf(why, len, "output %zu element %zu: got \"%s\", expected \"%s\"", k, i,
+                     printable(a + at_a, la, sa), printable(e + at_e, le, se));
+            return false;
+        }
+        at_a += la;
+        at_e += le;
+    }
+    if (at_a != got->nbytes) {
+        snprintf(why, len, "output %zu: more string data than expected", k);
+        return false;
+    }
+    return true;
+}
+
 /* Compares one output; on a mismatch writes why into `why`. */
 static bool outputs_match(const ferry_tensor *got, const ferry_tensor *want, size_t k, char *why,
                           size_t len)
@@ -96,6 +142,8 @@ static bool outputs_match(const ferry_tensor *got, const ferry_tensor *want, siz
                  ferry_dtype_name(want->dtype), want->ndim);
         return false;
     }
+    if (want->dtype == FERRY_DTYPE_BYTES)
+        return strings_match(got, want, k, why, len);
     bool floating = want->dtype == FERRY_DTYPE_FP32 || want->dtype == FERRY_DTYPE_FP64;
     size_t size = ferry_dtype_size(want->dtype);
     for (size_t i = 0; size > 0 && i < want->nbytes / size; i++) {

@@ -31,7 +31,27 @@ static void bind_arena(onnx_plan *p, unsigned char *base)
     p->bound_base = base;
 }
 
-/* Allocates each graph output from the caller; direct ones become their step's destination. */
+/* Points each graph input at the caller's data; string inputs are parsed into their arena
+ * arrays instead (the session has checked their layout). */
+static ferry_status bind_inputs(onnx_plan *p, const ferry_tensor *inputs, ferry_error *err)
+{
+    const onnx_graph *g = p->g;
+    for (size_t i = 0; i < g->n_inputs; i++) {
+        ferry_tensor *t = &p->tensors[g->inputs[i]];
+        if (t->dtype != FERRY_DTYPE_BYTES) {
+            t->data = inputs[i].data;
+            continue;
+        }
+        ferry_status st = onnx_strings_parse(inputs[i].data, inputs[i].nbytes, onnx_numel(t),
+                                             t->data, t->name, err);
+        if (st != FERRY_OK)
+            return st;
+    }
+    return FERRY_OK;
+}
+
+/* Allocates each graph output from the caller; direct ones become their step's destination.
+ * String outputs are allocated after the run, when their size is known. */
 static ferry_status bind_outputs(onnx_plan *p, ferry_tensor *outputs, const ferry_allocator *alloc,
                                  ferry_error *err)
 {
@@ -39,6 +59,9 @@ static ferry_status bind_outputs(onnx_plan *p, ferry_tensor *outputs, const ferr
         const ferry_tensor *t = &p->tensors[p->outputs[i].value];
         outputs[i] = *t;
         outputs[i].owned = false;
+        outputs[i].data = NULL;
+        if (t->dtype == FERRY_DTYPE_BYTES)
+            continue;
         outputs[i].data = alloc->alloc(alloc->ctx, t->nbytes ? t->nbytes : 1);
         if (outputs[i].data == NULL)
             return ferry_error_set(err, FERRY_NO_MEMORY, "output '%s': out of memory", t->name);
@@ -48,15 +71,32 @@ static ferry_status bind_outputs(onnx_plan *p, ferry_tensor *outputs, const ferr
     return FERRY_OK;
 }
 
+/* Serializes a string output into the caller's memory in ferry's wire layout. */
+static ferry_status write_strings(const ferry_tensor *t, ferry_tensor *out,
+                                  const ferry_allocator *alloc, ferry_error *err)
+{
+    int64_t count = onnx_numel(t);
+    size_t size = 0;
+    ferry_status st = onnx_strings_wire_size(t->data, count, t->name, &size, err);
+    if (st != FERRY_OK)
+        return st;
+    out->data = alloc->alloc(alloc->ctx, size ? size : 1);
+    if (out->data == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "output '%s': out of memory", t->name);
+    out->nbytes = size;
+    onnx_strings_write(t->data, count, out->data);
+    return FERRY_OK;
+}
+
 ferry_status onnx_exec_run(onnx_plan *p, void *base, const ferry_tensor *inputs,
                            ferry_tensor *outputs, const ferry_allocator *alloc, ferry_error *err)
 {
     const onnx_graph *g = p->g;
     if (p->bound_base != base)
         bind_arena(p, base);
-    for (size_t i = 0; i < g->n_inputs; i++)
-        p->tensors[g->inputs[i]].data = inputs[i].data;
-    ferry_status st = bind_outputs(p, outputs, alloc, err);
+    ferry_status st = bind_inputs(p, inputs, err);
+    if (st == FERRY_OK)
+        st = bind_outputs(p, outputs, alloc, err);
     if (st != FERRY_OK)
         return st;
     for (size_t i = 0; i < p->n_aliases; i++)
@@ -67,8 +107,14 @@ ferry_status onnx_exec_run(onnx_plan *p, void *base, const ferry_tensor *inputs,
         if (st != FERRY_OK)
             return st;
     }
-    for (size_t i = 0; i < g->n_outputs; i++)
-        if (!p->outputs[i].direct && outputs[i].nbytes > 0)
-            memcpy(outputs[i].data, p->tensors[p->outputs[i].value].data, outputs[i].nbytes);
+    for (size_t i = 0; i < g->n_outputs; i++) {
+        const ferry_tensor *t = &p->tensors[p->outputs[i].value];
+        if (t->dtype == FERRY_DTYPE_BYTES)
+            st = write_strings(t, &outputs[i], alloc, err);
+        else if (!p->outputs[i].direct && outputs[i].nbytes > 0)
+            memcpy(outputs[i].data, t->data, outputs[i].nbytes);
+        if (st != FERRY_OK)
+            return st;
+    }
     return FERRY_OK;
 }

@@ -9,7 +9,9 @@
 
 /* Runs p on `inputs` (one per graph input, in order, with the shapes p was made for) using
  * the arena at `base` (p->arena_size bytes, 64-aligned). Fills outputs[0..n_outputs) in graph
- * output order with data from `alloc`. Fails with an op's error (naming its node) or NO_MEMORY. */
+ * output order with data from `alloc`. String inputs and outputs travel in ferry's wire layout
+ * and are converted to and from the engine's (strings.h). Fails with an op's error (naming its
+ * node), INVALID_ARG for malformed string data, or NO_MEMORY. */
 ferry_status onnx_exec_run(onnx_plan *p, void *base, const ferry_tensor *inputs,
                            ferry_tensor *outputs, const ferry_allocator *alloc,
                            ferry_error *err) FERRY_MUST_CHECK;

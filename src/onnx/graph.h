@@ -44,7 +44,8 @@ typedef struct onnx_attr {
     size_t n;       /* FLOATS, INTS, STRINGS: element count */
     const float *floats;
     const int64_t *ints;
-    const char *const *strings;
+    const char *const *strings; /* STRINGS: NUL-terminated copies, lens[k] bytes before the NUL */
+    const size_t *lens;
 } onnx_attr;
 
 typedef enum onnx_value_kind {

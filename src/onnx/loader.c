@@ -213,14 +213,17 @@ static onnx_attr_type guess_attr_type(const Onnx__AttributeProto *a)
 static ferry_status copy_strings(load_ctx *c, const Onnx__AttributeProto *a, onnx_attr *out)
 {
     char **strings = onnx_graph_alloc(c->g, a->n_strings * sizeof *strings);
-    if (strings == NULL)
+    size_t *lens = onnx_graph_alloc(c->g, a->n_strings * sizeof *lens);
+    if (strings == NULL || lens == NULL)
         return no_memory(c);
     for (size_t i = 0; i < a->n_strings; i++) {
         strings[i] = onnx_graph_strndup(c->g, (const char *)a->strings[i].data, a->strings[i].len);
+        lens[i] = a->strings[i].len;
         if (strings[i] == NULL)
             return no_memory(c);
     }
     out->strings = (const char *const *)strings;
+    out->lens = lens;
     out->n = a->n_strings;
     return FERRY_OK;
 }
@@ -384,7 +387,9 @@ static ferry_status load_outputs(load_ctx *c)
                                    vi->name ? vi->name : "");
         onnx_value *v = &g->values[index];
         v->is_output = true;
-        if (vi->type != NULL) {
+        /* An output declared as a sequence or map (ZipMap's sequence of maps) keeps no
+         * declaration: ferry serves the tensor its node computes (docs/onnx.md). */
+        if (vi->type != NULL && vi->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE) {
             ferry_status st = read_type(c, vi, "output", &v->decl);
             if (st != FERRY_OK)
                 return st;

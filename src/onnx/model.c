@@ -90,6 +90,8 @@ static ferry_status fold_node(onnx_graph *g, onnx_node *n, ferry_error *err)
     for (size_t k = 0; st == FERRY_OK && k < n->n_outputs; k++)
         if (out_ptrs[k] != NULL)
             st = onnx_plan_check_output(n, k, out_ptrs[k], err);
+    if (st == FERRY_OK)
+        st = onnx_check_strings(&ctx, err);
     bool done = false;
     if (st == FERRY_OK)
         st = fold_outputs(g, n, &ctx, &done, err);

@@ -36,6 +36,26 @@ ferry_status onnx_check_same_dtype(const onnx_op_ctx *ctx, size_t a, size_t b, f
                            ferry_dtype_name(ta->dtype), ferry_dtype_name(tb->dtype));
 }
 
+ferry_status onnx_check_strings(const onnx_op_ctx *ctx, ferry_error *err)
+{
+    const onnx_op *op = ctx->node->op;
+    if (op->flags & (ONNX_OP_STRINGS | ONNX_OP_VIEW | ONNX_OP_SHAPE_ONLY))
+        return FERRY_OK;
+    for (size_t i = 0; i < ctx->n_inputs; i++)
+        if (ctx->inputs[i] != NULL && ctx->inputs[i]->dtype == FERRY_DTYPE_BYTES)
+            return onnx_node_error(err, FERRY_UNSUPPORTED, ctx->node,
+                                   "input %zu ('%s') is a string tensor, which %s does not "
+                                   "support yet",
+                                   i, ctx->inputs[i]->name ? ctx->inputs[i]->name : "",
+                                   op->op_type);
+    for (size_t i = 0; i < ctx->n_outputs; i++)
+        if (ctx->outputs[i] != NULL && ctx->outputs[i]->dtype == FERRY_DTYPE_BYTES)
+            return onnx_node_error(err, FERRY_UNSUPPORTED, ctx->node,
+                                   "output %zu is a string tensor, which %s does not produce yet",
+                                   i, op->op_type);
+    return FERRY_OK;
+}
+
 ferry_status onnx_axis(const onnx_op_ctx *ctx, int64_t axis, int rank, int *out, ferry_error *err)
 {
     int64_t a = axis < 0 ? axis + rank : axis;

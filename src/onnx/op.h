@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "onnx/graph.h"
+#include "onnx/strings.h"
 
 /* Output 0 is input 0's data under a new shape (Reshape, Flatten, Identity): no run, no copy. */
 #define ONNX_OP_VIEW (1u << 0)
@@ -21,6 +22,10 @@
 #define ONNX_OP_SHAPE_ONLY (1u << 1)
 /* Never evaluated ahead of time, even on constant inputs (random generators). */
 #define ONNX_OP_NO_FOLD (1u << 2)
+/* Reads or writes string tensors (BYTES, as onnx_string arrays: strings.h). The planner refuses
+ * string inputs and outputs on ops without it (views and shape-only ops excepted), so that an op
+ * written for fixed-size elements never sees them. */
+#define ONNX_OP_STRINGS (1u << 3)
 
 /* The tensors one node sees. In infer, inputs carry dtype and shape, and data too when the value
  * is known while planning (a constant, or computed from shapes); infer fills each output's dtype,
@@ -100,6 +105,10 @@ ferry_status onnx_check_dtype(const onnx_op_ctx *ctx, size_t i, uint32_t mask,
 ferry_status onnx_check_same_dtype(const onnx_op_ctx *ctx, size_t a, size_t b,
                                    ferry_error *err) FERRY_MUST_CHECK;
 
+/* Fails with UNSUPPORTED naming the node when one of its inputs or outputs is a string tensor
+ * and the op is not flagged ONNX_OP_STRINGS (nor a view or shape-only op). Called after infer. */
+ferry_status onnx_check_strings(const onnx_op_ctx *ctx, ferry_error *err) FERRY_MUST_CHECK;
+
 /* Normalizes a possibly negative axis into [0, rank); fails naming the node when out of range. */
 ferry_status onnx_axis(const onnx_op_ctx *ctx, int64_t axis, int rank, int *out,
                        ferry_error *err) FERRY_MUST_CHECK;
@@ -115,5 +124,6 @@ int64_t onnx_int_at(const ferry_tensor *t, int64_t i);
      ONNX_MASK(UINT16) | ONNX_MASK(UINT32) | ONNX_MASK(UINT64))
 #define ONNX_MASK_NUMERIC (ONNX_MASK_FLOATS | ONNX_MASK_INTS)
 #define ONNX_MASK_INDEX   (ONNX_MASK(INT32) | ONNX_MASK(INT64))
+#define ONNX_MASK_STRING  ONNX_MASK(BYTES)
 
 #endif

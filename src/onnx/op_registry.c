@@ -8,13 +8,21 @@
     X(onnx_op_abs_6)                                                                               \
     X(onnx_op_add_7)                                                                               \
     X(onnx_op_and_7)                                                                               \
+    X(onnx_op_arg_max_1)                                                                           \
+    X(onnx_op_arg_min_1)                                                                           \
+    X(onnx_op_array_feature_extractor_1)                                                           \
+    X(onnx_op_average_pool_1)                                                                      \
     X(onnx_op_batch_normalization_7)                                                               \
+    X(onnx_op_binarizer_1)                                                                         \
     X(onnx_op_cast_6)                                                                              \
     X(onnx_op_ceil_6)                                                                              \
+    X(onnx_op_clip_6)                                                                              \
+    X(onnx_op_clip_11)                                                                             \
     X(onnx_op_concat_4)                                                                            \
     X(onnx_op_constant_1)                                                                          \
     X(onnx_op_constant_of_shape_9)                                                                 \
     X(onnx_op_conv_1)                                                                              \
+    X(onnx_op_conv_transpose_1)                                                                    \
     X(onnx_op_div_7)                                                                               \
     X(onnx_op_dropout_7)                                                                           \
     X(onnx_op_elu_6)                                                                               \
@@ -28,36 +36,88 @@
     X(onnx_op_gelu_20)                                                                             \
     X(onnx_op_gemm_7)                                                                              \
     X(onnx_op_global_average_pool_1)                                                               \
+    X(onnx_op_global_max_pool_1)                                                                   \
     X(onnx_op_greater_7)                                                                           \
+    X(onnx_op_greater_or_equal_12)                                                                 \
     X(onnx_op_hard_sigmoid_6)                                                                      \
     X(onnx_op_identity_1)                                                                          \
+    X(onnx_op_imputer_1)                                                                           \
+    X(onnx_op_instance_normalization_1)                                                            \
+    X(onnx_op_label_encoder_1)                                                                     \
+    X(onnx_op_label_encoder_2)                                                                     \
+    X(onnx_op_layer_normalization_17)                                                              \
     X(onnx_op_leaky_relu_6)                                                                        \
     X(onnx_op_less_7)                                                                              \
+    X(onnx_op_less_or_equal_12)                                                                    \
+    X(onnx_op_linear_classifier_1)                                                                 \
+    X(onnx_op_linear_regressor_1)                                                                  \
     X(onnx_op_log_6)                                                                               \
+    X(onnx_op_log_softmax_1)                                                                       \
+    X(onnx_op_log_softmax_13)                                                                      \
     X(onnx_op_matmul_1)                                                                            \
+    X(onnx_op_max_6)                                                                               \
+    X(onnx_op_max_8)                                                                               \
     X(onnx_op_max_pool_1)                                                                          \
+    X(onnx_op_mean_6)                                                                              \
+    X(onnx_op_mean_8)                                                                              \
+    X(onnx_op_min_6)                                                                               \
+    X(onnx_op_min_8)                                                                               \
     X(onnx_op_mul_7)                                                                               \
     X(onnx_op_neg_6)                                                                               \
+    X(onnx_op_normalizer_1)                                                                        \
     X(onnx_op_not_1)                                                                               \
+    X(onnx_op_one_hot_encoder_1)                                                                   \
     X(onnx_op_or_7)                                                                                \
+    X(onnx_op_pad_2)                                                                               \
+    X(onnx_op_pad_11)                                                                              \
+    X(onnx_op_pad_18)                                                                              \
+    X(onnx_op_pad_19)                                                                              \
+    X(onnx_op_pow_7)                                                                               \
+    X(onnx_op_range_11)                                                                            \
     X(onnx_op_reciprocal_6)                                                                        \
+    X(onnx_op_reduce_max_1)                                                                        \
+    X(onnx_op_reduce_max_18)                                                                       \
+    X(onnx_op_reduce_mean_1)                                                                       \
+    X(onnx_op_reduce_mean_18)                                                                      \
+    X(onnx_op_reduce_min_1)                                                                        \
+    X(onnx_op_reduce_min_18)                                                                       \
+    X(onnx_op_reduce_prod_1)                                                                       \
+    X(onnx_op_reduce_prod_18)                                                                      \
+    X(onnx_op_reduce_sum_1)                                                                        \
+    X(onnx_op_reduce_sum_13)                                                                       \
     X(onnx_op_relu_6)                                                                              \
     X(onnx_op_reshape_5)                                                                           \
+    X(onnx_op_scaler_1)                                                                            \
     X(onnx_op_selu_6)                                                                              \
     X(onnx_op_shape_1)                                                                             \
     X(onnx_op_sigmoid_6)                                                                           \
     X(onnx_op_size_1)                                                                              \
+    X(onnx_op_slice_1)                                                                             \
+    X(onnx_op_slice_10)                                                                            \
     X(onnx_op_softmax_1)                                                                           \
     X(onnx_op_softmax_13)                                                                          \
     X(onnx_op_softplus_1)                                                                          \
+    X(onnx_op_split_1)                                                                             \
+    X(onnx_op_split_13)                                                                            \
+    X(onnx_op_split_18)                                                                            \
     X(onnx_op_sqrt_6)                                                                              \
     X(onnx_op_squeeze_1)                                                                           \
     X(onnx_op_squeeze_13)                                                                          \
     X(onnx_op_sub_7)                                                                               \
+    X(onnx_op_sum_6)                                                                               \
+    X(onnx_op_sum_8)                                                                               \
+    X(onnx_op_svm_classifier_1)                                                                    \
+    X(onnx_op_svm_regressor_1)                                                                     \
     X(onnx_op_tanh_6)                                                                              \
+    X(onnx_op_tile_1)                                                                              \
+    X(onnx_op_tile_6)                                                                              \
+    X(onnx_op_top_k_1)                                                                             \
+    X(onnx_op_top_k_10)                                                                            \
     X(onnx_op_transpose_1)                                                                         \
     X(onnx_op_unsqueeze_1)                                                                         \
-    X(onnx_op_unsqueeze_13)
+    X(onnx_op_unsqueeze_13)                                                                        \
+    X(onnx_op_where_9)                                                                             \
+    X(onnx_op_zipmap_1)
 
 #define DECLARE_OP(sym) extern const onnx_op sym;
 ONNX_OP_LIST(DECLARE_OP)

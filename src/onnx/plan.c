@@ -36,6 +36,11 @@ static void *plan_alloc(onnx_plan *p, size_t size)
 static ferry_status keep_value(onnx_plan *p, ferry_tensor *t, const ferry_tensor *in,
                                ferry_error *err)
 {
+    if (t->dtype == FERRY_DTYPE_BYTES)
+        return ferry_error_set(err, FERRY_UNSUPPORTED,
+                               "input '%s' is a string tensor whose values decide shapes; ferry "
+                               "plans by the values of numeric inputs only",
+                               t->name);
     if (t->nbytes > ONNX_PLAN_BY_VALUE_MAX || (in->data == NULL && t->nbytes > 0) ||
         in->nbytes != t->nbytes)
         return ferry_error_set(err, FERRY_INVALID_ARG,
@@ -105,10 +110,7 @@ ferry_status onnx_plan_check_output(const onnx_node *n, size_t k, ferry_tensor *
                  onnx_node_label(n, label, sizeof label), k, t->name ? t->name : "");
     else
         snprintf(where, sizeof where, "input '%s'", t->name ? t->name : "");
-    size_t size = ferry_dtype_size(t->dtype);
-    if (t->dtype == FERRY_DTYPE_BYTES)
-        return ferry_error_set(err, FERRY_UNSUPPORTED, "%s: string tensors are not supported yet",
-                               where);
+    size_t size = onnx_elem_size(t->dtype);
     if (size == 0 || t->ndim < 0 || t->ndim > FERRY_MAX_DIMS)
         return ferry_error_set(err, FERRY_INTERNAL, "%s: no valid dtype and shape inferred", where);
     uint64_t count;
@@ -193,6 +195,8 @@ static ferry_status plan_node(onnx_plan *p, const onnx_node *n, ferry_error *err
     for (size_t k = 0; st == FERRY_OK && k < n->n_outputs; k++)
         if (ctx.outputs[k] != NULL)
             st = onnx_plan_check_output(n, k, ctx.outputs[k], err);
+    if (st == FERRY_OK)
+        st = onnx_check_strings(&ctx, err);
     if (st != FERRY_OK)
         return st;
     if (n->op->flags & ONNX_OP_VIEW)
@@ -211,14 +215,16 @@ static ferry_status plan_node(onnx_plan *p, const onnx_node *n, ferry_error *err
 /* ------------------------------------------------------------------------------------------ */
 
 /* Graph outputs computed by a step are written straight into the caller's memory (each value
- * once); the others (constants, inputs, views, repeats) are copied there after the run. */
+ * once); the others (constants, inputs, views, repeats, and strings, which change layout) are
+ * copied there after the run. */
 static void choose_direct_outputs(onnx_plan *p, const int *producer_step)
 {
     const onnx_graph *g = p->g;
     for (size_t i = 0; i < g->n_outputs; i++) {
         int v = g->outputs[i];
         p->outputs[i].value = v;
-        p->outputs[i].direct = producer_step[v] >= 0 && p->alias[v] < 0;
+        p->outputs[i].direct =
+            producer_step[v] >= 0 && p->alias[v] < 0 && p->tensors[v].dtype != FERRY_DTYPE_BYTES;
         for (size_t j = 0; j < i && p->outputs[i].direct; j++)
             if (p->outputs[j].value == v)
                 p->outputs[i].direct = false;
@@ -265,9 +271,13 @@ static ferry_status place_buffers(onnx_plan *p, const int *producer_step, const 
         bool direct = false;
         for (size_t i = 0; i < g->n_outputs; i++)
             direct = direct || (p->outputs[i].value == (int)v && p->outputs[i].direct);
-        if (producer_step[v] < 0 || p->alias[v] >= 0 || direct)
+        /* String graph inputs are parsed into the arena (their wire layout is not the engine's):
+         * they live from the first step on. */
+        bool string_input =
+            g->values[v].kind == ONNX_VALUE_INPUT && p->tensors[v].dtype == FERRY_DTYPE_BYTES;
+        if ((producer_step[v] < 0 && !string_input) || p->alias[v] >= 0 || direct)
             continue;
-        int first = producer_step[v];
+        int first = string_input ? 0 : producer_step[v];
         items[n_items] = (onnx_memplan_item){.size = p->tensors[v].nbytes,
                                              .first = first,
                                              .last = last[v] > first ? last[v] : first};

@@ -6,6 +6,7 @@
 
 #include "onnx/exec.h"
 #include "onnx/plan.h"
+#include "onnx/strings.h"
 
 struct onnx_session {
     const onnx_model *model;
@@ -62,6 +63,16 @@ static ferry_status check_input(const ferry_tensor_info *want, const ferry_tenso
                                "model's (rank %d)",
                                want->name, got->ndim, want->ndim);
     uint64_t count = 0;
+    if (got->dtype == FERRY_DTYPE_BYTES) {
+        ferry_status st = ferry_shape_elements(got->shape, got->ndim, SIZE_MAX / 4, &count, err);
+        if (st != FERRY_OK)
+            ferry_error_prefix(err, "input '%s': ", want->name);
+        if (st == FERRY_OK && got->data == NULL && got->nbytes > 0)
+            st = ferry_error_set(err, FERRY_INVALID_ARG, "input '%s' has no data", want->name);
+        if (st == FERRY_OK)
+            st = onnx_strings_parse(got->data, got->nbytes, (int64_t)count, NULL, want->name, err);
+        return st;
+    }
     size_t size = ferry_dtype_size(got->dtype);
     if (ferry_shape_elements(got->shape, got->ndim, SIZE_MAX / (size ? size : 1), &count, NULL) !=
             FERRY_OK ||

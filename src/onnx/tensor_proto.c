@@ -7,6 +7,7 @@
 
 #include "core/fsutil.h"
 #include "onnx.pb-c.h"
+#include "onnx/strings.h"
 
 /* X(ONNX DataType suffix, ferry dtype): the types ferry computes with. */
 #define ONNX_PROTO_TYPES(X)                                                                        \
@@ -137,9 +138,41 @@ static ferry_status check_supported(const Onnx__TensorProto *p, const char *what
     if (dt == FERRY_DTYPE_INVALID)
         return ferry_error_set(err, FERRY_UNSUPPORTED, "%s has element type %s (%d), unsupported",
                                what, onnx_proto_type_name(p->data_type), (int)p->data_type);
-    if (dt == FERRY_DTYPE_BYTES)
-        return ferry_error_set(err, FERRY_UNSUPPORTED, "%s: string tensors are not supported yet",
-                               what);
+    return FERRY_OK;
+}
+
+/* A string tensor: string_data (raw_data never holds strings) copied into one block, the
+ * onnx_string array first and the bytes after it. */
+static ferry_status strings_from_proto(const Onnx__TensorProto *p, arena *mem, const char *what,
+                                       uint64_t count, ferry_tensor *out, ferry_error *err)
+{
+    if (p->has_raw_data || p->n_string_data != count)
+        return ferry_error_set(err, FERRY_INVALID_ARG, "%s holds %zu strings; its dims make %llu%s",
+                               what, p->n_string_data, (unsigned long long)count,
+                               p->has_raw_data ? " (strings cannot be raw data)" : "");
+    size_t array = (size_t)count * sizeof(onnx_string), bytes = array;
+    for (size_t i = 0; i < count; i++) {
+        if (p->string_data[i].len > (size_t)1 << 40)
+            return ferry_error_set(err, FERRY_INVALID_ARG, "%s: string %zu is too long", what, i);
+        bytes += p->string_data[i].len;
+    }
+    unsigned char *data =
+        mem != NULL ? arena_alloc(mem, bytes ? bytes : 1) : malloc(bytes ? bytes : 1);
+    if (data == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "%s: out of memory for %zu bytes", what,
+                               bytes);
+    onnx_string *strings = (onnx_string *)data;
+    size_t at = array;
+    for (size_t i = 0; i < count; i++) {
+        size_t len = p->string_data[i].len;
+        if (len > 0)
+            memcpy(data + at, p->string_data[i].data, len);
+        strings[i] = (onnx_string){.data = (const char *)data + at, .len = len};
+        at += len;
+    }
+    out->data = data;
+    out->nbytes = array;
+    out->owned = mem == NULL;
     return FERRY_OK;
 }
 
@@ -154,6 +187,8 @@ ferry_status onnx_tensor_from_proto(const Onnx__TensorProto *p, arena *mem, cons
     if (st != FERRY_OK)
         return st;
     out->dtype = onnx_dtype_from_proto(p->data_type);
+    if (out->dtype == FERRY_DTYPE_BYTES)
+        return strings_from_proto(p, mem, what, count, out, err);
     size_t bytes = (size_t)count * ferry_dtype_size(out->dtype);
     if (p->has_raw_data && p->raw_data.len != bytes)
         return ferry_error_set(err, FERRY_INVALID_ARG,
@@ -194,5 +229,22 @@ ferry_status onnx_tensor_read_file(const char *path, ferry_tensor *out, ferry_er
     snprintf(what, sizeof what, "tensor in %s", path);
     st = onnx_tensor_from_proto(p, NULL, what, out, err);
     onnx__tensor_proto__free_unpacked(p, NULL);
+    if (st != FERRY_OK || out->dtype != FERRY_DTYPE_BYTES)
+        return st;
+    /* Strings leave in ferry's wire layout, as a request carries them. */
+    const onnx_string *strings = out->data;
+    int64_t count = (int64_t)(out->nbytes / sizeof *strings);
+    size_t wire_size = 0;
+    st = onnx_strings_wire_size(strings, count, what, &wire_size, err);
+    void *wire = st == FERRY_OK ? malloc(wire_size ? wire_size : 1) : NULL;
+    if (st == FERRY_OK && wire == NULL)
+        st = ferry_error_set(err, FERRY_NO_MEMORY, "%s: out of memory", what);
+    if (st == FERRY_OK)
+        onnx_strings_write(strings, count, wire);
+    free(out->data);
+    out->data = wire;
+    out->nbytes = wire_size;
+    if (st != FERRY_OK)
+        ferry_tensor_release(out);
     return st;
 }

@@ -90,6 +90,7 @@ static bool plan_dim(const onnx_window *w, int d, int rank, onnx_window_dim *o)
         int64_t total = (o->out - 1) * o->stride + span - o->in;
         total = total > 0 ? total : 0;
         o->pad_begin = w->auto_pad == ONNX_PAD_SAME_UPPER ? total / 2 : total - total / 2;
+        o->pad_end = total - o->pad_begin;
         return o->out >= 0;
     }
     int64_t begin = 0, end = 0;
@@ -98,6 +99,7 @@ static bool plan_dim(const onnx_window *w, int d, int rank, onnx_window_dim *o)
         end = w->pads[d + rank];
     }
     o->pad_begin = begin;
+    o->pad_end = end;
     int64_t room = o->in + begin + end - span;
     if (room < 0)
         return false;

@@ -32,9 +32,11 @@ typedef struct onnx_window {
     bool ceil_mode;
 } onnx_window;
 
-/* One spatial dimension of a planned window. */
+/* One spatial dimension of a planned window. pad_end is the trailing padding asked for (explicit
+ * or from auto_pad), not counting what ceil_mode adds: AveragePool's count_include_pad counts
+ * only the former. */
 typedef struct onnx_window_dim {
-    int64_t in, out, kernel, stride, dilation, pad_begin;
+    int64_t in, out, kernel, stride, dilation, pad_begin, pad_end;
 } onnx_window_dim;
 
 /* Reads kernel_shape, strides, dilations, pads, auto_pad and ceil_mode; fails naming the node for

@@ -1,24 +1,56 @@
-/* Conv (ai.onnx, since 1): float32 convolution over 1 to 3 spatial dimensions with groups,
- * strides, dilations, explicit pads or auto_pad, and an optional bias. Each image and group is one
- * GEMM (dnnl_sgemm) of the weights by an im2col matrix built in scratch; a 1x1 kernel with unit
- * strides and no padding multiplies the input directly. Threads take slices of the batch. */
+/* Conv (ai.onnx, since 1; opset 11 only made kernel_shape optional, which this reads from the
+ * weights either way): float32 convolution over 1 to 3 spatial dimensions with groups, strides,
+ * dilations, explicit pads or auto_pad, and an optional bias. Four paths, chosen per plan:
+ *   - im2col: a chunk of the batch is gathered into one [C/group * kernel, images * outputs]
+ *     matrix per group (each channel first copied into a zero-bordered plane, so that every
+ *     window is a plain copy), one dnnl_sgemm per chunk, then a pass adds the bias and lays the
+ *     product out as NCHW. Small images thus make one large GEMM instead of one tiny GEMM each.
+ *   - im2row: the same channels-last, for groups of many channels: what is gathered are runs of
+ *     channels rather than a few pixels of a small image.
+ *   - 1x1 with unit strides and no padding: the input already is the im2col matrix, one GEMM per
+ *     image and group straight into the output.
+ *   - depthwise (one input and one output channel per group): a direct loop over kernel
+ *     offsets, no GEMM.
+ * oneDNN's convolution primitive measured slower overall on these sizes (docs/onnx.md). Threads
+ * take slices of the batch; the matrices and the bordered plane are planned scratch. */
 #include <string.h>
 
 #include "onnx/blas.h"
 #include "onnx/op.h"
 #include "onnx/window.h"
 
+/* Bytes of scratch the im2col path aims at: large enough that a chunk makes one GEMM worth its
+ * call, small enough that the chunk stays in the L2 cache while the GEMM reads it. */
+#define CONV_CHUNK_BYTES ((size_t)1 << 20)
+
+/* The im2row path (channels-last) pays when a group has this many channels, so that what it
+ * gathers are runs of channels rather than a few pixels of a small image, and the batch has this
+ * many images, which amortize re-laying out the weights on each run. */
+#define CONV_ROW_CHANNELS 8
+#define CONV_ROW_IMAGES   4
+
 typedef struct conv_params {
     onnx_window w;
     int64_t group;
 } conv_params;
 
+typedef enum conv_path {
+    CONV_IM2COL,
+    CONV_IM2ROW,    /* many channels per group: gather channels-last, contiguous runs of them */
+    CONV_POINTWISE, /* 1x1, unit strides, no padding */
+    CONV_DEPTHWISE, /* one input and one output channel per group */
+} conv_path;
+
 /* Geometry of one planned Conv, padded to 3 spatial dimensions (leading ones of size 1). */
 typedef struct conv_geom {
     int64_t n, c, m, group;
+    int64_t cg, mg, ck; /* channels and output channels per group; cg * kernel volume */
     onnx_window_dim d[ONNX_WINDOW_MAX_DIMS];
-    int64_t in_vol, out_vol, k_vol; /* spatial volumes */
-    bool direct;                    /* 1x1, unit strides, no padding: no im2col */
+    int64_t in_vol, out_vol, k_vol;       /* spatial volumes */
+    int64_t padded[ONNX_WINDOW_MAX_DIMS]; /* a channel with the padding every window reaches */
+    int64_t padded_vol;                   /* 0: no padding reached, im2col reads X itself */
+    conv_path path;
+    int64_t chunk; /* images per GEMM on the im2col path */
 } conv_geom;
 
 static ferry_status conv_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
@@ -33,6 +65,15 @@ static ferry_status conv_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
     if (st == FERRY_OK && p->group < 1)
         st = onnx_node_error(err, FERRY_INVALID_ARG, n, "group is %lld", (long long)p->group);
     return st;
+}
+
+/* Images per im2col chunk: as many as fit CONV_CHUNK_BYTES, at least one. */
+static int64_t conv_chunk(const conv_geom *g)
+{
+    size_t per_image = (size_t)((g->ck + g->mg) * g->out_vol) * sizeof(float);
+    int64_t chunk = per_image > 0 ? (int64_t)(CONV_CHUNK_BYTES / per_image) : g->n;
+    chunk = chunk < 1 ? 1 : chunk;
+    return chunk < g->n ? chunk : (g->n > 0 ? g->n : 1);
 }
 
 static ferry_status conv_geometry(const onnx_op_ctx *ctx, conv_geom *g, ferry_error *err)
@@ -61,15 +102,34 @@ static ferry_status conv_geometry(const onnx_op_ctx *ctx, conv_geom *g, ferry_er
                                    "kernel_shape disagrees with the weights");
     int lead = ONNX_WINDOW_MAX_DIMS - rank;
     g->in_vol = g->out_vol = g->k_vol = 1;
-    g->direct = true;
+    bool pointwise = true;
     for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
-        g->d[i] = i < lead ? (onnx_window_dim){1, 1, 1, 1, 1, 0} : dims[i - lead];
+        g->d[i] = i < lead ? (onnx_window_dim){1, 1, 1, 1, 1, 0, 0} : dims[i - lead];
         g->in_vol *= g->d[i].in;
         g->out_vol *= g->d[i].out;
         g->k_vol *= g->d[i].kernel;
-        g->direct = g->direct && g->d[i].kernel == 1 && g->d[i].stride == 1 &&
+        pointwise = pointwise && g->d[i].kernel == 1 && g->d[i].stride == 1 &&
                     g->d[i].pad_begin == 0 && g->d[i].out == g->d[i].in;
     }
+    g->padded_vol = 1;
+    bool padding = false;
+    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
+        const onnx_window_dim *o = &g->d[i];
+        int64_t end = (o->out - 1) * o->stride + (o->kernel - 1) * o->dilation + 1 - o->pad_begin;
+        g->padded[i] = o->pad_begin + (end > o->in ? end : o->in);
+        g->padded_vol *= g->padded[i];
+        padding = padding || g->padded[i] != o->in;
+    }
+    g->padded_vol = padding ? g->padded_vol : 0;
+    g->cg = g->c / g->group;
+    g->mg = g->m / g->group;
+    g->ck = g->cg * g->k_vol;
+    /* With several outputs per input channel, im2col + GEMM reuses each gathered row mg times. */
+    g->path = pointwise                                               ? CONV_POINTWISE
+              : g->cg == 1 && g->mg == 1                              ? CONV_DEPTHWISE
+              : g->cg >= CONV_ROW_CHANNELS && g->n >= CONV_ROW_IMAGES ? CONV_IM2ROW
+                                                                      : CONV_IM2COL;
+    g->chunk = conv_chunk(g);
     return FERRY_OK;
 }
 
@@ -95,72 +155,318 @@ static ferry_status conv_infer(const onnx_op_ctx *ctx, ferry_error *err)
     return FERRY_OK;
 }
 
+/* The im2col path keeps one chunk's matrix, past one image the chunk's GEMM product, and a
+ * zero-bordered channel when windows reach into padding; im2row the same, with a whole image
+ * channels-last and the weights re-laid in its order. */
 static size_t conv_plan(const onnx_op_ctx *ctx)
 {
     conv_geom g;
-    if (conv_geometry(ctx, &g, NULL) != FERRY_OK || g.direct)
+    if (conv_geometry(ctx, &g, NULL) != FERRY_OK)
         return 0;
-    return (size_t)(g.c / g.group * g.k_vol * g.out_vol) * sizeof(float);
+    int64_t product = g.chunk > 1 ? g.mg * g.chunk * g.out_vol : 0;
+    if (g.path == CONV_IM2ROW) /* and the channels-last image, and the re-laid weights */
+        return (size_t)(g.ck * g.chunk * g.out_vol + g.mg * g.chunk * g.out_vol +
+                        g.cg * (g.padded_vol > 0 ? g.padded_vol : g.in_vol) + g.mg * g.ck) *
+               sizeof(float);
+    if (g.path != CONV_IM2COL)
+        return 0;
+    return (size_t)(g.ck * g.chunk * g.out_vol + product + g.padded_vol) * sizeof(float);
 }
 
-/* Copies one kernel offset (k0, k1, k2) of one channel: a row of the im2col matrix. */
-static void im2col_row(const float *x, const onnx_window_dim *d, const int64_t *k, float *row)
+/* ------------------------------------------------------------------------------------------ */
+/* im2col                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The outputs o of one dimension whose input o * stride - pad + k * dilation lies inside. */
+static void valid_range(const onnx_window_dim *d, int64_t k, int64_t *lo, int64_t *hi)
 {
-    for (int64_t o0 = 0; o0 < d[0].out; o0++) {
-        int64_t i0 = o0 * d[0].stride - d[0].pad_begin + k[0] * d[0].dilation;
-        for (int64_t o1 = 0; o1 < d[1].out; o1++) {
-            int64_t i1 = o1 * d[1].stride - d[1].pad_begin + k[1] * d[1].dilation;
-            bool inside = i0 >= 0 && i0 < d[0].in && i1 >= 0 && i1 < d[1].in;
-            const float *src = x + (inside ? (i0 * d[1].in + i1) * d[2].in : 0);
-            for (int64_t o2 = 0; o2 < d[2].out; o2++) {
-                int64_t i2 = o2 * d[2].stride - d[2].pad_begin + k[2] * d[2].dilation;
-                *row++ = inside && i2 >= 0 && i2 < d[2].in ? src[i2] : 0.0f;
-            }
+    int64_t off = k * d->dilation - d->pad_begin; /* input index of output 0 */
+    *lo = off >= 0 ? 0 : (-off + d->stride - 1) / d->stride;
+    *hi = d->in - off <= 0 ? 0 : (d->in - off + d->stride - 1) / d->stride;
+    *hi = *hi < d->out ? *hi : d->out;
+    *lo = *lo < *hi ? *lo : *hi;
+}
+
+/* valid_range of every kernel offset, worked out once per run (the divisions would otherwise
+ * cost more than copying a small image's row); offsets past CONV_RANGES are worked out as met. */
+#define CONV_RANGES 16
+typedef struct conv_ranges {
+    const onnx_window_dim *d;
+    int64_t lo[ONNX_WINDOW_MAX_DIMS][CONV_RANGES], hi[ONNX_WINDOW_MAX_DIMS][CONV_RANGES];
+} conv_ranges;
+
+static void ranges_init(conv_ranges *r, const onnx_window_dim *d)
+{
+    r->d = d;
+    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++)
+        for (int64_t k = 0; k < d[i].kernel && k < CONV_RANGES; k++)
+            valid_range(&d[i], k, &r->lo[i][k], &r->hi[i][k]);
+}
+
+static void ranges_get(const conv_ranges *r, const int64_t *k, int64_t *lo, int64_t *hi)
+{
+    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
+        if (k[i] < CONV_RANGES) {
+            lo[i] = r->lo[i][k[i]];
+            hi[i] = r->hi[i][k[i]];
+        } else {
+            valid_range(&r->d[i], k[i], &lo[i], &hi[i]);
         }
     }
 }
 
-/* The [C/group * kernel volume, output volume] matrix of one image's group. */
-static void im2col(const float *x, const conv_geom *g, float *col)
+/* Columns [0, out_vol) of the [cg * k_vol, ld] matrix `col` from one image's group `x`. Each
+ * channel is first copied into the middle of `plane`, whose border of padding stays zero, so
+ * that every window reads inside it and a row of outputs is a plain (strided) copy. */
+static void im2col(const float *x, const conv_geom *g, float *plane, float *col, int64_t ld)
 {
     const onnx_window_dim *d = g->d;
-    int64_t channels = g->c / g->group;
-    for (int64_t c = 0; c < channels; c++) {
-        int64_t k[3];
+    const int64_t *pd = g->padded;
+    int64_t r = 0, k[3];
+    for (int64_t c = 0; c < g->cg; c++) {
+        const float *src = x + c * g->in_vol;
+        if (g->padded_vol > 0) {
+            for (int64_t i0 = 0; i0 < d[0].in; i0++)
+                for (int64_t i1 = 0; i1 < d[1].in; i1++)
+                    memcpy(plane + ((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
+                               d[2].pad_begin,
+                           src + (i0 * d[1].in + i1) * d[2].in, (size_t)d[2].in * sizeof *src);
+            src = plane;
+        }
         for (k[0] = 0; k[0] < d[0].kernel; k[0]++)
             for (k[1] = 0; k[1] < d[1].kernel; k[1]++)
-                for (k[2] = 0; k[2] < d[2].kernel; k[2]++) {
-                    int64_t r =
-                        ((c * d[0].kernel + k[0]) * d[1].kernel + k[1]) * d[2].kernel + k[2];
-                    im2col_row(x + c * g->in_vol, d, k, col + r * g->out_vol);
+                for (k[2] = 0; k[2] < d[2].kernel; k[2]++, r++) {
+                    float *dst = col + r * ld;
+                    for (int64_t o0 = 0; o0 < d[0].out; o0++)
+                        for (int64_t o1 = 0; o1 < d[1].out; o1++) {
+                            const float *in = src +
+                                              ((o0 * d[0].stride + k[0] * d[0].dilation) * pd[1] +
+                                               o1 * d[1].stride + k[1] * d[1].dilation) *
+                                                  pd[2] +
+                                              k[2] * d[2].dilation;
+                            if (d[2].stride == 1)
+                                for (int64_t o2 = 0; o2 < d[2].out; o2++)
+                                    dst[o2] = in[o2];
+                            else
+                                for (int64_t o2 = 0; o2 < d[2].out; o2++)
+                                    dst[o2] = in[o2 * d[2].stride];
+                            dst += d[2].out;
+                        }
                 }
     }
 }
 
-/* One image: per group, Y_g = W_g x cols (+ bias broadcast first). */
-static ferry_status conv_image(const onnx_op_ctx *ctx, const conv_geom *g, int64_t img, float *col)
+/* ------------------------------------------------------------------------------------------ */
+/* Paths                                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+static void fill_bias(const float *bias, int64_t m, int64_t vol, float *y)
 {
-    const float *x = (const float *)ctx->inputs[0]->data + img * g->c * g->in_vol;
-    const float *w = ctx->inputs[1]->data;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < vol; j++)
+            y[i * vol + j] = bias[i];
+}
+
+/* Images [lo, hi) in chunks: per group, one GEMM of the weights by the chunk's im2col matrix. */
+static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo, int64_t hi,
+                                float *scratch)
+{
+    const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
     const ferry_tensor *b = onnx_in(ctx, 2);
-    float *y = (float *)ctx->outputs[0]->data + img * g->m * g->out_vol;
-    int64_t cg = g->c / g->group, mg = g->m / g->group, ck = cg * g->k_vol;
-    for (int64_t m = 0; b != NULL && m < g->m; m++)
-        for (int64_t i = 0; i < g->out_vol; i++)
-            y[m * g->out_vol + i] = ((const float *)b->data)[m];
-    for (int64_t grp = 0; grp < g->group; grp++) {
-        const float *cols = x + grp * cg * g->in_vol;
-        if (!g->direct) {
-            im2col(cols, g, col);
-            cols = col;
+    const float *bias = b != NULL ? b->data : NULL;
+    float *y = ctx->outputs[0]->data;
+    int64_t vol = g->out_vol;
+    /* The plane's border is zeroed once: each channel overwrites only its middle. */
+    float *plane = scratch, *col = scratch + g->padded_vol;
+    memset(plane, 0, (size_t)g->padded_vol * sizeof *plane);
+    for (int64_t first = lo; first < hi; first += g->chunk) {
+        int64_t count = hi - first < g->chunk ? hi - first : g->chunk;
+        int64_t ld = count * vol;
+        float *prod = col + g->ck * ld;
+        for (int64_t grp = 0; grp < g->group; grp++) {
+            for (int64_t i = 0; i < count; i++)
+                im2col(x + ((first + i) * g->c + grp * g->cg) * g->in_vol, g, plane, col + i * vol,
+                       ld);
+            const float *wg = w + grp * g->mg * g->ck;
+            const float *bg = bias != NULL ? bias + grp * g->mg : NULL;
+            if (count == 1) { /* the product is the image's output: no copy */
+                float *yg = y + (first * g->m + grp * g->mg) * vol;
+                if (bg != NULL)
+                    fill_bias(bg, g->mg, vol, yg);
+                ferry_status st = onnx_sgemm(false, false, g->mg, vol, g->ck, 1.0f, wg, g->ck, col,
+                                             ld, bg != NULL ? 1.0f : 0.0f, yg, vol);
+                if (st != FERRY_OK)
+                    return st;
+                continue;
+            }
+            ferry_status st = onnx_sgemm(false, false, g->mg, ld, g->ck, 1.0f, wg, g->ck, col, ld,
+                                         0.0f, prod, ld);
+            if (st != FERRY_OK)
+                return st;
+            for (int64_t i = 0; i < count; i++)
+                for (int64_t m = 0; m < g->mg; m++) {
+                    const float *src = prod + m * ld + i * vol;
+                    float *dst = y + ((first + i) * g->m + grp * g->mg + m) * vol;
+                    float add = bg != NULL ? bg[m] : 0.0f;
+                    for (int64_t j = 0; j < vol; j++)
+                        dst[j] = src[j] + add;
+                }
         }
-        ferry_status st =
-            onnx_sgemm(false, false, mg, g->out_vol, ck, 1.0f, w + grp * mg * ck, ck, cols,
-                       g->out_vol, b != NULL ? 1.0f : 0.0f, y + grp * mg * g->out_vol, g->out_vol);
-        if (st != FERRY_OK)
-            return st;
     }
     return FERRY_OK;
+}
+
+/* Rows [0, out_vol) of the [out_vol, k_vol * cg] matrix `rows` (kernel offset major, channel
+ * minor) from one image's group `x`: the image is laid channels-last into `img` (zero border
+ * kept), so that each output and kernel offset is one contiguous run of cg channels. */
+static void im2row(const float *x, const conv_geom *g, float *img, float *rows)
+{
+    const onnx_window_dim *d = g->d;
+    const int64_t *pd = g->padded;
+    int64_t cg = g->cg;
+    for (int64_t c = 0; c < cg; c++)
+        for (int64_t i0 = 0; i0 < d[0].in; i0++)
+            for (int64_t i1 = 0; i1 < d[1].in; i1++) {
+                const float *src = x + c * g->in_vol + (i0 * d[1].in + i1) * d[2].in;
+                float *dst = img +
+                             (((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
+                              d[2].pad_begin) *
+                                 cg +
+                             c;
+                for (int64_t i2 = 0; i2 < d[2].in; i2++)
+                    dst[i2 * cg] = src[i2];
+            }
+    for (int64_t o0 = 0; o0 < d[0].out; o0++)
+        for (int64_t o1 = 0; o1 < d[1].out; o1++)
+            for (int64_t o2 = 0; o2 < d[2].out; o2++) {
+                int64_t k[3];
+                for (k[0] = 0; k[0] < d[0].kernel; k[0]++)
+                    for (k[1] = 0; k[1] < d[1].kernel; k[1]++) {
+                        const float *src =
+                            img + (((o0 * d[0].stride + k[0] * d[0].dilation) * pd[1] +
+                                    o1 * d[1].stride + k[1] * d[1].dilation) *
+                                       pd[2] +
+                                   o2 * d[2].stride) *
+                                      cg;
+                        for (k[2] = 0; k[2] < d[2].kernel; k[2]++, rows += cg)
+                            memcpy(rows, src + k[2] * d[2].dilation * cg, (size_t)cg * sizeof *src);
+                    }
+            }
+}
+
+/* Images [lo, hi) in chunks, channels-last: per group, one GEMM of the chunk's im2row matrix by
+ * the re-laid weights gives [images * outputs, M/group], written out transposed with the bias. */
+static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo, int64_t hi,
+                                float *scratch)
+{
+    const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
+    const ferry_tensor *b = onnx_in(ctx, 2);
+    const float *bias = b != NULL ? b->data : NULL;
+    float *y = ctx->outputs[0]->data;
+    int64_t vol = g->out_vol, mg = g->mg, ck = g->ck;
+    int64_t img_len = g->cg * (g->padded_vol > 0 ? g->padded_vol : g->in_vol);
+    float *img = scratch, *wr = img + img_len, *rows = wr + mg * ck;
+    float *prod = rows + ck * g->chunk * vol;
+    memset(img, 0, (size_t)img_len * sizeof *img); /* the border stays zero */
+    for (int64_t grp = 0; grp < g->group; grp++) {
+        /* wr[m][t * cg + c] = W[m][c][t]: the weights in the rows' order */
+        const float *wg = w + grp * mg * ck;
+        for (int64_t m = 0; m < mg; m++)
+            for (int64_t c = 0; c < g->cg; c++)
+                for (int64_t t = 0; t < g->k_vol; t++)
+                    wr[m * ck + t * g->cg + c] = wg[m * ck + c * g->k_vol + t];
+        const float *bg = bias != NULL ? bias + grp * mg : NULL;
+        for (int64_t first = lo; first < hi; first += g->chunk) {
+            int64_t count = hi - first < g->chunk ? hi - first : g->chunk;
+            for (int64_t i = 0; i < count; i++)
+                im2row(x + ((first + i) * g->c + grp * g->cg) * g->in_vol, g, img,
+                       rows + i * vol * ck);
+            ferry_status st = onnx_sgemm(false, true, count * vol, mg, ck, 1.0f, rows, ck, wr, ck,
+                                         0.0f, prod, mg);
+            if (st != FERRY_OK)
+                return st;
+            for (int64_t i = 0; i < count; i++)
+                for (int64_t m = 0; m < mg; m++) {
+                    const float *src = prod + i * vol * mg + m;
+                    float *dst = y + ((first + i) * g->m + grp * mg + m) * vol;
+                    float add = bg != NULL ? bg[m] : 0.0f;
+                    for (int64_t j = 0; j < vol; j++)
+                        dst[j] = src[j * mg] + add;
+                }
+        }
+    }
+    return FERRY_OK;
+}
+
+/* 1x1: Y[n, group] = W[group] x X[n, group], the input being its own im2col matrix. */
+static ferry_status conv_pointwise(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo,
+                                   int64_t hi)
+{
+    const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
+    const ferry_tensor *b = onnx_in(ctx, 2);
+    float *y = ctx->outputs[0]->data;
+    int64_t vol = g->out_vol;
+    for (int64_t img = lo; img < hi; img++)
+        for (int64_t grp = 0; grp < g->group; grp++) {
+            float *yg = y + (img * g->m + grp * g->mg) * vol;
+            if (b != NULL)
+                fill_bias((const float *)b->data + grp * g->mg, g->mg, vol, yg);
+            ferry_status st = onnx_sgemm(
+                false, false, g->mg, vol, g->cg, 1.0f, w + grp * g->mg * g->cg, g->cg,
+                x + (img * g->c + grp * g->cg) * vol, vol, b != NULL ? 1.0f : 0.0f, yg, vol);
+            if (st != FERRY_OK)
+                return st;
+        }
+    return FERRY_OK;
+}
+
+/* y += w * x over every output whose input, at kernel offset k, lies inside. */
+static void depthwise_tap(const float *x, const conv_ranges *rg, const int64_t *k, float w,
+                          float *y)
+{
+    const onnx_window_dim *d = rg->d;
+    int64_t lo[3], hi[3];
+    ranges_get(rg, k, lo, hi);
+    int64_t s2 = d[2].stride, off2 = k[2] * d[2].dilation - d[2].pad_begin;
+    for (int64_t o0 = lo[0]; o0 < hi[0]; o0++) {
+        int64_t i0 = o0 * d[0].stride - d[0].pad_begin + k[0] * d[0].dilation;
+        for (int64_t o1 = lo[1]; o1 < hi[1]; o1++) {
+            int64_t i1 = o1 * d[1].stride - d[1].pad_begin + k[1] * d[1].dilation;
+            const float *src = x + (i0 * d[1].in + i1) * d[2].in;
+            float *dst = y + (o0 * d[1].out + o1) * d[2].out;
+            if (s2 == 1)
+                for (int64_t o2 = lo[2]; o2 < hi[2]; o2++)
+                    dst[o2] += w * src[o2 + off2];
+            else
+                for (int64_t o2 = lo[2]; o2 < hi[2]; o2++)
+                    dst[o2] += w * src[o2 * s2 + off2];
+        }
+    }
+}
+
+/* One channel per group: each output plane is a sum of shifted, scaled input planes. */
+static void conv_depthwise(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo, int64_t hi)
+{
+    const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
+    const ferry_tensor *b = onnx_in(ctx, 2);
+    float *y = ctx->outputs[0]->data;
+    const onnx_window_dim *d = g->d;
+    conv_ranges rg;
+    ranges_init(&rg, d);
+    for (int64_t img = lo; img < hi; img++)
+        for (int64_t m = 0; m < g->m; m++) {
+            const float *xc = x + (img * g->c + m / g->mg) * g->in_vol;
+            const float *wm = w + m * g->k_vol;
+            float *ym = y + (img * g->m + m) * g->out_vol;
+            float init = b != NULL ? ((const float *)b->data)[m] : 0.0f;
+            for (int64_t i = 0; i < g->out_vol; i++)
+                ym[i] = init;
+            int64_t k[3], t = 0;
+            for (k[0] = 0; k[0] < d[0].kernel; k[0]++)
+                for (k[1] = 0; k[1] < d[1].kernel; k[1]++)
+                    for (k[2] = 0; k[2] < d[2].kernel; k[2]++)
+                        depthwise_tap(xc, &rg, k, wm[t++], ym);
+        }
 }
 
 static ferry_status conv_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_error *err)
@@ -171,10 +477,22 @@ static ferry_status conv_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_err
         return st;
     int64_t lo, hi;
     onnx_slice(g.n, ith, nth, &lo, &hi);
-    for (int64_t img = lo; img < hi; img++)
-        if (conv_image(ctx, &g, img, onnx_scratch(ctx, ith)) != FERRY_OK)
-            return onnx_node_error(err, FERRY_INTERNAL, ctx->node, "dnnl_sgemm failed");
-    return FERRY_OK;
+    switch (g.path) {
+    case CONV_DEPTHWISE:
+        conv_depthwise(ctx, &g, lo, hi);
+        return FERRY_OK;
+    case CONV_POINTWISE:
+        st = conv_pointwise(ctx, &g, lo, hi);
+        break;
+    case CONV_IM2ROW:
+        st = conv_im2row(ctx, &g, lo, hi, onnx_scratch(ctx, ith));
+        break;
+    default:
+        st = conv_im2col(ctx, &g, lo, hi, onnx_scratch(ctx, ith));
+        break;
+    }
+    return st == FERRY_OK ? FERRY_OK
+                          : onnx_node_error(err, FERRY_INTERNAL, ctx->node, "dnnl_sgemm failed");
 }
 
 const onnx_op onnx_op_conv_1 = {

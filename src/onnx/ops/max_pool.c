@@ -1,11 +1,19 @@
 /* MaxPool (ai.onnx, since 1): the maximum over each window of 1 to 3 spatial dimensions, with
  * strides, dilations (opset 10), pads or auto_pad, and ceil_mode (opset 10); padding never wins.
- * float, double, int8 and uint8 (opset 12). The optional Indices output is not supported yet. */
+ * float, double, int8 and uint8 (opset 12). The optional Indices output (opset 8) gives, as int64,
+ * each maximum's position in the flattened input: row-major, or with storage_order = 1 the
+ * spatial position column-major (plane * volume + h + w * H, as ONNX Runtime). The first of equal
+ * maxima wins. Each opset only added attributes or types whose absence keeps the older behaviour,
+ * so one descriptor serves them all. */
 #include <math.h>
 
-#include "onnx/elementwise.h"
 #include "onnx/op.h"
 #include "onnx/window.h"
+
+typedef struct max_pool_params {
+    onnx_window w;
+    bool column_major; /* storage_order = 1 */
+} max_pool_params;
 
 typedef struct pool_geom {
     int64_t planes; /* N * C */
@@ -15,35 +23,42 @@ typedef struct pool_geom {
 
 static ferry_status max_pool_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
 {
-    onnx_window *w = onnx_graph_alloc(g, sizeof *w);
-    if (w == NULL)
+    max_pool_params *p = onnx_graph_alloc(g, sizeof *p);
+    if (p == NULL)
         return onnx_node_error(err, FERRY_NO_MEMORY, n, "out of memory");
-    n->params = w;
-    ferry_status st = onnx_window_parse(n, w, err);
-    if (st == FERRY_OK && !w->has_kernel)
+    n->params = p;
+    int64_t order = 0;
+    ferry_status st = onnx_window_parse(n, &p->w, err);
+    if (st == FERRY_OK)
+        st = onnx_attr_int(n, "storage_order", 0, &order, err);
+    if (st != FERRY_OK)
+        return st;
+    if (!p->w.has_kernel)
         return onnx_node_error(err, FERRY_INVALID_ARG, n, "kernel_shape is required");
-    if (st == FERRY_OK && n->n_outputs > 1 && n->outputs[1] >= 0)
-        return onnx_node_error(err, FERRY_UNSUPPORTED, n, "the Indices output is not supported");
-    return st;
+    if (order != 0 && order != 1)
+        return onnx_node_error(err, FERRY_INVALID_ARG, n, "storage_order is %lld; 0 or 1 expected",
+                               (long long)order);
+    p->column_major = order == 1;
+    return FERRY_OK;
 }
 
 static ferry_status pool_geometry(const onnx_op_ctx *ctx, pool_geom *g, ferry_error *err)
 {
     const ferry_tensor *x = ctx->inputs[0];
-    const onnx_window *w = ctx->node->params;
+    const max_pool_params *p = ctx->node->params;
     int rank = x->ndim - 2;
     onnx_window_dim dims[ONNX_WINDOW_MAX_DIMS];
     ferry_status st = x->ndim < 3
                           ? onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
                                             "input rank %d; expected N+2", x->ndim)
-                          : onnx_window_plan(ctx->node, w, rank, x->shape + 2, NULL, dims, err);
+                          : onnx_window_plan(ctx->node, &p->w, rank, x->shape + 2, NULL, dims, err);
     if (st != FERRY_OK)
         return st;
     int lead = ONNX_WINDOW_MAX_DIMS - rank;
     g->planes = x->shape[0] * x->shape[1];
     g->in_vol = g->out_vol = 1;
     for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
-        g->d[i] = i < lead ? (onnx_window_dim){1, 1, 1, 1, 1, 0} : dims[i - lead];
+        g->d[i] = i < lead ? (onnx_window_dim){1, 1, 1, 1, 1, 0, 0} : dims[i - lead];
         g->in_vol *= g->d[i].in;
         g->out_vol *= g->d[i].out;
     }
@@ -65,45 +80,214 @@ static ferry_status max_pool_infer(const onnx_op_ctx *ctx, ferry_error *err)
     for (int i = 0; i < rank; i++)
         shape[2 + i] = g.d[ONNX_WINDOW_MAX_DIMS - rank + i].out;
     onnx_set_output(ctx, 0, x->dtype, x->ndim, shape);
+    onnx_set_output(ctx, 1, FERRY_DTYPE_INT64, x->ndim, shape);
     return FERRY_OK;
 }
 
-/* The max over the window at output position (o0, o1, o2) of one plane; `lowest` if empty. */
+/* The kernel offsets [*lo, *hi) of output o whose input index lies inside. */
+static void taps(const onnx_window_dim *d, int64_t o, int64_t *lo, int64_t *hi)
+{
+    int64_t base = o * d->stride - d->pad_begin; /* input index of kernel offset 0 */
+    if (base >= 0 && base + (d->kernel - 1) * d->dilation < d->in) { /* inside: no division */
+        *lo = 0;
+        *hi = d->kernel;
+        return;
+    }
+    *lo = base >= 0 ? 0 : (-base + d->dilation - 1) / d->dilation;
+    *hi = d->in - base <= 0 ? 0 : (d->in - base + d->dilation - 1) / d->dilation;
+    *hi = *hi < d->kernel ? *hi : d->kernel;
+    *lo = *lo < *hi ? *lo : *hi;
+}
+
+/* Each output's maximum over its window of one plane (`lowest` if the window holds no input);
+ * with `ind`, the position of the first maximum within the plane (row-major, or column-major). */
 #define MAX_POOL_KERNEL(D, T, UT, S)                                                               \
-    static void max_pool_##S(const pool_geom *g, const T *x, T *y, T lowest)                       \
+    static void max_pool_##S(const pool_geom *g, const T *x, T *y, int64_t *ind, bool col_major,   \
+                             T lowest)                                                             \
     {                                                                                              \
         const onnx_window_dim *d = g->d;                                                           \
-        for (int64_t o0 = 0; o0 < d[0].out; o0++)                                                  \
-            for (int64_t o1 = 0; o1 < d[1].out; o1++)                                              \
+        int64_t lo[3], hi[3];                                                                      \
+        for (int64_t o0 = 0; o0 < d[0].out; o0++) {                                                \
+            taps(&d[0], o0, &lo[0], &hi[0]);                                                       \
+            for (int64_t o1 = 0; o1 < d[1].out; o1++) {                                            \
+                taps(&d[1], o1, &lo[1], &hi[1]);                                                   \
                 for (int64_t o2 = 0; o2 < d[2].out; o2++) {                                        \
+                    taps(&d[2], o2, &lo[2], &hi[2]);                                               \
                     T best = lowest;                                                               \
-                    for (int64_t k0 = 0; k0 < d[0].kernel; k0++) {                                 \
+                    int64_t at = -1;                                                               \
+                    for (int64_t k0 = lo[0]; k0 < hi[0]; k0++) {                                   \
                         int64_t i0 = o0 * d[0].stride - d[0].pad_begin + k0 * d[0].dilation;       \
-                        if (i0 < 0 || i0 >= d[0].in)                                               \
-                            continue;                                                              \
-                        for (int64_t k1 = 0; k1 < d[1].kernel; k1++) {                             \
+                        for (int64_t k1 = lo[1]; k1 < hi[1]; k1++) {                               \
                             int64_t i1 = o1 * d[1].stride - d[1].pad_begin + k1 * d[1].dilation;   \
-                            if (i1 < 0 || i1 >= d[1].in)                                           \
-                                continue;                                                          \
-                            const T *row = x + (i0 * d[1].in + i1) * d[2].in;                      \
-                            for (int64_t k2 = 0; k2 < d[2].kernel; k2++) {                         \
-                                int64_t i2 =                                                       \
-                                    o2 * d[2].stride - d[2].pad_begin + k2 * d[2].dilation;        \
-                                if (i2 >= 0 && i2 < d[2].in && row[i2] > best)                     \
-                                    best = row[i2];                                                \
+                            int64_t row = (i0 * d[1].in + i1) * d[2].in;                           \
+                            int64_t i2 = o2 * d[2].stride - d[2].pad_begin;                        \
+                            for (int64_t k2 = lo[2]; k2 < hi[2]; k2++) {                           \
+                                int64_t i = row + i2 + k2 * d[2].dilation;                         \
+                                at = at < 0 ? i : at;                                              \
+                                if (x[i] > best) {                                                 \
+                                    best = x[i];                                                   \
+                                    at = i;                                                        \
+                                }                                                                  \
                             }                                                                      \
                         }                                                                          \
                     }                                                                              \
                     *y++ = best;                                                                   \
+                    if (ind != NULL)                                                               \
+                        *ind++ = col_major ? column_major_index(d, at) : at < 0 ? 0 : at;          \
                 }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
     }
+
+/* A row-major position within a plane, column-major: h + w * H in 2-D, h + w * H + d * H * W in
+ * 3-D (the leading dimensions of size 1 make one formula serve all ranks); 0 for an empty
+ * window. */
+static int64_t column_major_index(const onnx_window_dim *d, int64_t at)
+{
+    if (at < 0)
+        return 0;
+    int64_t i2 = at % d[2].in, i1 = at / d[2].in % d[1].in, i0 = at / d[2].in / d[1].in;
+    return (i2 * d[1].in + i1) * d[0].in + i0;
+}
+
+/* Without Indices: per row of outputs, each kernel offset of the last dimension updates the run
+ * of outputs it reaches, so the maxima of neighbouring outputs are independent and the loop
+ * vectorises; `lo2`/`hi2` hold that run for each offset (kernel[2] <= MAX_POOL_ROW_TAPS). */
+#define MAX_POOL_ROW_TAPS 32
+#define MAX_POOL_ROWS_KERNEL(D, T, UT, S)                                                          \
+    static void max_pool_rows_##S(const pool_geom *g, const T *x, T *y, T lowest,                  \
+                                  const int64_t *lo2, const int64_t *hi2)                          \
+    {                                                                                              \
+        const onnx_window_dim *d = g->d;                                                           \
+        int64_t lo[2], hi[2], s2 = d[2].stride;                                                    \
+        for (int64_t o0 = 0; o0 < d[0].out; o0++) {                                                \
+            taps(&d[0], o0, &lo[0], &hi[0]);                                                       \
+            for (int64_t o1 = 0; o1 < d[1].out; o1++, y += d[2].out) {                             \
+                taps(&d[1], o1, &lo[1], &hi[1]);                                                   \
+                for (int64_t o2 = 0; o2 < d[2].out; o2++)                                          \
+                    y[o2] = lowest;                                                                \
+                for (int64_t k0 = lo[0]; k0 < hi[0]; k0++) {                                       \
+                    int64_t i0 = o0 * d[0].stride - d[0].pad_begin + k0 * d[0].dilation;           \
+                    for (int64_t k1 = lo[1]; k1 < hi[1]; k1++) {                                   \
+                        int64_t i1 = o1 * d[1].stride - d[1].pad_begin + k1 * d[1].dilation;       \
+                        const T *row = x + (i0 * d[1].in + i1) * d[2].in;                          \
+                        for (int64_t k2 = 0; k2 < d[2].kernel; k2++) {                             \
+                            int64_t off = k2 * d[2].dilation - d[2].pad_begin;                     \
+                            for (int64_t o2 = lo2[k2]; o2 < hi2[k2]; o2++) {                       \
+                                T v = row[o2 * s2 + off];                                          \
+                                y[o2] = v > y[o2] ? v : y[o2];                                     \
+                            }                                                                      \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+/* The common 2x2 window with stride 2 on 2-D planes, every window inside: a straight loop. The
+ * comparisons run in the general kernels' order, so NaN never wins here either. */
+#define MAX_POOL_2X2_KERNEL(D, T, UT, S)                                                           \
+    static void max_pool_2x2_##S(const pool_geom *g, const T *x, T *y, T lowest)                   \
+    {                                                                                              \
+        const onnx_window_dim *d = g->d;                                                           \
+        for (int64_t o1 = 0; o1 < d[1].out; o1++, y += d[2].out) {                                 \
+            const T *r0 = x + 2 * o1 * d[2].in, *r1 = r0 + d[2].in;                                \
+            for (int64_t o2 = 0; o2 < d[2].out; o2++) {                                            \
+                T m = lowest;                                                                      \
+                m = r0[2 * o2] > m ? r0[2 * o2] : m;                                               \
+                m = r0[2 * o2 + 1] > m ? r0[2 * o2 + 1] : m;                                       \
+                m = r1[2 * o2] > m ? r1[2 * o2] : m;                                               \
+                y[o2] = r1[2 * o2 + 1] > m ? r1[2 * o2 + 1] : m;                                   \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+/* True when the window is 2x2 with stride 2 on a 2-D plane and never reaches padding. */
+static bool is_2x2_stride_2(const pool_geom *g)
+{
+    const onnx_window_dim *d = g->d;
+    if (d[0].in != 1 || d[0].kernel != 1 || d[0].out != 1)
+        return false;
+    for (int i = 1; i < 3; i++)
+        if (d[i].kernel != 2 || d[i].stride != 2 || d[i].dilation != 1 || d[i].pad_begin != 0 ||
+            2 * d[i].out > d[i].in)
+            return false;
+    return true;
+}
+
+/* The outputs [*lo, *hi) of the last dimension that kernel offset k reaches inside the input. */
+static void outputs_of_tap(const onnx_window_dim *d, int64_t k, int64_t *lo, int64_t *hi)
+{
+    int64_t off = k * d->dilation - d->pad_begin; /* input index of output 0 */
+    *lo = off >= 0 ? 0 : (-off + d->stride - 1) / d->stride;
+    *hi = d->in - off <= 0 ? 0 : (d->in - off + d->stride - 1) / d->stride;
+    *hi = *hi < d->out ? *hi : d->out;
+    *lo = *lo < *hi ? *lo : *hi;
+}
+
 MAX_POOL_KERNEL(FP32, float, float, f32)
 MAX_POOL_KERNEL(FP64, double, double, f64)
 MAX_POOL_KERNEL(INT8, int8_t, uint8_t, i8)
 MAX_POOL_KERNEL(UINT8, uint8_t, uint8_t, u8)
+MAX_POOL_ROWS_KERNEL(FP32, float, float, f32)
+MAX_POOL_ROWS_KERNEL(FP64, double, double, f64)
+MAX_POOL_ROWS_KERNEL(INT8, int8_t, uint8_t, i8)
+MAX_POOL_ROWS_KERNEL(UINT8, uint8_t, uint8_t, u8)
+MAX_POOL_2X2_KERNEL(FP32, float, float, f32)
+MAX_POOL_2X2_KERNEL(FP64, double, double, f64)
+MAX_POOL_2X2_KERNEL(INT8, int8_t, uint8_t, i8)
+MAX_POOL_2X2_KERNEL(UINT8, uint8_t, uint8_t, u8)
+
+/* Planes [lo, hi) without Indices. */
+static void max_pool_rows(ferry_dtype dtype, const pool_geom *g, const void *x, void *y, int64_t lo,
+                          int64_t hi, const int64_t *lo2, const int64_t *hi2)
+{
+    bool two = is_2x2_stride_2(g);
+    for (int64_t i = lo; i < hi && two; i++) {
+        switch (dtype) {
+        case FERRY_DTYPE_FP32:
+            max_pool_2x2_f32(g, (const float *)x + i * g->in_vol, (float *)y + i * g->out_vol,
+                             -INFINITY);
+            break;
+        case FERRY_DTYPE_FP64:
+            max_pool_2x2_f64(g, (const double *)x + i * g->in_vol, (double *)y + i * g->out_vol,
+                             -INFINITY);
+            break;
+        case FERRY_DTYPE_INT8:
+            max_pool_2x2_i8(g, (const int8_t *)x + i * g->in_vol, (int8_t *)y + i * g->out_vol,
+                            INT8_MIN);
+            break;
+        default:
+            max_pool_2x2_u8(g, (const uint8_t *)x + i * g->in_vol, (uint8_t *)y + i * g->out_vol,
+                            0);
+            break;
+        }
+    }
+    for (int64_t i = lo; i < hi && !two; i++) {
+        switch (dtype) {
+        case FERRY_DTYPE_FP32:
+            max_pool_rows_f32(g, (const float *)x + i * g->in_vol, (float *)y + i * g->out_vol,
+                              -INFINITY, lo2, hi2);
+            break;
+        case FERRY_DTYPE_FP64:
+            max_pool_rows_f64(g, (const double *)x + i * g->in_vol, (double *)y + i * g->out_vol,
+                              -INFINITY, lo2, hi2);
+            break;
+        case FERRY_DTYPE_INT8:
+            max_pool_rows_i8(g, (const int8_t *)x + i * g->in_vol, (int8_t *)y + i * g->out_vol,
+                             INT8_MIN, lo2, hi2);
+            break;
+        default:
+            max_pool_rows_u8(g, (const uint8_t *)x + i * g->in_vol, (uint8_t *)y + i * g->out_vol,
+                             0, lo2, hi2);
+            break;
+        }
+    }
+}
 
 static ferry_status max_pool_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_error *err)
 {
+    const max_pool_params *p = ctx->node->params;
     pool_geom g;
     ferry_status st = pool_geometry(ctx, &g, err);
     if (st != FERRY_OK)
@@ -112,24 +296,37 @@ static ferry_status max_pool_run(const onnx_op_ctx *ctx, int ith, int nth, ferry
     onnx_slice(g.planes, ith, nth, &lo, &hi);
     const void *x = ctx->inputs[0]->data;
     void *y = ctx->outputs[0]->data;
-    for (int64_t p = lo; p < hi; p++) {
+    ferry_tensor *indices = onnx_out(ctx, 1);
+    int64_t *ind = indices != NULL ? indices->data : NULL;
+    if (ind == NULL && g.d[2].kernel <= MAX_POOL_ROW_TAPS) {
+        int64_t lo2[MAX_POOL_ROW_TAPS], hi2[MAX_POOL_ROW_TAPS];
+        for (int64_t k = 0; k < g.d[2].kernel; k++)
+            outputs_of_tap(&g.d[2], k, &lo2[k], &hi2[k]);
+        max_pool_rows(ctx->inputs[0]->dtype, &g, x, y, lo, hi, lo2, hi2);
+        return FERRY_OK;
+    }
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t *ind_i = ind != NULL ? ind + i * g.out_vol : NULL;
         switch (ctx->inputs[0]->dtype) {
         case FERRY_DTYPE_FP32:
-            max_pool_f32(&g, (const float *)x + p * g.in_vol, (float *)y + p * g.out_vol,
-                         -INFINITY);
+            max_pool_f32(&g, (const float *)x + i * g.in_vol, (float *)y + i * g.out_vol, ind_i,
+                         p->column_major, -INFINITY);
             break;
         case FERRY_DTYPE_FP64:
-            max_pool_f64(&g, (const double *)x + p * g.in_vol, (double *)y + p * g.out_vol,
-                         -INFINITY);
+            max_pool_f64(&g, (const double *)x + i * g.in_vol, (double *)y + i * g.out_vol, ind_i,
+                         p->column_major, -INFINITY);
             break;
         case FERRY_DTYPE_INT8:
-            max_pool_i8(&g, (const int8_t *)x + p * g.in_vol, (int8_t *)y + p * g.out_vol,
-                        INT8_MIN);
+            max_pool_i8(&g, (const int8_t *)x + i * g.in_vol, (int8_t *)y + i * g.out_vol, ind_i,
+                        p->column_major, INT8_MIN);
             break;
         default:
-            max_pool_u8(&g, (const uint8_t *)x + p * g.in_vol, (uint8_t *)y + p * g.out_vol, 0);
+            max_pool_u8(&g, (const uint8_t *)x + i * g.in_vol, (uint8_t *)y + i * g.out_vol, ind_i,
+                        p->column_major, 0);
             break;
         }
+        for (int64_t j = 0; ind_i != NULL && j < g.out_vol; j++)
+            ind_i[j] += i * g.in_vol; /* positions in the whole input */
     }
     return FERRY_OK;
 }

@@ -1,0 +1,1 @@
+2bird2cat2_Unused2_UnusedBoutput_0

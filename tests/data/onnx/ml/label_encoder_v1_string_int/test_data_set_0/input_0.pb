@@ -1,0 +1,1 @@
+2dog2bird2fish2catBinput_0

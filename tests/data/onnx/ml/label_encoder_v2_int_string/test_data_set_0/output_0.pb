@@ -1,0 +1,1 @@
+2four2five2noneBoutput_0

@@ -1,0 +1,1 @@
+2small2large2medium2large2tiny2smallBinput_0

@@ -1,0 +1,107 @@
+/* Unit tests for MaxPool's Indices output (src/onnx/ops/max_pool.c) beyond ONNX's two 2-D node
+ * tests: 3-D positions row- and column-major across a batch, the first of equal maxima on uint8
+ * (an all-zero window too), and a bad storage_order refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "onnx_model.h"
+
+/* MaxPool over x [2, 1, 2, 2, 3] with a 2x2x2 kernel, strides 1: y [2, 1, 1, 1, 2]. */
+static void run_3d(int64_t storage_order, int64_t *indices)
+{
+    static const int64_t xs[] = {2, 1, 2, 2, 3}, ys[] = {2, 1, 1, 1, 2};
+    ts_onnx_model *b = ts_onnx_create(12);
+    ts_onnx_input(b, "x", FERRY_DTYPE_FP32, 5, xs);
+    ts_onnx_output(b, "y", FERRY_DTYPE_FP32, 5, ys);
+    ts_onnx_output(b, "i", FERRY_DTYPE_INT64, 5, ys);
+    int n = ts_onnx_node(b, "MaxPool", "x", "y,i");
+    ts_onnx_attr_ints(b, n, "kernel_shape", 3, (int64_t[]){2, 2, 2});
+    ts_onnx_attr_int(b, n, "storage_order", storage_order);
+    onnx_model *m = ts_onnx_load_ok(b);
+    /* image 0: maxima at (d, h, w) = (1, 0, 1) then (0, 1, 2); image 1: (1, 1, 0), (1, 1, 2) */
+    float x[24] = {0};
+    x[1 * 6 + 0 * 3 + 1] = 5;
+    x[0 * 6 + 1 * 3 + 2] = 6;
+    x[12 + 1 * 6 + 1 * 3 + 0] = 7;
+    x[12 + 1 * 6 + 1 * 3 + 2] = 8;
+    ferry_tensor in = ts_onnx_tensor("x", FERRY_DTYPE_FP32, 5, xs, x), out[2];
+    arena a;
+    arena_init(&a, 1 << 20);
+    ts_onnx_run_ok(m, &in, 1, out, &a);
+    const float want_y[4] = {5, 6, 7, 8};
+    for (int i = 0; i < 4; i++) {
+        assert_float_equal(((float *)out[0].data)[i], want_y[i], 0);
+        indices[i] = ((int64_t *)out[1].data)[i];
+    }
+    arena_free(&a);
+    onnx_model_destroy(m);
+    ts_onnx_destroy(b);
+}
+
+static void test_indices_3d(void **state)
+{
+    (void)state;
+    int64_t got[4];
+    run_3d(0, got); /* d * H * W + h * W + w, plus the image's offset */
+    assert_int_equal(got[0], 6 + 1);
+    assert_int_equal(got[1], 3 + 2);
+    assert_int_equal(got[2], 12 + 6 + 3);
+    assert_int_equal(got[3], 12 + 6 + 3 + 2);
+    run_3d(1, got); /* column-major: d + h * D + w * D * H */
+    assert_int_equal(got[0], 1 + 0 * 2 + 1 * 4);
+    assert_int_equal(got[1], 0 + 1 * 2 + 2 * 4);
+    assert_int_equal(got[2], 12 + 1 + 1 * 2 + 0);
+    assert_int_equal(got[3], 12 + 1 + 1 * 2 + 2 * 4);
+}
+
+static void test_first_of_equal_maxima_uint8(void **state)
+{
+    (void)state;
+    static const int64_t xs[] = {1, 1, 2, 4}, ys[] = {1, 1, 1, 2};
+    ts_onnx_model *b = ts_onnx_create(12);
+    ts_onnx_input(b, "x", FERRY_DTYPE_UINT8, 4, xs);
+    ts_onnx_output(b, "y", FERRY_DTYPE_UINT8, 4, ys);
+    ts_onnx_output(b, "i", FERRY_DTYPE_INT64, 4, ys);
+    int n = ts_onnx_node(b, "MaxPool", "x", "y,i");
+    ts_onnx_attr_ints(b, n, "kernel_shape", 2, (int64_t[]){2, 2});
+    ts_onnx_attr_ints(b, n, "strides", 2, (int64_t[]){2, 2});
+    onnx_model *m = ts_onnx_load_ok(b);
+    const uint8_t x[8] = {0, 0, 3, 9, 0, 0, 9, 1};
+    ferry_tensor in = ts_onnx_tensor("x", FERRY_DTYPE_UINT8, 4, xs, x), out[2];
+    arena a;
+    arena_init(&a, 1 << 20);
+    ts_onnx_run_ok(m, &in, 1, out, &a);
+    assert_memory_equal(out[0].data, ((uint8_t[]){0, 9}), 2);
+    assert_int_equal(((int64_t *)out[1].data)[0], 0);
+    assert_int_equal(((int64_t *)out[1].data)[1], 3);
+    arena_free(&a);
+    onnx_model_destroy(m);
+    ts_onnx_destroy(b);
+}
+
+static void test_bad_storage_order_refused(void **state)
+{
+    (void)state;
+    static const int64_t xs[] = {1, 1, 2, 2};
+    ts_onnx_model *b = ts_onnx_create(12);
+    ts_onnx_input(b, "x", FERRY_DTYPE_FP32, 4, xs);
+    ts_onnx_output(b, "y", FERRY_DTYPE_FP32, 4, (int64_t[]){1, 1, 1, 1});
+    int n = ts_onnx_node(b, "MaxPool", "x", "y");
+    ts_onnx_attr_ints(b, n, "kernel_shape", 2, (int64_t[]){2, 2});
+    ts_onnx_attr_int(b, n, "storage_order", 2);
+    ts_onnx_load_fails(b, FERRY_INVALID_ARG, "storage_order is 2");
+    ts_onnx_destroy(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_indices_3d),
+        cmocka_unit_test(test_first_of_equal_maxima_uint8),
+        cmocka_unit_test(test_bad_storage_order_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
