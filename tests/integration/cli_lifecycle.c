@@ -25,35 +25,21 @@ static struct {
     char sha_b[65];
 } g;
 
-/* The result of one command: exit status, stdout and stderr (malloc'ed). */
-typedef struct run_result {
-    int rc;
-    char *out;
-    char *err;
-} run_result;
+typedef ts_cmd_result run_result;
 
 static run_result run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static run_result run(const char *fmt, ...)
 {
-    char cmd[8192], err_path[4200], full[12800];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    run_result r = ts_cmd_v(g.tmp, "USER=tester", fmt, ap);
     va_end(ap);
-    snprintf(err_path, sizeof err_path, "%s/stderr.txt", g.tmp);
-    snprintf(full, sizeof full, "USER=tester %s 2>'%s'", cmd, err_path);
-    run_result r = {0};
-    r.rc = ts_run(full, &r.out);
-    r.err = ts_read_file(err_path, NULL);
-    assert_non_null(r.err);
-    ts_assert_no_sanitizer_report(r.err);
     return r;
 }
 
 static void run_free(run_result *r)
 {
-    free(r->out);
-    free(r->err);
+    ts_cmd_free(r);
 }
 
 static void assert_contains(const char *haystack, const char *needle)

@@ -532,3 +532,23 @@ char *ts_fixture_request(const char *fixture)
     json_decref(req);
     return text;
 }
+
+ts_cmd_result ts_cmd_v(const char *tmp_dir, const char *env_prefix, const char *fmt, va_list ap)
+{
+    char cmd[8192], err_path[4200], full[12800];
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    snprintf(err_path, sizeof err_path, "%s/stderr.txt", tmp_dir);
+    snprintf(full, sizeof full, "%s %s 2>'%s'", env_prefix, cmd, err_path);
+    ts_cmd_result r = {0};
+    r.rc = ts_run(full, &r.out);
+    r.err = ts_read_file(err_path, NULL);
+    assert_non_null(r.err);
+    ts_assert_no_sanitizer_report(r.err);
+    return r;
+}
+
+void ts_cmd_free(ts_cmd_result *r)
+{
+    free(r->out);
+    free(r->err);
+}

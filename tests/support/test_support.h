@@ -4,6 +4,7 @@
 #define FERRY_TESTS_TEST_SUPPORT_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,6 +70,19 @@ bool ts_http(int port, const char *method, const char *path, const char *extra_h
 const char *ts_header(const ts_response *resp, const char *name, char *buf, size_t len);
 
 void ts_response_free(ts_response *resp);
+
+/* The result of one command run by ts_cmd_v: exit status, stdout and stderr (malloc'ed). */
+typedef struct ts_cmd_result {
+    int rc;
+    char *out;
+    char *err;
+} ts_cmd_result;
+
+/* Runs the shell command fmt (printf-style) with env_prefix before it ("USER=tester", or ""),
+ * capturing stdout and stderr (through a file in tmp_dir); fails the test when stderr holds a
+ * sanitizer report. Free the result with ts_cmd_free. */
+ts_cmd_result ts_cmd_v(const char *tmp_dir, const char *env_prefix, const char *fmt, va_list ap);
+void ts_cmd_free(ts_cmd_result *r);
 
 /* Runs a shell command, captures stdout into a malloc'ed string; returns the exit status. */
 int ts_run(const char *command, char **out);
