@@ -1,8 +1,10 @@
-/* Softmax (ai.onnx), for float and double, in its two definitions:
+/* Softmax and LogSoftmax (ai.onnx), for float and double, which share their attributes, layout
+ * and checks, in their two definitions:
  *   since 1 (and 11): the input is coerced to 2-D at `axis` (default 1) and each row of
  *     [prod(dims < axis), prod(dims >= axis)] is normalized;
  *   since 13: normalized along the single dimension `axis` (default -1).
- * Both subtract the maximum first, so large inputs do not overflow. */
+ * Both subtract the maximum first, so large inputs do not overflow; LogSoftmax is computed as
+ * x - max - log(sum(exp(x - max))), so it keeps the log of tiny probabilities. */
 #include <math.h>
 
 #include "onnx/op.h"
@@ -96,7 +98,28 @@ static ferry_status softmax_infer(const onnx_op_ctx *ctx, bool coerce, ferry_err
 SOFTMAX_KERNEL(float, f32, expf)
 SOFTMAX_KERNEL(double, f64, exp)
 
-static ferry_status softmax_run(const onnx_op_ctx *ctx, bool coerce, int ith, int nth,
+#define LOG_SOFTMAX_KERNEL(T, S, EXP, LOG)                                                         \
+    static void log_softmax_##S(const T *x, T *y, const softmax_layout *l, int64_t lo, int64_t hi) \
+    {                                                                                              \
+        for (int64_t r = lo; r < hi; r++) {                                                        \
+            int64_t o = r / l->inner, in = r % l->inner;                                           \
+            const T *xr = x + o * l->len * l->inner + in;                                          \
+            T *yr = y + o * l->len * l->inner + in;                                                \
+            T max = xr[0];                                                                         \
+            for (int64_t i = 1; i < l->len; i++)                                                   \
+                max = xr[i * l->inner] > max ? xr[i * l->inner] : max;                             \
+            T sum = 0;                                                                             \
+            for (int64_t i = 0; i < l->len; i++)                                                   \
+                sum += EXP(xr[i * l->inner] - max);                                                \
+            T log_sum = LOG(sum); /* subtracted after max: max + log_sum would round */            \
+            for (int64_t i = 0; i < l->len; i++)                                                   \
+                yr[i * l->inner] = (xr[i * l->inner] - max) - log_sum;                             \
+        }                                                                                          \
+    }
+LOG_SOFTMAX_KERNEL(float, f32, expf, logf)
+LOG_SOFTMAX_KERNEL(double, f64, exp, log)
+
+static ferry_status softmax_run(const onnx_op_ctx *ctx, bool coerce, bool log_of, int ith, int nth,
                                 ferry_error *err)
 {
     softmax_layout l;
@@ -107,10 +130,17 @@ static ferry_status softmax_run(const onnx_op_ctx *ctx, bool coerce, int ith, in
         return FERRY_OK;
     int64_t lo, hi;
     onnx_slice(l.outer * l.inner, ith, nth, &lo, &hi);
-    if (ctx->inputs[0]->dtype == FERRY_DTYPE_FP32)
-        softmax_f32(ctx->inputs[0]->data, ctx->outputs[0]->data, &l, lo, hi);
+    const void *x = ctx->inputs[0]->data;
+    void *y = ctx->outputs[0]->data;
+    bool f32 = ctx->inputs[0]->dtype == FERRY_DTYPE_FP32;
+    if (log_of && f32)
+        log_softmax_f32(x, y, &l, lo, hi);
+    else if (log_of)
+        log_softmax_f64(x, y, &l, lo, hi);
+    else if (f32)
+        softmax_f32(x, y, &l, lo, hi);
     else
-        softmax_f64(ctx->inputs[0]->data, ctx->outputs[0]->data, &l, lo, hi);
+        softmax_f64(x, y, &l, lo, hi);
     return FERRY_OK;
 }
 
@@ -126,12 +156,22 @@ static ferry_status softmax_13_infer(const onnx_op_ctx *ctx, ferry_error *err)
 
 static ferry_status softmax_1_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_error *err)
 {
-    return softmax_run(ctx, true, ith, nth, err);
+    return softmax_run(ctx, true, false, ith, nth, err);
 }
 
 static ferry_status softmax_13_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_error *err)
 {
-    return softmax_run(ctx, false, ith, nth, err);
+    return softmax_run(ctx, false, false, ith, nth, err);
+}
+
+static ferry_status log_softmax_1_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_error *err)
+{
+    return softmax_run(ctx, true, true, ith, nth, err);
+}
+
+static ferry_status log_softmax_13_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_error *err)
+{
+    return softmax_run(ctx, false, true, ith, nth, err);
 }
 
 const onnx_op onnx_op_softmax_1 = {
@@ -158,4 +198,30 @@ const onnx_op onnx_op_softmax_13 = {
     .prepare = softmax_13_prepare,
     .infer = softmax_13_infer,
     .run = softmax_13_run,
+};
+
+const onnx_op onnx_op_log_softmax_1 = {
+    .domain = "",
+    .op_type = "LogSoftmax",
+    .since_version = 1,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .min_outputs = 1,
+    .max_outputs = 1,
+    .prepare = softmax_1_prepare,
+    .infer = softmax_1_infer,
+    .run = log_softmax_1_run,
+};
+
+const onnx_op onnx_op_log_softmax_13 = {
+    .domain = "",
+    .op_type = "LogSoftmax",
+    .since_version = 13,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .min_outputs = 1,
+    .max_outputs = 1,
+    .prepare = softmax_13_prepare,
+    .infer = softmax_13_infer,
+    .run = log_softmax_13_run,
 };
