@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages ferry needs to build and test (and, with --bench, to run the
-# benchmarks against their peers). Runs apt-get as root, or through sudo when not root.
+# benchmarks against their peers; with --fuzz, to run `make fuzz`). Runs apt-get as root, or
+# through sudo when not root.
 set -euo pipefail
 
 build_and_test=(
@@ -9,6 +10,7 @@ build_and_test=(
     libcmocka-dev prometheus clang-format curl ca-certificates
     protobuf-c-compiler libprotobuf-c-dev libonnx-dev libdnnl-dev
 )
+fuzz=(clang libclang-rt-14-dev)
 bench=(
     wrk nginx-light curl
     python3 python3-numpy python3-xgboost python3-sklearn
@@ -16,9 +18,10 @@ bench=(
 )
 
 packages=("${build_and_test[@]}")
-if [[ "${1:-}" == "--bench" ]]; then
-    packages+=("${bench[@]}")
-fi
+case "${1:-}" in
+--bench) packages+=("${bench[@]}") ;;
+--fuzz) packages+=("${fuzz[@]}") ;;
+esac
 
 as_root=()
 if [[ "$(id -u)" != 0 ]]; then

@@ -127,8 +127,8 @@ ferry_status onnx_window_plan(const onnx_node *n, const onnx_window *w, int rank
         onnx_window_dim *o = &dims[d];
         o->in = in[d];
         o->kernel = w->has_kernel ? w->kernel[d] : kernel[d];
-        o->stride = w->has_strides ? w->strides[d] : 1;
-        o->dilation = w->has_dilations ? w->dilations[d] : 1;
+        o->stride = w->n_strides ? w->strides[d] : 1; /* an empty list means the default */
+        o->dilation = w->n_dilations ? w->dilations[d] : 1;
         if (!plan_dim(w, d, rank, o))
             return onnx_node_error(err, FERRY_INVALID_ARG, n,
                                    "a window of %lld (dilation %lld) does not fit spatial "

@@ -103,8 +103,8 @@ static ferry_status plan_dims(const onnx_op_ctx *ctx, conv_transpose_geom *g, fe
         if (w->has_kernel && w->kernel[i] != o->kernel)
             return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
                                    "kernel_shape disagrees with the weights");
-        o->stride = w->has_strides ? w->strides[i] : 1;
-        o->dilation = w->has_dilations ? w->dilations[i] : 1;
+        o->stride = w->n_strides ? w->strides[i] : 1; /* an empty list means the default */
+        o->dilation = w->n_dilations ? w->dilations[i] : 1;
         int64_t adj = p->n_output_padding ? p->output_padding[i] : 0;
         int64_t natural = o->stride * (o->in - 1) + adj + (o->kernel - 1) * o->dilation + 1;
         bool same = w->auto_pad == ONNX_PAD_SAME_UPPER || w->auto_pad == ONNX_PAD_SAME_LOWER;

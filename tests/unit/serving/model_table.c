@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,6 +370,8 @@ static void test_concurrent_acquire_and_swap(void **state)
     pthread_t threads[4];
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&threads[i], NULL, reader, &r), 0);
+    while (atomic_load(&r.lookups) == 0) /* on a busy machine the readers may start late */
+        sched_yield();
     enum { SWAPS = 2000 };
     char version[16];
     for (int i = 2; i <= SWAPS; i++) {

@@ -1,6 +1,7 @@
 /* Unit tests for MaxPool's Indices output (src/onnx/ops/max_pool.c) beyond ONNX's two 2-D node
  * tests: 3-D positions row- and column-major across a batch, the first of equal maxima on uint8
- * (an all-zero window too), and a bad storage_order refused. */
+ * (an all-zero window too), a bad storage_order refused, and empty strides/dilations lists taken as
+ * the defaults (found by the loader fuzzer: stride 0 divided by zero). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,12 +97,37 @@ static void test_bad_storage_order_refused(void **state)
     ts_onnx_destroy(b);
 }
 
+static void test_empty_strides_and_dilations_default_to_1(void **state)
+{
+    (void)state;
+    static const int64_t xs[] = {1, 1, 2, 4}, ys[] = {1, 1, 1, 3};
+    ts_onnx_model *b = ts_onnx_create(12);
+    ts_onnx_input(b, "x", FERRY_DTYPE_FP32, 4, xs);
+    ts_onnx_output(b, "y", FERRY_DTYPE_FP32, 4, ys);
+    int n = ts_onnx_node(b, "MaxPool", "x", "y");
+    ts_onnx_attr_ints(b, n, "kernel_shape", 2, (int64_t[]){2, 2});
+    ts_onnx_attr_ints(b, n, "strides", 0, NULL);
+    ts_onnx_attr_ints(b, n, "dilations", 0, NULL);
+    ts_onnx_attr_int(b, n, "ceil_mode", 1);
+    onnx_model *m = ts_onnx_load_ok(b);
+    const float x[8] = {1, 5, 2, 0, 3, 0, 7, 4};
+    ferry_tensor in = ts_onnx_tensor("x", FERRY_DTYPE_FP32, 4, xs, x), out[1];
+    arena a;
+    arena_init(&a, 1 << 20);
+    ts_onnx_run_ok(m, &in, 1, out, &a);
+    assert_memory_equal(out[0].data, ((float[]){5, 7, 7}), 3 * sizeof(float));
+    arena_free(&a);
+    onnx_model_destroy(m);
+    ts_onnx_destroy(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_indices_3d),
         cmocka_unit_test(test_first_of_equal_maxima_uint8),
         cmocka_unit_test(test_bad_storage_order_refused),
+        cmocka_unit_test(test_empty_strides_and_dilations_default_to_1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
