@@ -260,7 +260,10 @@ static ferry_status read_numerical(const reader *r, json_t *o, profile_column *c
     for (size_t i = 0; st == FERRY_OK && i < PROFILE_QUANTILES; i++) {
         char key[16];
         snprintf(key, sizeof key, "%g", profile_quantile_levels[i]);
-        st = get_number(r, q, key, true, &c->quantiles[i]);
+        json_t *v = json_object_get(q, key);
+        if (!json_is_number(v) && !json_is_null(v))
+            st = bad(r, "\"quantiles\" needs \"%s\": a number or null", key);
+        c->quantiles[i] = json_is_number(v) ? json_number_value(v) : NAN;
     }
     return st;
 }
