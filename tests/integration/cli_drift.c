@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_support.h"
 
@@ -410,13 +411,51 @@ static void test_drift_errors(void **state)
     ts_cmd_free(&r);
 }
 
+static void test_register_data(void **state)
+{
+    (void)state;
+    char args[8192];
+    snprintf(args, sizeof args,
+             "register fraud '%s' --create --repo repo --data ref.csv --label y "
+             "--categorical member",
+             ts_shared("models/bc_xgb/model.json"));
+    ts_cmd_result r = shell("mkdir repo && '%s' %s", ts_ferry_bin(), args);
+    if (r.rc != 0)
+        fail_msg("register exited %d: %s", r.rc, r.err);
+    assert_string_equal(r.out, "1\n");
+    ts_cmd_free(&r);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/repo/fraud/1/profile.json", g_tmp);
+    json_t *doc = ts_load_json(path);
+    assert_string_equal(json_string_value(json_object_get(doc, "label")), "y");
+    json_t *member = json_array_get(json_object_get(doc, "columns"), 3);
+    assert_string_equal(json_string_value(json_object_get(member, "type")), "categorical");
+    json_decref(doc);
+    /* The stored profile is a drift reference. */
+    json_t *report = drift_json(1, "--reference repo/fraud/1/profile.json --current drifted.csv "
+                                   "--fail-on-drift");
+    assert_true(drifted(report, "age") && drifted(report, "city"));
+    json_decref(report);
+    /* A CSV that cannot be profiled registers nothing. */
+    snprintf(path, sizeof path, "%s/short.csv", g_tmp);
+    ts_write_file(path, "a,b\n1,2\n3\n");
+    snprintf(args, sizeof args, "register fraud '%s' --repo repo --data short.csv",
+             ts_shared("models/bc_xgb/model.json"));
+    refused(1, args, (const char *const[]){"short.csv: line 3", NULL});
+    snprintf(path, sizeof path, "%s/repo/fraud/2", g_tmp);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(args, sizeof args, "register fraud '%s' --repo repo --label y",
+             ts_shared("models/bc_xgb/model.json"));
+    refused(2, args, (const char *const[]){"--label and --categorical describe --data", NULL});
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_profile),           cmocka_unit_test(test_profile_errors),
         cmocka_unit_test(test_no_drift),          cmocka_unit_test(test_drifted),
         cmocka_unit_test(test_profile_reference), cmocka_unit_test(test_methods),
-        cmocka_unit_test(test_drift_errors),
+        cmocka_unit_test(test_drift_errors),      cmocka_unit_test(test_register_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
