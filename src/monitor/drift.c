@@ -77,21 +77,21 @@ static void begin(drift_result *out, drift_method method, double threshold)
                        .threshold = isnan(threshold) ? drift_default_threshold(method) : threshold};
 }
 
-static void degenerate(drift_result *out, bool current_has_new_values)
+static void set_degenerate(drift_result *out, bool current_has_new_values)
 {
     out->has_statistic = false;
     out->has_p_value = false;
     out->drifted = current_has_new_values;
 }
 
-static void distance(drift_result *out, double d)
+static void set_distance(drift_result *out, double d)
 {
     out->has_statistic = true;
     out->statistic = d;
     out->drifted = d >= out->threshold;
 }
 
-static void test(drift_result *out, double statistic, double p)
+static void set_test(drift_result *out, double statistic, double p)
 {
     out->has_statistic = true;
     out->statistic = statistic;
@@ -159,10 +159,10 @@ static ferry_status numeric_chisquare(const double *a, size_t n, const double *b
             counts[k + c] += 1.0;
     }
     if (unseen || j < m) {
-        degenerate(out, true);
+        set_degenerate(out, true);
     } else {
         double p = 0.0, stat = stats_chisquare(counts, counts + k, k, &p);
-        test(out, stat, p);
+        set_test(out, stat, p);
     }
     free(counts);
     return FERRY_OK;
@@ -184,8 +184,8 @@ static ferry_status numeric_binned(const double *a, size_t n, const double *b, s
     stats_histogram_edges(lo, hi, bins, edges);
     stats_histogram_count(a, n, edges, bins, counts);
     stats_histogram_count(b, m, edges, bins, counts + bins);
-    distance(out, out->method == DRIFT_PSI ? stats_psi(counts, counts + bins, bins)
-                                           : stats_jensenshannon(counts, counts + bins, bins));
+    set_distance(out, out->method == DRIFT_PSI ? stats_psi(counts, counts + bins, bins)
+                                               : stats_jensenshannon(counts, counts + bins, bins));
     free(edges);
     free(counts);
     return FERRY_OK;
@@ -201,24 +201,24 @@ static ferry_status numeric_sorted(const double *a, size_t n, const double *b, s
                                    drift_result *out, ferry_error *err)
 {
     if (n == 0 || m == 0) {
-        degenerate(out, n == 0 && m > 0);
+        set_degenerate(out, n == 0 && m > 0);
         return FERRY_OK;
     }
     double std = out->method == DRIFT_WASSERSTEIN ? stats_std(a, n) : 1.0;
     if (a[0] == a[n - 1] || !(std > 0.0)) { /* no spread (std can underflow to 0 with it) */
-        degenerate(out, differs_from(b, m, a[0]));
+        set_degenerate(out, differs_from(b, m, a[0]));
         return FERRY_OK;
     }
     switch (out->method) {
     case DRIFT_KS: {
         double d = stats_ks_statistic(a, n, b, m);
-        test(out, d, stats_ks_pvalue(d, n, m));
+        set_test(out, d, stats_ks_pvalue(d, n, m));
         return FERRY_OK;
     }
     case DRIFT_CHISQUARE:
         return numeric_chisquare(a, n, b, m, out, err);
     case DRIFT_WASSERSTEIN:
-        distance(out, stats_wasserstein(a, n, b, m) / std);
+        set_distance(out, stats_wasserstein(a, n, b, m) / std);
         return FERRY_OK;
     default:
         return numeric_binned(a, n, b, m, out, err);
@@ -277,7 +277,7 @@ ferry_status drift_categorical(const double *ref_counts, const double *cur_count
         m += cur_counts[i];
     }
     if (n <= 0.0 || m <= 0.0) {
-        degenerate(out, n <= 0.0 && m > 0.0);
+        set_degenerate(out, n <= 0.0 && m > 0.0);
         return FERRY_OK;
     }
     double *c = NULL;
@@ -287,13 +287,13 @@ ferry_status drift_categorical(const double *ref_counts, const double *cur_count
     if (st != FERRY_OK)
         return st;
     if (unseen || kept < 2) {
-        degenerate(out, unseen);
+        set_degenerate(out, unseen);
     } else if (out->method == DRIFT_CHISQUARE) {
         double p = 0.0, stat = stats_chisquare(c, c + kept, kept, &p);
-        test(out, stat, p);
+        set_test(out, stat, p);
     } else {
-        distance(out, out->method == DRIFT_PSI ? stats_psi(c, c + kept, kept)
-                                               : stats_jensenshannon(c, c + kept, kept));
+        set_distance(out, out->method == DRIFT_PSI ? stats_psi(c, c + kept, kept)
+                                                   : stats_jensenshannon(c, c + kept, kept));
     }
     free(c);
     return FERRY_OK;

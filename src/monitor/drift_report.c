@@ -174,14 +174,20 @@ void drift_report_free(drift_report *r)
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
+/* A number, or null when absent (or not finite, which JSON cannot hold). */
+static json_t *number_or_null(bool has, double v)
+{
+    return has && isfinite(v) ? json_real(v) : json_null();
+}
+
 static json_t *feature_json(const drift_feature *f)
 {
     const drift_result *r = &f->result;
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:f, s:b}", "name", f->name, "type",
                      profile_type_name(f->type), "method", drift_method_name(r->method),
-                     "statistic", r->has_statistic ? json_real(r->statistic) : json_null(),
-                     "p_value", r->has_p_value ? json_real(r->p_value) : json_null(), "threshold",
-                     r->threshold, "drifted", r->drifted);
+                     "statistic", number_or_null(r->has_statistic, r->statistic), "p_value",
+                     number_or_null(r->has_p_value, r->p_value), "threshold", r->threshold,
+                     "drifted", r->drifted);
 }
 
 static json_t *features_json(const drift_feature *f, size_t n)

@@ -122,7 +122,8 @@ ferry_status profile_write(const profile *p, const char *path, ferry_error *err)
  * what is wrong (the column, the field) for anything that is not a valid profile; NO_MEMORY. */
 ferry_status profile_read(const char *path, profile **out, ferry_error *err) FERRY_MUST_CHECK;
 
-/* ---- for profile_build.c and profile_json.c ---- */
+/* ---- building blocks: profile_build.c, profile_json.c; request validation parses values the
+ * same way ---- */
 
 /* A profile with n_columns zeroed columns (no sample arrays yet); NULL when out of memory. */
 profile *profile_alloc(size_t n_columns);

@@ -220,11 +220,14 @@ static ferry_status count_category(builder *b, column_acc *a, const char *v, fer
 static ferry_status misfit(const builder *b, const profile_column *c, const char *v,
                            const char *what, ferry_error *err)
 {
+    char why[64];
+    if (b->o->schema)
+        snprintf(why, sizeof why, "the reference's column is %s", profile_type_name(c->type));
+    else
+        snprintf(why, sizeof why, "did the file change while it was read?");
     return ferry_error_set(
-        err, FERRY_INVALID_ARG, "%s: line %llu, column '%s': '%.40s%s' is not %s%s", b->path,
-        (unsigned long long)b->line, c->name, v, strlen(v) > 40 ? "..." : "", what,
-        b->o->schema ? " (the reference's column is one)"
-                     : " (did the file change while it was read?)");
+        err, FERRY_INVALID_ARG, "%s: line %llu, column '%s': '%.40s%s' is not %s (%s)", b->path,
+        (unsigned long long)b->line, c->name, v, strlen(v) > 40 ? "..." : "", what, why);
 }
 
 /* Stores v (copied; NULL for missing) as the sample's value in slot, if any. */
