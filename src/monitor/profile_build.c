@@ -279,6 +279,39 @@ static ferry_status add_value(builder *b, size_t i, const char *v, int64_t slot,
     return st == FERRY_OK ? sample_string(b, c, slot, v, err) : st;
 }
 
+/* Grows every sample array (and slot_row) to hold slot: they start small and double while the
+ * reservoir fills, so a short file with many columns does not hold 10,000 values per column.
+ * p->sample_rows is the arrays' size until finish() sets the rows kept. */
+static ferry_status grow_sample(builder *b, size_t slot, ferry_error *err)
+{
+    profile *p = b->p;
+    size_t cap = p->sample_rows ? p->sample_rows * 2 : 256;
+    cap = cap < b->sample.capacity ? cap : b->sample.capacity;
+    if (slot < p->sample_rows)
+        return FERRY_OK;
+    uint64_t *rows = realloc(b->slot_row, cap * sizeof *rows);
+    if (rows == NULL)
+        return no_memory(b, err);
+    b->slot_row = rows;
+    for (size_t i = 0; i < p->n_columns; i++) {
+        profile_column *c = &p->columns[i];
+        if (c->type == PROFILE_NUMERICAL) {
+            double *grown = realloc(c->numbers, cap * sizeof *grown);
+            if (grown == NULL)
+                return no_memory(b, err);
+            c->numbers = grown;
+        } else {
+            char **grown = realloc(c->strings, cap * sizeof *grown);
+            if (grown == NULL)
+                return no_memory(b, err);
+            memset(grown + p->sample_rows, 0, (cap - p->sample_rows) * sizeof *grown);
+            c->strings = grown;
+        }
+    }
+    p->sample_rows = cap;
+    return FERRY_OK;
+}
+
 static ferry_status read_values(builder *b, csv_reader *csv, ferry_error *err)
 {
     char **fields = NULL;
@@ -286,6 +319,8 @@ static ferry_status read_values(builder *b, csv_reader *csv, ferry_error *err)
     ferry_status st;
     while ((st = next_record(b, csv, &fields, &n, err)) == FERRY_OK && n > 0) {
         int64_t slot = reservoir_offer(&b->sample);
+        if (slot >= 0 && (st = grow_sample(b, (size_t)slot, err)) != FERRY_OK)
+            return st;
         if (slot >= 0)
             b->slot_row[slot] = b->p->rows;
         b->p->rows++;
@@ -389,6 +424,8 @@ static int compare_slots(const void *x, const void *y)
 static ferry_status order_sample(builder *b, ferry_error *err)
 {
     size_t n = b->p->sample_rows, alloc = n ? n : 1;
+    if (n == 0)
+        return FERRY_OK;
     slot_order *order = malloc(alloc * sizeof *order);
     double *numbers = malloc(alloc * sizeof *numbers);
     char **strings = malloc(alloc * sizeof *strings);
@@ -447,20 +484,13 @@ static ferry_status open_pass(builder *b, bool first, csv_reader **csv, ferry_er
     return st;
 }
 
-static ferry_status start_sample(builder *b, ferry_error *err)
+static void start_sample(builder *b)
 {
     size_t max = b->o->sample_max;
     max = max == 0 || max > PROFILE_SAMPLE_MAX ? PROFILE_SAMPLE_MAX : max;
     reservoir_init(&b->sample, max, b->o->seed);
     b->p->seed = b->o->seed;
-    b->p->sample_rows = max; /* the arrays' size until finish() sets the rows kept */
-    b->slot_row = malloc(max * sizeof *b->slot_row);
-    if (b->slot_row == NULL)
-        return no_memory(b, err);
-    for (size_t i = 0; i < b->p->n_columns; i++)
-        if (!profile_alloc_sample(b->p, &b->p->columns[i]))
-            return no_memory(b, err);
-    return FERRY_OK;
+    b->p->sample_rows = 0; /* grow_sample allocates */
 }
 
 static ferry_status run_passes(builder *b, ferry_error *err)
@@ -474,10 +504,10 @@ static ferry_status run_passes(builder *b, ferry_error *err)
         if (st == FERRY_OK)
             st = open_pass(b, false, &csv, err);
     }
-    if (st == FERRY_OK)
-        st = start_sample(b, err);
-    if (st == FERRY_OK)
+    if (st == FERRY_OK) {
+        start_sample(b);
         st = read_values(b, csv, err);
+    }
     csv_close(csv);
     return st == FERRY_OK ? finish(b, err) : st;
 }
