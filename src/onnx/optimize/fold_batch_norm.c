@@ -75,14 +75,16 @@ static ferry_status fold(onnx_rewrite *rw, onnx_node *conv, onnx_node *bn, const
     *done = compute(f, eps, w2, b2);
     if (!*done)
         return FERRY_OK;
+    /* Copies: adding a constant may move g->values, which f points into. */
     ferry_tensor wt = *f->w, bt = {.dtype = FERRY_DTYPE_FP32, .ndim = 1, .shape = {f->m}};
+    const char *base = f->w->name;
     wt.data = w2;
     bt.data = b2;
     bt.nbytes = (size_t)f->m * sizeof *b2;
     int wv, bv;
-    st = onnx_rewrite_add_constant(rw, f->w->name, "_bn", &wt, &wv);
+    st = onnx_rewrite_add_constant(rw, base, "_bn", &wt, &wv);
     if (st == FERRY_OK)
-        st = onnx_rewrite_add_constant(rw, f->w->name, "_bn_bias", &bt, &bv);
+        st = onnx_rewrite_add_constant(rw, base, "_bn_bias", &bt, &bv);
     if (st == FERRY_OK)
         st = onnx_rewrite_set_input(rw, conv, 1, wv);
     if (st == FERRY_OK)

@@ -55,7 +55,8 @@ ferry_status onnx_rewrite_set_input(onnx_rewrite *rw, onnx_node *n, size_t k,
 void onnx_rewrite_set_output(onnx_rewrite *rw, onnx_node *n, size_t k, int v);
 
 /* Adds a constant holding t (dtype, shape, data in graph memory), named `base` + `suffix` (plus a
- * number when that name is taken); *out gets its value index. Fails with NO_MEMORY. */
+ * number when that name is taken); *out gets its value index. g->values may move: pointers into
+ * it (onnx_rewrite_const_f32's) are stale afterwards. Fails with NO_MEMORY. */
 ferry_status onnx_rewrite_add_constant(onnx_rewrite *rw, const char *base, const char *suffix,
                                        const ferry_tensor *t, int *out) FERRY_MUST_CHECK;
 
