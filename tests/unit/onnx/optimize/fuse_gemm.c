@@ -26,10 +26,10 @@ typedef struct gemm_case {
 
 static ts_onnx_model *build(const gemm_case *t)
 {
-    float w[K * N], c[2 * N];
+    float w[K * N], c[3 * N];
     uint32_t seed = 41;
     ts_opt_random(w, K * N, &seed);
-    ts_opt_random(c, 2 * N, &seed);
+    ts_opt_random(c, 3 * N, &seed);
     ts_onnx_model *b = ts_onnx_create(13);
     int64_t rows = t->rows > 0 ? t->rows : -1;
     if (t->a_rank == 2)
@@ -57,11 +57,11 @@ static ts_onnx_model *build(const gemm_case *t)
 /* Runs b with 3 rows of A (and B and C from the caller when they are inputs) both ways. */
 static onnx_model *compare(const gemm_case *t, const ts_onnx_model *b)
 {
-    float x[2 * 3 * K], w[K * N], c[2 * N];
+    float x[2 * 3 * K], w[K * N], c[3 * N];
     uint32_t seed = 43;
     ts_opt_random(x, sizeof x / sizeof x[0], &seed);
     ts_opt_random(w, K * N, &seed);
-    ts_opt_random(c, 2 * N, &seed);
+    ts_opt_random(c, 3 * N, &seed);
     ferry_tensor in[3];
     size_t n = 0;
     if (t->a_rank == 2)
