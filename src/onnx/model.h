@@ -1,6 +1,7 @@
 /* A loaded ONNX model: the graph with every node bound to an op and prepared, constants folded,
- * and its inputs and outputs described as the backend ABI reports them (-1 for the dynamic batch
- * and other symbolic dimensions). Immutable after load; sessions (session.h) run it.
+ * optimized (optimize/optimize.h), and its inputs and outputs described as the backend ABI reports
+ * them (-1 for the dynamic batch and other symbolic dimensions). Immutable after load; sessions
+ * (session.h) run it.
  *
  *     onnx_model *m;
  *     onnx_session *s;
