@@ -12,7 +12,9 @@
  *   - depthwise (one input and one output channel per group): a direct loop over kernel
  *     offsets, no GEMM.
  * oneDNN's convolution primitive measured slower overall on these sizes (docs/onnx.md). Threads
- * take slices of the batch; the matrices and the bordered plane are planned scratch. */
+ * take slices of the batch; the matrices and the bordered plane are planned scratch. Each path
+ * applies the activation the optimizer fused into the node (activation.h) to every output block
+ * as soon as it is final. */
 #include <string.h>
 
 #include "onnx/blas.h"
@@ -297,6 +299,7 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
                                              ld, bg != NULL ? 1.0f : 0.0f, yg, vol);
                 if (st != FERRY_OK)
                     return st;
+                onnx_activation_apply(&ctx->node->fused, yg, g->mg * vol);
                 continue;
             }
             ferry_status st = onnx_sgemm(false, false, g->mg, ld, g->ck, 1.0f, wg, g->ck, col, ld,
@@ -310,6 +313,7 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
                     float add = bg != NULL ? bg[m] : 0.0f;
                     for (int64_t j = 0; j < vol; j++)
                         dst[j] = src[j] + add;
+                    onnx_activation_apply(&ctx->node->fused, dst, vol);
                 }
         }
     }
@@ -392,6 +396,7 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
                     float add = bg != NULL ? bg[m] : 0.0f;
                     for (int64_t j = 0; j < vol; j++)
                         dst[j] = src[j * mg] + add;
+                    onnx_activation_apply(&ctx->node->fused, dst, vol);
                 }
         }
     }
@@ -416,6 +421,7 @@ static ferry_status conv_pointwise(const onnx_op_ctx *ctx, const conv_geom *g, i
                 x + (img * g->c + grp * g->cg) * vol, vol, b != NULL ? 1.0f : 0.0f, yg, vol);
             if (st != FERRY_OK)
                 return st;
+            onnx_activation_apply(&ctx->node->fused, yg, g->mg * vol);
         }
     return FERRY_OK;
 }
@@ -466,6 +472,7 @@ static void conv_depthwise(const onnx_op_ctx *ctx, const conv_geom *g, int64_t l
                 for (k[1] = 0; k[1] < d[1].kernel; k[1]++)
                     for (k[2] = 0; k[2] < d[2].kernel; k[2]++)
                         depthwise_tap(xc, &rg, k, wm[t++], ym);
+            onnx_activation_apply(&ctx->node->fused, ym, g->out_vol);
         }
 }
 
