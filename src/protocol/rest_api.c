@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "protocol/admin_api.h"
 #include "protocol/http_status.h"
+#include "protocol/infer_call.h"
 #include "protocol/oip_infer.h"
 #include "protocol/oip_json.h"
 
@@ -50,6 +51,14 @@ static void respond_error(rest_exchange *ex, int status, const char *message)
 static void respond_status(rest_exchange *ex, const ferry_error *err)
 {
     respond_error(ex, http_status_for(err->code), err->message);
+}
+
+static void respond_too_large(rest_exchange *ex)
+{
+    char message[128];
+    snprintf(message, sizeof message, "request body exceeds the limit of %zu bytes",
+             ex->body_limit);
+    respond_error(ex, 413, message);
 }
 
 /* Finishes a JSON body built in ex->out, or turns a failed build into a 500. */
@@ -282,6 +291,16 @@ static void handle_model_ready(rest_context *ctx, rest_exchange *ex, const route
 /* Inference                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
+static bool method_allowed(rest_exchange *ex, route_kind kind)
+{
+    const char *want = kind == ROUTE_INFER ? "POST" : "GET";
+    if (strcmp(ex->method, want) == 0 || (kind != ROUTE_INFER && strcmp(ex->method, "HEAD") == 0))
+        return true;
+    ex->allow = kind == ROUTE_INFER ? "POST" : "GET, HEAD";
+    respond_error(ex, 405, "Method Not Allowed");
+    return false;
+}
+
 static bool content_type_is_json(const char *type)
 {
     if (type == NULL || type[0] == '\0')
@@ -296,7 +315,7 @@ static void set_request_id(rest_exchange *ex, const char *id)
         snprintf(ex->request_id, sizeof ex->request_id, "%s", id);
 }
 
-static void handle_infer(rest_context *ctx, rest_exchange *ex, const route *r)
+static void handle_infer(rest_exchange *ex, const route *r, infer_call *call)
 {
     if (!content_type_is_json(ex->content_type)) {
         char message[320];
@@ -311,22 +330,38 @@ static void handle_infer(rest_context *ctx, rest_exchange *ex, const route *r)
         respond_error(ex, 415, message);
         return;
     }
-    model_version *mv = acquire_or_respond(ctx, ex, r);
-    if (mv == NULL)
-        return;
-    oip_infer_result result;
     ferry_error err;
-    ferry_status st = oip_infer_json(mv, ex->body, ex->body_len, ex->request_id_header, ex->arena,
+    if (infer_call_acquire(call, r->name, r->has_version ? r->version : NULL, &err) != FERRY_OK) {
+        respond_status(ex, &err);
+        return;
+    }
+    snprintf(ex->version, sizeof ex->version, "%s", call->mv->version);
+    oip_infer_result result;
+    ferry_status st = oip_infer_json(call, ex->body, ex->body_len, ex->request_id_header, ex->arena,
                                      ex->out, &result, &err);
     set_request_id(ex, result.id);
-    if (result.inference_ns > 0 && st == FERRY_OK)
-        metrics_observe_inference(ctx->metrics, mv->name, mv->version,
-                                  (double)result.inference_ns / 1e9);
     if (st == FERRY_OK)
         respond_json(ex, FERRY_OK);
     else
         respond_status(ex, &err);
-    model_version_release(mv);
+}
+
+/* Runs an inference route through the protocol-neutral call, which counts it under "rest" (a
+ * wrong method is not counted). */
+static void serve_infer(rest_context *ctx, rest_exchange *ex, const route *r, uint64_t start_ns)
+{
+    if (!ex->body_limit_exceeded && !method_allowed(ex, r->kind))
+        return;
+    infer_call call;
+    infer_call_begin(&call, ctx->models, ctx->metrics, "rest", start_ns);
+    snprintf(call.model, sizeof call.model, "%s", r->name);
+    if (ex->body_limit_exceeded)
+        respond_too_large(ex);
+    else
+        handle_infer(ex, r, &call);
+    char code[16];
+    snprintf(code, sizeof code, "%d", ex->status);
+    infer_call_end(&call, ex->status == 200, code);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -341,24 +376,6 @@ static void handle_metrics(rest_context *ctx, rest_exchange *ex)
     }
     ex->status = 200;
     ex->out_content_type = "text/plain; version=0.0.4; charset=utf-8";
-}
-
-static bool method_allowed(rest_exchange *ex, route_kind kind)
-{
-    const char *want = kind == ROUTE_INFER ? "POST" : "GET";
-    if (strcmp(ex->method, want) == 0 || (kind != ROUTE_INFER && strcmp(ex->method, "HEAD") == 0))
-        return true;
-    ex->allow = kind == ROUTE_INFER ? "POST" : "GET, HEAD";
-    respond_error(ex, 405, "Method Not Allowed");
-    return false;
-}
-
-static void count_inference_request(rest_context *ctx, rest_exchange *ex, uint64_t start_ns)
-{
-    const char *model =
-        model_table_contains(ctx->models, ex->model) ? ex->model : METRICS_UNKNOWN_MODEL;
-    metrics_observe_request(ctx->metrics, model, ex->version, "rest", ex->status,
-                            (double)(clock_now_ns() - start_ns) / 1e9);
 }
 
 void rest_handle(rest_context *ctx, rest_exchange *ex)
@@ -384,13 +401,12 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
         return;
     }
     snprintf(ex->model, sizeof ex->model, "%s", r.name);
+    if (r.kind == ROUTE_INFER) {
+        serve_infer(ctx, ex, &r, start);
+        return;
+    }
     if (ex->body_limit_exceeded) {
-        char message[128];
-        snprintf(message, sizeof message, "request body exceeds the limit of %zu bytes",
-                 ex->body_limit);
-        respond_error(ex, 413, message);
-        if (r.kind == ROUTE_INFER)
-            count_inference_request(ctx, ex, start);
+        respond_too_large(ex);
         return;
     }
     if (!method_allowed(ex, r.kind))
@@ -410,10 +426,6 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
         break;
     case ROUTE_MODEL_READY:
         handle_model_ready(ctx, ex, &r);
-        break;
-    case ROUTE_INFER:
-        handle_infer(ctx, ex, &r);
-        count_inference_request(ctx, ex, start);
         break;
     case ROUTE_METRICS:
         handle_metrics(ctx, ex);
