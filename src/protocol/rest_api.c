@@ -11,6 +11,8 @@
 #include "protocol/infer_call.h"
 #include "protocol/oip_infer.h"
 #include "protocol/oip_json.h"
+#include "protocol/server_metadata.h"
+#include "protocol/stats_json.h"
 
 #define MAX_SEGMENTS 8
 
@@ -22,6 +24,7 @@ typedef enum route_kind {
     ROUTE_MODEL_METADATA,
     ROUTE_MODEL_READY,
     ROUTE_INFER,
+    ROUTE_STATS,
     ROUTE_METRICS,
 } route_kind;
 
@@ -93,7 +96,7 @@ static int split_path(const char *path, char *buf, size_t len, const char **segs
     return n;
 }
 
-/* Parses /v2/models/NAME[/versions/V][/ready|/infer]. */
+/* Parses /v2/models/NAME[/versions/V][/ready|/infer|/stats]. */
 static route_kind parse_model_route(const char **segs, int n, route *r)
 {
     if (n < 3 || strlen(segs[2]) >= sizeof r->name)
@@ -113,6 +116,8 @@ static route_kind parse_model_route(const char **segs, int n, route *r)
         return ROUTE_MODEL_READY;
     if (i + 1 == n && strcmp(segs[i], "infer") == 0)
         return ROUTE_INFER;
+    if (i + 1 == n && strcmp(segs[i], "stats") == 0)
+        return ROUTE_STATS;
     return ROUTE_NONE;
 }
 
@@ -134,6 +139,8 @@ static void parse_route(const char *path, route *r)
         r->kind = ROUTE_LIVE;
     else if (n == 3 && strcmp(segs[1], "health") == 0 && strcmp(segs[2], "ready") == 0)
         r->kind = ROUTE_READY;
+    else if (n == 3 && strcmp(segs[1], "models") == 0 && strcmp(segs[2], "stats") == 0)
+        r->kind = ROUTE_STATS; /* every model (as Triton: it shadows a model called "stats") */
     else if (n >= 3 && strcmp(segs[1], "models") == 0)
         r->kind = parse_model_route(segs, n, r);
 }
@@ -159,9 +166,14 @@ static void handle_health(rest_exchange *ex, bool ok)
 
 static void handle_server_metadata(rest_exchange *ex)
 {
-    respond_json(ex,
-                 buffer_printf(ex->out, "{\"name\":\"ferry\",\"version\":\"%s\",\"extensions\":[]}",
-                               FERRY_VERSION));
+#define EXTENSION_JSON(name) "\"" name "\","
+    static const char extensions[] = SERVER_METADATA_EXTENSIONS(EXTENSION_JSON);
+#undef EXTENSION_JSON
+    /* The list's last comma is left out by its length. */
+    respond_json(ex, buffer_printf(ex->out,
+                                   "{\"name\":\"" SERVER_METADATA_NAME
+                                   "\",\"version\":\"%s\",\"extensions\":[%.*s]}",
+                                   FERRY_VERSION, (int)sizeof extensions - 2, extensions));
 }
 
 static ferry_status append_tensor_infos(buffer *out, const ferry_tensor_info *infos, size_t n)
@@ -285,6 +297,20 @@ static void handle_model_ready(rest_context *ctx, rest_exchange *ex, const route
     }
     model_version_release(mv);
     handle_health(ex, !atomic_load(&ctx->draining));
+}
+
+/* GET /v2/models[/{name}[/versions/{v}]]/stats (the statistics extension). */
+static void handle_stats(rest_context *ctx, rest_exchange *ex, const route *r)
+{
+    stats_query q;
+    ferry_error err;
+    if (stats_query_run(ctx->models, r->name, r->has_version ? r->version : NULL, &q, &err) !=
+        FERRY_OK) {
+        respond_status(ex, &err);
+        return;
+    }
+    respond_json(ex, stats_json_append(ex->out, &q));
+    stats_query_free(&q);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -426,6 +452,9 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
         break;
     case ROUTE_MODEL_READY:
         handle_model_ready(ctx, ex, &r);
+        break;
+    case ROUTE_STATS:
+        handle_stats(ctx, ex, &r);
         break;
     case ROUTE_METRICS:
         handle_metrics(ctx, ex);
