@@ -149,7 +149,7 @@ static void parse_route(const char *path, route *r)
 /* Health and metadata                                                                          */
 /* ------------------------------------------------------------------------------------------ */
 
-static bool server_ready(rest_context *ctx)
+bool rest_server_ready(rest_context *ctx)
 {
     if (atomic_load(&ctx->draining))
         return false;
@@ -445,7 +445,7 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
         handle_health(ex, true);
         break;
     case ROUTE_READY:
-        handle_health(ex, server_ready(ctx));
+        handle_health(ex, rest_server_ready(ctx));
         break;
     case ROUTE_MODEL_METADATA:
         handle_model_metadata(ctx, ex, &r);
