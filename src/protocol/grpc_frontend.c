@@ -305,8 +305,13 @@ static bool send_answer(worker *w, slot *s, grpc_status_code status, const char 
         status != GRPC_STATUS_OK ? &details : NULL;
     ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
     ops[n++].data.recv_close_on_server.cancelled = &s->cancelled;
+    /* Marked before the batch starts, and the slot left alone once it started: another polling
+     * thread may dequeue its completion (and re-arm the slot) before start_batch even returns. */
+    s->sending = true;
     grpc_call_error e = grpc_call_start_batch(s->call, ops, n, s, NULL);
     grpc_slice_unref(details);
+    if (e != GRPC_CALL_OK)
+        s->sending = false; /* no completion will come */
     return e == GRPC_CALL_OK;
 }
 
@@ -328,8 +333,7 @@ static void on_call(worker *w, slot *s)
                  (const char *)GRPC_SLICE_START_PTR(s->details.method));
     }
     arena_reset(&w->scratch);
-    s->sending = send_answer(w, s, rc.status, message);
-    if (!s->sending) {
+    if (!send_answer(w, s, rc.status, message)) {
         log_warn(NULL, "grpc: cannot answer a call");
         atomic_fetch_sub(&f->in_flight, 1);
         slot_clear(s);
@@ -403,13 +407,16 @@ static ferry_status bind_port(grpc_frontend *f, const grpc_frontend_options *o, 
 static ferry_status create_server(grpc_frontend *f, const grpc_frontend_options *o,
                                   ferry_error *err)
 {
-    grpc_arg args[2] = {
+    grpc_arg args[] = {
         {.type = GRPC_ARG_INTEGER,
          .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
          .value.integer = o->max_message > INT32_MAX ? INT32_MAX : (int)o->max_message},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, .value.integer = -1},
+        /* gRPC sets SO_REUSEPORT by default: a second server on the same port would then share it
+         * silently instead of failing to start, as the REST port does. */
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
     };
-    grpc_channel_args channel_args = {.num_args = 2, .args = args};
+    grpc_channel_args channel_args = {.num_args = sizeof args / sizeof args[0], .args = args};
     f->cq = grpc_completion_queue_create_for_next(NULL);
     f->server = f->cq != NULL ? grpc_server_create(&channel_args, NULL) : NULL;
     if (f->server == NULL)

@@ -51,7 +51,11 @@ ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_
     if (bound == NULL || outputs == NULL || out->tensors == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "model '%s' version %s: out of memory",
                                mv->name, mv->version);
+    /* Outputs are picked (by address) before the run, so an unknown name never costs a run. */
     ferry_status st = inference_bind(mv, inputs, n_inputs, bound, a, err);
+    if (st == FERRY_OK)
+        st = inference_select_outputs(mv, output_names, n_names, outputs, out->tensors, &out->n,
+                                      err);
     if (st != FERRY_OK)
         return st;
     c->batch_size = inference_batch_size(mv, bound);
@@ -63,7 +67,7 @@ ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_
     c->executed = true;
     metrics_observe_inference(c->metrics, mv->name, mv->version,
                               (double)(c->infer_end_ns - c->infer_start_ns) / 1e9);
-    return inference_select_outputs(mv, output_names, n_names, outputs, out->tensors, &out->n, err);
+    return FERRY_OK;
 }
 
 static void record_stats(infer_call *c, bool ok, uint64_t end_ns)
