@@ -361,12 +361,12 @@ static ferry_status decode_header(const char *model, const input_tensor *in, siz
     t->ndim = (int)in->n_shape;
     if (in->n_shape > 0)
         memcpy(t->shape, in->shape, in->n_shape * sizeof t->shape[0]);
-    ferry_status st = ferry_shape_elements(t->shape, t->ndim, CODEC_MAX_ELEMENTS, count, err);
-    if (st != FERRY_OK) {
+    ferry_error why;
+    if (ferry_shape_elements(t->shape, t->ndim, CODEC_MAX_ELEMENTS, count, &why) != FERRY_OK) {
         char shape[128];
         inference_format_shape(t->shape, t->ndim, shape, sizeof shape);
         return ferry_error_set(err, FERRY_INVALID_ARG, "model '%s': input '%s' has shape %s: %s",
-                               model, in->name, shape, err->message);
+                               model, in->name, shape, why.message);
     }
     return FERRY_OK;
 }
