@@ -11,8 +11,9 @@
 # Both are closed loops with $CONNECTIONS requests in flight. Besides req/s and latency, the
 # table gives the server's CPU time per request (utime+stime of the ferry process from
 # /proc/PID/stat over the measured run, divided by the requests), which does not depend on how
-# much CPU the load generator takes from the server: gRPC's client (gRPC core, HTTP/2, protobuf)
-# costs much more CPU per call than wrk, and it runs on the same cores.
+# much CPU the load generator takes from the server, and the load generator's own CPU per request
+# (bash's `time` for wrk; getrusage in ferry-grpc-load, warm-up included): gRPC's client (gRPC
+# core, HTTP/2, protobuf) costs more CPU per call than wrk, and it runs on the same cores.
 #
 # CAVEAT: the load generators share the machine's cores (2 on the reference box, shared with
 # other work) with the server, so compare the two protocols within one run, not across runs.
@@ -136,15 +137,18 @@ run_rest() {
     echo "running: $WRK_CMD $url" >&2
     { echo "# $WRK_CMD $url"; echo "# server: $SERVER_CMD"; } >"$out"
     c0=$(server_cpu_ticks)
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/post.lua "$url" >>"$out"
+    local TIMEFORMAT='%U %S' client_cpu
+    client_cpu=$({ time wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
+        -s bench/post.lua "$url" >>"$out"; } 2>&1)
     c1=$(server_cpu_ticks)
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     requests=$(awk '/requests in/ {print $1}' "$out")
     grep -q 'Non-2xx' "$out" && echo "WARNING: non-2xx answers over REST (see $out)" >&2
-    ROWS+=("$(printf '| %s | REST (wrk) | %.0f | %s | %s | %s |' "$model" "$rps" \
+    ROWS+=("$(printf '| %s | REST (wrk) | %.0f | %s | %s | %s | %s |' "$model" "$rps" \
         "$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")" \
         "$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")" \
-        "$(awk -v t=$((c1 - c0)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')")")
+        "$(awk -v t=$((c1 - c0)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')" \
+        "$(awk -v c="$client_cpu" -v n="$requests" 'BEGIN {split(c, a, " "); printf "%.1f", (a[1] + a[2]) / n * 1e6}')")")
 }
 
 run_grpc() {
@@ -163,9 +167,10 @@ run_grpc() {
     line=$(grep '^grpc ' "$out")
     field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
     [[ $(field errors) == 0 ]] || echo "WARNING: $(field errors) failed gRPC calls (see $out)" >&2
-    ROWS+=("$(printf '| %s | gRPC (ferry-grpc-load) | %.0f | %s | %s | %s |' "$model" "$(field rps)" \
-        "$(field p50_ms)" "$(field p99_ms)" \
-        "$(awk -v t=$((c1 - c0)) -v n="$(field requests)" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')")")
+    ROWS+=("$(printf '| %s | gRPC (ferry-grpc-load) | %.0f | %s | %s | %s | %s |' "$model" \
+        "$(field rps)" "$(field p50_ms)" "$(field p99_ms)" \
+        "$(awk -v t=$((c1 - c0)) -v n="$(field requests)" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')" \
+        "$(field client_cpu_us_per_call)")")
 }
 
 for model in $MODELS; do
@@ -177,8 +182,8 @@ for model in $MODELS; do
 done
 
 {
-    echo "| model | protocol | req/s | p50 ms | p99 ms | server CPU µs/request |"
-    echo "|---|---|---:|---:|---:|---:|"
+    echo "| model | protocol | req/s | p50 ms | p99 ms | server CPU µs/request | client CPU µs/request |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
     printf '%s\n' "${ROWS[@]}"
     echo
     echo "REST: \`$WRK_CMD URL\`; gRPC: \`$LOAD --target 127.0.0.1:PORT --model NAME --request REQUEST.json $LOAD_ARGS\`"

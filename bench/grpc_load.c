@@ -1,7 +1,8 @@
 /* ferry-grpc-load: a closed-loop load generator for the OIP v2 gRPC ModelInfer rpc, in C on the
  * gRPC core API (a Python client would be the bottleneck, not the server). It keeps N calls in
  * flight over C connections for a duration, after a warm-up, and prints requests per second and
- * the p50, p99 and max latency of the calls that started in the measured window.
+ * the p50, p99 and max latency of the calls that started in the measured window, and its own CPU
+ * time per call (the client's cost, which shares the machine with the server in bench/grpc.sh).
  *
  *   ferry-grpc-load --target 127.0.0.1:8001 --model bc_xgb --request request.json \
  *       --concurrency 64 --connections 64 --duration 10
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/arena.h"
 #include "core/clock.h"
@@ -59,6 +61,7 @@ struct worker {
     uint64_t *latencies; /* ns, calls started in the measured window */
     size_t n_lat, cap_lat;
     uint64_t errors;
+    uint64_t completed; /* every call, warm-up included */
     char first_error[256];
 };
 
@@ -231,6 +234,7 @@ static void *run_worker(void *arg)
             continue;
         call_slot *s = ev.tag;
         uint64_t now = clock_now_ns();
+        w->completed++;
         record(w, s, now);
         finish_call(s);
         in_flight--;
@@ -286,13 +290,24 @@ static double percentile_ms(const uint64_t *sorted, size_t n, double p)
     return (double)sorted[i] / 1e6;
 }
 
+/* CPU seconds this process used so far (user + system). */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static void report(worker *workers, unsigned n)
 {
     size_t total = 0;
-    uint64_t errors = 0;
+    uint64_t errors = 0, completed = 0;
     for (unsigned i = 0; i < n; i++) {
         total += workers[i].n_lat;
         errors += workers[i].errors;
+        completed += workers[i].completed;
     }
     uint64_t *all = malloc((total + 1) * sizeof *all);
     size_t k = 0;
@@ -303,11 +318,13 @@ static void report(worker *workers, unsigned n)
     if (all != NULL)
         qsort(all, total, sizeof *all, compare_u64);
     printf("grpc target=%s model=%s concurrency=%u connections=%u threads=%u duration_s=%.1f "
-           "requests=%zu errors=%llu rps=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+           "requests=%zu errors=%llu rps=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
+           "client_cpu_us_per_call=%.1f\n",
            g.o.target, g.o.model, g.o.concurrency, g.o.connections, g.o.threads, g.o.duration_s,
            total, (unsigned long long)errors, (double)total / g.o.duration_s,
            all ? percentile_ms(all, total, 0.50) : 0, all ? percentile_ms(all, total, 0.99) : 0,
-           all && total ? (double)all[total - 1] / 1e6 : 0);
+           all && total ? (double)all[total - 1] / 1e6 : 0,
+           completed ? cpu_seconds() / (double)completed * 1e6 : 0);
     for (unsigned i = 0; i < n; i++)
         if (workers[i].errors > 0)
             fprintf(stderr, "ferry-grpc-load: first error: %s\n", workers[i].first_error);
