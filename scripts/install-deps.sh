@@ -9,6 +9,7 @@ build_and_test=(
     libmicrohttpd-dev libjansson-dev libyaml-dev libssl-dev libxgboost-dev
     libcmocka-dev prometheus clang-format curl ca-certificates
     protobuf-c-compiler libprotobuf-c-dev libonnx-dev libdnnl-dev
+    libgrpc-dev python3-grpcio python3-grpc-tools
 )
 fuzz=(clang libclang-rt-14-dev)
 bench=(

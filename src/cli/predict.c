@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/model_path.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "protocol/oip_infer.h"
 
@@ -28,7 +29,12 @@ static int run_request(model_version *mv, const char *body, size_t len)
     oip_infer_result result;
     ferry_error err;
     int rc = CLI_FAILURE;
-    if (oip_infer_json(mv, body, len, NULL, &scratch, &out, &result, &err) != FERRY_OK)
+    infer_call call;
+    infer_call_begin(&call, NULL, NULL, "cli", clock_now_ns());
+    infer_call_attach(&call, mv);
+    ferry_status st = oip_infer_json(&call, body, len, NULL, &scratch, &out, &result, &err);
+    infer_call_end(&call, st == FERRY_OK, NULL);
+    if (st != FERRY_OK)
         fprintf(stderr, "ferry predict: %s\n", err.message);
     else if (fwrite(out.data, 1, out.len, stdout) != out.len || putchar('\n') == EOF)
         fprintf(stderr, "ferry predict: cannot write the response\n");

@@ -1,7 +1,7 @@
-/* `ferry serve`: load the repository (or one artifact), serve it over HTTP until SIGTERM/SIGINT,
- * then report not ready, wait the grace period, drain requests in flight and exit 0. With a
- * repository, a reconciler thread applies every change to it (deploys, rollbacks, new and removed
- * models, `load:` lists) while serving. */
+/* `ferry serve`: load the repository (or one artifact), serve it over REST (HTTP) and gRPC until
+ * SIGTERM/SIGINT, then report not ready, wait the grace period, drain requests in flight and exit
+ * 0. With a repository, a reconciler thread applies every change to it (deploys, rollbacks, new and
+ * removed models, `load:` lists) while serving. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "monitor/metrics.h"
+#include "protocol/grpc_frontend.h"
 #include "protocol/http_server.h"
 #include "serving/loader.h"
 #include "serving/reconciler.h"
@@ -29,6 +30,8 @@ typedef struct serve_options {
     const char *admin_token;
     uint64_t http_port;
     uint64_t grpc_port;
+    bool grpc_off; /* --grpc-port off (or -1) */
+    uint64_t grpc_threads;
     uint64_t threads;
     uint64_t body_limit;
     uint64_t idle_timeout_s;
@@ -52,8 +55,8 @@ static const char serve_help[] =
     "  --name NAME              model name for ARTIFACT (default: the file name without "
     "extension)\n"
     "  --http-port N            REST port; 0 picks a free one (env FERRY_HTTP_PORT; default 8000)\n"
-    "  --grpc-port N            gRPC port (env FERRY_GRPC_PORT; default 8001; gRPC is not served "
-    "yet)\n"
+    "  --grpc-port N|off        gRPC port; 0 picks a free one, off (or -1) serves no gRPC\n"
+    "                           (env FERRY_GRPC_PORT; default 8001)\n"
     "  --host ADDR              address to bind (default: every IPv4 and IPv6 address)\n"
     "  --state DIR              state folder (env FERRY_STATE; default ./ferry-state)\n"
     "  --admin-token TOKEN      admin API token, required as 'Authorization: Bearer TOKEN' from\n"
@@ -62,6 +65,7 @@ static const char serve_help[] =
     "  --log-level L            debug, info, warn, error, off (env FERRY_LOG_LEVEL; default info)\n"
     "  --strict-readiness B     ready only when every model is ready (default true)\n"
     "  --threads N              HTTP worker threads (default: one per core)\n"
+    "  --grpc-threads N         gRPC polling threads, each also runs inference (default 2)\n"
     "  --body-limit BYTES       largest request body (default 67108864 = 64 MiB)\n"
     "  --idle-timeout S         close idle or stalled connections after S seconds (default 30)\n"
     "  --grace-period MS        after SIGTERM, report not ready this long before draining "
@@ -76,6 +80,7 @@ static void defaults_from_env(serve_options *o)
                          .state = "./ferry-state",
                          .http_port = 8000,
                          .grpc_port = 8001,
+                         .grpc_threads = GRPC_FRONTEND_THREADS_DEFAULT,
                          .body_limit = 64u << 20,
                          .idle_timeout_s = 30,
                          .grace_ms = 500,
@@ -93,6 +98,13 @@ static void defaults_from_env(serve_options *o)
         o->admin_token = v;
 }
 
+/* A gRPC port: 0..65535, or off / -1 to serve no gRPC. */
+static bool parse_grpc_port(const char *option, const char *v, serve_options *o)
+{
+    o->grpc_off = strcmp(v, "off") == 0 || strcmp(v, "-1") == 0;
+    return o->grpc_off || cli_parse_uint("serve", option, v, 0, 65535, &o->grpc_port);
+}
+
 /* Environment values that need parsing, read after the flags and only for options no flag set. */
 static bool numbers_from_env(serve_options *o)
 {
@@ -101,7 +113,7 @@ static bool numbers_from_env(serve_options *o)
     if (!o->http_port_flag && (v = getenv("FERRY_HTTP_PORT")) != NULL && v[0] != '\0')
         ok = ok && cli_parse_uint("serve", "FERRY_HTTP_PORT", v, 0, 65535, &o->http_port);
     if (!o->grpc_port_flag && (v = getenv("FERRY_GRPC_PORT")) != NULL && v[0] != '\0')
-        ok = ok && cli_parse_uint("serve", "FERRY_GRPC_PORT", v, 0, 65535, &o->grpc_port);
+        ok = ok && parse_grpc_port("FERRY_GRPC_PORT", v, o);
     if (!o->level_flag && (v = getenv("FERRY_LOG_LEVEL")) != NULL && v[0] != '\0' &&
         !log_level_parse(v, &o->level)) {
         fprintf(stderr, "ferry serve: FERRY_LOG_LEVEL: unknown level '%s'\n", v);
@@ -142,8 +154,10 @@ static bool parse_one(int argc, char **argv, int *i, serve_options *o)
     }
     if (cli_option(argc, argv, i, "--grpc-port", &v, &bad)) {
         o->grpc_port_flag = true;
-        return !bad && cli_parse_uint("serve", "--grpc-port", v, 0, 65535, &o->grpc_port);
+        return !bad && parse_grpc_port("--grpc-port", v, o);
     }
+    if (cli_option(argc, argv, i, "--grpc-threads", &v, &bad))
+        return !bad && cli_parse_uint("serve", "--grpc-threads", v, 1, 64, &o->grpc_threads);
     if (cli_option(argc, argv, i, "--threads", &v, &bad))
         return !bad && cli_parse_uint("serve", "--threads", v, 1, 1024, &o->threads);
     if (cli_option(argc, argv, i, "--body-limit", &v, &bad))
@@ -260,6 +274,66 @@ static int wait_for_stop(const sigset_t *stop)
     return sig;
 }
 
+/* Starts the REST front end, then gRPC unless it is off. Logs and returns CLI_FAILURE when either
+ * cannot start (the other is stopped again). */
+static int start_frontends(const serve_options *o, rest_context *rest, http_server **http,
+                           grpc_frontend **grpc)
+{
+    http_server_options ho = {.host = o->host,
+                              .port = (uint16_t)o->http_port,
+                              .threads = (unsigned)o->threads,
+                              .body_limit = o->body_limit,
+                              .idle_timeout_s = (unsigned)o->idle_timeout_s};
+    ferry_error err;
+    if (http_server_start(rest, &ho, http, &err) != FERRY_OK) {
+        log_error(NULL, "cannot start the HTTP server: %s", err.message);
+        return CLI_FAILURE;
+    }
+    if (o->grpc_off)
+        return CLI_OK;
+    grpc_frontend_options go = {.host = o->host,
+                                .port = (uint16_t)o->grpc_port,
+                                .threads = (unsigned)o->grpc_threads,
+                                .max_message = o->body_limit};
+    if (grpc_frontend_start(rest, &go, grpc, &err) != FERRY_OK) {
+        log_error(NULL, "cannot start the gRPC server: %s", err.message);
+        http_server_stop(*http, 0);
+        *http = NULL;
+        return CLI_FAILURE;
+    }
+    return CLI_OK;
+}
+
+/* After SIGTERM: not ready for the grace period, then both front ends stop accepting and drain
+ * what is in flight, sharing one drain timeout. */
+static void stop_frontends(const serve_options *o, http_server *http, grpc_frontend *grpc)
+{
+    usleep((useconds_t)(o->grace_ms * 1000));
+    grpc_frontend_shutdown(grpc);
+    uint64_t drain_start = clock_now_ns();
+    unsigned left = http_server_stop(http, (unsigned)o->drain_ms);
+    uint64_t spent_ms = (clock_now_ns() - drain_start) / 1000000u;
+    unsigned grpc_ms = spent_ms < o->drain_ms ? (unsigned)(o->drain_ms - spent_ms) : 0;
+    left += grpc_frontend_stop(grpc, grpc_ms);
+    if (left > 0)
+        log_warn(NULL, "drain timeout: %u request(s) still in flight were cut", left);
+}
+
+static void log_listening(const serve_options *o, http_server *http, grpc_frontend *grpc,
+                          model_table *table, uint64_t start_ns)
+{
+    if (grpc != NULL) {
+        log_fields g = {.port = grpc_frontend_port(grpc), .protocol = "grpc"};
+        log_info(&g, "gRPC listening (%llu thread(s))", (unsigned long long)o->grpc_threads);
+    }
+    log_fields f = {.port = http_server_port(http),
+                    .protocol = "rest",
+                    .latency_ms = (double)(clock_now_ns() - start_ns) / 1e6,
+                    .has_latency = true};
+    log_info(&f, "listening; %zu model(s) ready, startup took %.1f ms",
+             model_table_ready_count(table), f.latency_ms);
+}
+
 static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop)
 {
     model_table *table = model_table_create();
@@ -271,40 +345,23 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
                          .admin_token = o->admin_token};
     atomic_init(&rest.draining, false);
     http_server *http = NULL;
+    grpc_frontend *grpc = NULL;
     reconciler *rec = NULL;
     int rc = table != NULL && m != NULL ? CLI_OK : CLI_FAILURE;
     if (rc == CLI_OK)
         rc = load_models(o, table, m, &rec);
     rest.repository_changed = rec != NULL ? wake_reconciler : NULL;
     rest.repository_changed_cls = rec;
+    if (rc == CLI_OK)
+        rc = start_frontends(o, &rest, &http, &grpc);
     if (rc == CLI_OK) {
-        http_server_options ho = {.host = o->host,
-                                  .port = (uint16_t)o->http_port,
-                                  .threads = (unsigned)o->threads,
-                                  .body_limit = o->body_limit,
-                                  .idle_timeout_s = (unsigned)o->idle_timeout_s};
-        ferry_error err;
-        if (http_server_start(&rest, &ho, &http, &err) != FERRY_OK) {
-            log_error(NULL, "cannot start the HTTP server: %s", err.message);
-            rc = CLI_FAILURE;
-        }
-    }
-    if (rc == CLI_OK) {
-        log_fields f = {.port = http_server_port(http),
-                        .protocol = "rest",
-                        .latency_ms = (double)(clock_now_ns() - start_ns) / 1e6,
-                        .has_latency = true};
-        log_info(&f, "listening; %zu model(s) ready, startup took %.1f ms",
-                 model_table_ready_count(table), f.latency_ms);
+        log_listening(o, http, grpc, table, start_ns);
         int sig = wait_for_stop(stop);
         atomic_store(&rest.draining, true);
         reconciler_stop(rec); /* no swaps while draining */
         log_info(NULL, "%s received: not ready; draining after %llu ms", strsignal(sig),
                  (unsigned long long)o->grace_ms);
-        usleep((useconds_t)(o->grace_ms * 1000));
-        unsigned left = http_server_stop(http, (unsigned)o->drain_ms);
-        if (left > 0)
-            log_warn(NULL, "drain timeout: %u request(s) still in flight were cut", left);
+        stop_frontends(o, http, grpc);
         log_info(NULL, "stopped");
     }
     reconciler_destroy(rec);
@@ -326,9 +383,6 @@ int cli_serve(int argc, char **argv)
         log_error(&f, "cannot create the state folder: %s", strerror(errno));
         return CLI_FAILURE;
     }
-    if (o.grpc_port != 8001 || getenv("FERRY_GRPC_PORT") != NULL)
-        log_warn(NULL, "gRPC is not served yet; --grpc-port %llu is ignored",
-                 (unsigned long long)o.grpc_port);
     /* Block the stop signals in every thread; the main thread takes them with sigwait. */
     sigset_t stop;
     sigemptyset(&stop);

@@ -74,7 +74,7 @@ static const family_spec family_specs[FAMILY_COUNT] = {
     [FAMILY_REQUESTS] =
         {
             .name = "ferry_requests_total",
-            .help = "Finished requests by model, version, protocol and status code.",
+            .help = "Finished inference requests by model, version, protocol and status code.",
             .kind = METRIC_COUNTER,
             .label_count = 4,
             .key_count = 4,
@@ -282,13 +282,11 @@ static const char *or_empty(const char *s)
 }
 
 void metrics_observe_request(metrics *m, const char *model, const char *version,
-                             const char *protocol, int code, double seconds)
+                             const char *protocol, const char *code, double seconds)
 {
     if (m == NULL)
         return;
-    char code_text[16];
-    snprintf(code_text, sizeof code_text, "%d", code);
-    const char *values[] = {or_empty(model), or_empty(version), or_empty(protocol), code_text};
+    const char *values[] = {or_empty(model), or_empty(version), or_empty(protocol), or_empty(code)};
 
     series *requests = family_get(m, &m->families[FAMILY_REQUESTS], values);
     if (requests != NULL)

@@ -22,12 +22,13 @@ metrics *metrics_create(void);
 void metrics_destroy(metrics *m);
 
 /* Counts one finished request (ferry_requests_total{model,version,protocol,code}) and observes its
- * duration (ferry_request_duration_seconds{model,version,protocol}). model may be
- * METRICS_UNKNOWN_MODEL and version "" when no version was resolved. Thread-safe; never fails
- * (a child that cannot be allocated is dropped silently and counted in
+ * duration (ferry_request_duration_seconds{model,version,protocol}). protocol is "rest" or "grpc";
+ * code is the HTTP status ("200") for REST and the status code's name ("OK", "NOT_FOUND") for
+ * gRPC. model may be METRICS_UNKNOWN_MODEL and version "" when no version was resolved.
+ * Thread-safe; never fails (a child that cannot be allocated is dropped silently and counted in
  * ferry_metrics_dropped_total). */
 void metrics_observe_request(metrics *m, const char *model, const char *version,
-                             const char *protocol, int code, double seconds);
+                             const char *protocol, const char *code, double seconds);
 
 /* Observes one backend call (ferry_inference_duration_seconds{model,version}). Thread-safe. */
 void metrics_observe_inference(metrics *m, const char *model, const char *version, double seconds);

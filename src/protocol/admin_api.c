@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "protocol/admin_internal.h"
+#include "protocol/admin_repository.h"
 #include "serving/repository.h"
 
 #define MAX_SEGMENTS 8
@@ -141,18 +142,6 @@ static bool method_matches(const char *want, const char *method)
     return strcmp(want, method) == 0 || (strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
-/* The repository's name in /v2/repository/{repo}/...: the last component of its path. */
-static void repository_name(const char *repo, char *out, size_t len)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s", repo);
-    size_t n = strlen(path);
-    while (n > 1 && path[n - 1] == '/')
-        path[--n] = '\0';
-    const char *base = strrchr(path, '/');
-    snprintf(out, len, "%s", base != NULL && base[1] != '\0' ? base + 1 : path);
-}
-
 /* Checks the captures and fills the call; answers and returns false when one is bad. */
 static bool bind_captures(admin_call *c, const admin_endpoint *e, const captures *cap)
 {
@@ -165,8 +154,7 @@ static bool bind_captures(admin_call *c, const admin_endpoint *e, const captures
     }
     if (cap->repo != NULL) {
         char own[256];
-        repository_name(c->repo != NULL ? c->repo : "", own, sizeof own);
-        if (c->repo == NULL || strcmp(cap->repo, own) != 0) {
+        if (!admin_repository_is_ours(c->ctx, cap->repo, own, sizeof own)) {
             admin_error(ex, 404, "no model repository '%.200s' (this server has one: '%s')",
                         cap->repo, own);
             return false;

@@ -1,6 +1,6 @@
-/* The OIP model repository extension: POST /v2/repository/index lists every model with its state
- * as Triton names them (READY, LOADING, UNAVAILABLE), and load/unload write model.yaml's `load:`
- * through the registry so that the reconciler applies (and keeps) the change. */
+/* The OIP model repository extension: the operations of admin_repository.h, and their REST
+ * handlers (POST /v2/repository/index lists every model with its state as Triton names them,
+ * load/unload write model.yaml's `load:` through the registry). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 
 #include "core/yaml_doc.h"
 #include "protocol/admin_internal.h"
+#include "protocol/admin_repository.h"
 #include "serving/model_table.h"
 #include "serving/registry.h"
 #include "serving/repository.h"
@@ -16,41 +17,62 @@
 /* Index                                                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
-static json_t *index_entry(const char *name, const char *version, const char *state,
-                           const char *reason)
+/* A growable list of index entries. */
+typedef struct entry_list {
+    admin_index_entry *items;
+    size_t n, cap;
+} entry_list;
+
+/* A new zeroed entry at the end of the list with `state`, or NULL when out of memory. */
+static admin_index_entry *add_entry(entry_list *l, const char *name, const char *state)
 {
-    json_t *e = json_pack("{s:s}", "name", name);
-    if (e != NULL && version != NULL && version[0] != '\0')
-        json_object_set_new(e, "version", json_string(version));
-    if (e != NULL)
-        json_object_set_new(e, "state", json_string(state));
-    if (e != NULL && reason != NULL && reason[0] != '\0')
-        json_object_set_new(e, "reason", json_string(reason));
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        admin_index_entry *grown = realloc(l->items, cap * sizeof *grown);
+        if (grown == NULL)
+            return NULL;
+        l->items = grown;
+        l->cap = cap;
+    }
+    admin_index_entry *e = &l->items[l->n++];
+    *e = (admin_index_entry){.state = state};
+    snprintf(e->name, sizeof e->name, "%s", name);
     return e;
 }
 
 /* Appends the entries of one model: one READY entry per loaded version, else one entry saying why
- * nothing is loaded. */
-static void append_model(json_t *list, model_table *table, const char *name, bool only_ready)
+ * nothing is loaded. False when out of memory. */
+static bool append_model(entry_list *l, model_table *table, const char *name, bool only_ready,
+                         model_status *s)
 {
-    model_status *s = malloc(sizeof *s);
-    if (s == NULL)
-        return;
+    admin_index_entry *e;
     if (!model_table_get(table, name, s)) {
-        if (!only_ready)
-            json_array_append_new(list, index_entry(name, NULL, "UNAVAILABLE", "not loaded"));
-    } else if (s->n_versions > 0) {
-        size_t n = s->n_versions < MODEL_TABLE_LIST_MAX ? s->n_versions : MODEL_TABLE_LIST_MAX;
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(list, index_entry(name, s->versions[i], "READY", NULL));
-    } else if (!only_ready) {
-        const char *state = s->state == MODEL_LOADING ? "LOADING" : "UNAVAILABLE";
-        const char *reason = s->reason[0]                 ? s->reason
-                             : s->state == MODEL_UNLOADED ? "unloaded"
-                                                          : NULL;
-        json_array_append_new(list, index_entry(name, s->version, state, reason));
+        if (only_ready)
+            return true;
+        if ((e = add_entry(l, name, "UNAVAILABLE")) != NULL)
+            snprintf(e->reason, sizeof e->reason, "not loaded");
+        return e != NULL;
     }
-    free(s);
+    if (s->n_versions > 0) {
+        size_t count = s->n_versions < MODEL_TABLE_LIST_MAX ? s->n_versions : MODEL_TABLE_LIST_MAX;
+        for (size_t i = 0; i < count; i++) {
+            if ((e = add_entry(l, name, "READY")) == NULL)
+                return false;
+            memcpy(e->version, s->versions[i], sizeof e->version);
+        }
+        return true;
+    }
+    if (only_ready)
+        return true;
+    e = add_entry(l, name, s->state == MODEL_LOADING ? "LOADING" : "UNAVAILABLE");
+    if (e == NULL)
+        return false;
+    memcpy(e->version, s->version, sizeof e->version);
+    snprintf(e->reason, sizeof e->reason, "%s",
+             s->reason[0]                 ? s->reason
+             : s->state == MODEL_UNLOADED ? "unloaded"
+                                          : "");
+    return true;
 }
 
 static int compare_names(const void *a, const void *b)
@@ -60,18 +82,18 @@ static int compare_names(const void *a, const void *b)
 
 /* The names of the repository's model folders and of the models the table knows, sorted, without
  * duplicates. Malloc'ed strings in a malloc'ed array. */
-static ferry_status index_names(const admin_call *c, char ***names, size_t *count, ferry_error *err)
+static ferry_status index_names(rest_context *ctx, char ***names, size_t *count, ferry_error *err)
 {
     *names = NULL;
     *count = 0;
-    if (c->repo != NULL) {
-        ferry_status st = repository_list_models(c->repo, names, count, err);
+    if (ctx->repo != NULL) {
+        ferry_status st = repository_list_models(ctx->repo, names, count, err);
         if (st != FERRY_OK)
             return st;
     }
-    size_t n_table = model_table_list(c->ctx->models, NULL, 0);
+    size_t n_table = model_table_list(ctx->models, NULL, 0);
     model_status *table = n_table ? calloc(n_table, sizeof *table) : NULL;
-    n_table = table ? model_table_list(c->ctx->models, table, n_table) : 0;
+    n_table = table ? model_table_list(ctx->models, table, n_table) : 0;
     char **grown = realloc(*names, (*count + n_table + 1) * sizeof **names);
     if (grown == NULL) {
         free(table);
@@ -92,6 +114,44 @@ static ferry_status index_names(const admin_call *c, char ***names, size_t *coun
     return FERRY_OK;
 }
 
+ferry_status admin_repository_list(rest_context *ctx, bool only_ready, admin_index_entry **entries,
+                                   size_t *n, ferry_error *err)
+{
+    *entries = NULL;
+    *n = 0;
+    char **names = NULL;
+    size_t count = 0;
+    ferry_status st = index_names(ctx, &names, &count, err);
+    if (st != FERRY_OK)
+        return st;
+    entry_list list = {0};
+    model_status *s = malloc(sizeof *s);
+    bool ok = s != NULL;
+    for (size_t i = 0; ok && i < count; i++)
+        ok = append_model(&list, ctx->models, names[i], only_ready, s);
+    free(s);
+    repository_free_names(names, count);
+    if (!ok) {
+        free(list.items);
+        return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory listing models");
+    }
+    *entries = list.items;
+    *n = list.n;
+    return FERRY_OK;
+}
+
+static json_t *index_entry(const admin_index_entry *e)
+{
+    json_t *j = json_pack("{s:s}", "name", e->name);
+    if (j != NULL && e->version[0] != '\0')
+        json_object_set_new(j, "version", json_string(e->version));
+    if (j != NULL)
+        json_object_set_new(j, "state", json_string(e->state));
+    if (j != NULL && e->reason[0] != '\0')
+        json_object_set_new(j, "reason", json_string(e->reason));
+    return j;
+}
+
 void admin_repository_index(admin_call *c)
 {
     json_t *body = NULL;
@@ -105,26 +165,49 @@ void admin_repository_index(admin_call *c)
         admin_error(c->ex, 400, "\"ready\" must be true or false");
         return;
     }
-    char **names = NULL;
-    size_t count = 0;
+    admin_index_entry *entries = NULL;
+    size_t n = 0;
     ferry_error err;
-    if (index_names(c, &names, &count, &err) != FERRY_OK) {
+    if (admin_repository_list(c->ctx, only_ready, &entries, &n, &err) != FERRY_OK) {
         admin_fail(c->ex, &err);
         return;
     }
     json_t *list = json_array();
-    for (size_t i = 0; list != NULL && i < count; i++)
-        append_model(list, c->ctx->models, names[i], only_ready);
-    repository_free_names(names, count);
+    for (size_t i = 0; list != NULL && i < n; i++)
+        json_array_append_new(list, index_entry(&entries[i]));
+    free(entries);
     admin_json(c->ex, 200, list);
+}
+
+bool admin_repository_is_ours(const rest_context *ctx, const char *repository_name, char *own,
+                              size_t own_len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", ctx->repo != NULL ? ctx->repo : "");
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        path[--n] = '\0';
+    const char *base = strrchr(path, '/');
+    snprintf(own, own_len, "%s", base != NULL && base[1] != '\0' ? base + 1 : path);
+    return ctx->repo != NULL && strcmp(repository_name, own) == 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Load and unload                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Refuses Triton's load parameters that replace files or the config: ferry takes new versions
- * through POST /ferry/v1/models/{name}/versions and config through model.yaml. */
+ferry_status admin_repository_check_parameter(const char *key, ferry_error *err)
+{
+    if (strcmp(key, "config") == 0 || strncmp(key, "file:", 5) == 0)
+        return ferry_error_set(
+            err, FERRY_INVALID_ARG,
+            "load parameter '%.100s' is not supported: register files with POST "
+            "/ferry/v1/models/{name}/versions and edit model.yaml for the config",
+            key);
+    return FERRY_OK;
+}
+
+/* Refuses the load parameters admin_repository_check_parameter refuses (answering 400). */
 static bool check_load_parameters(rest_exchange *ex, json_t *body)
 {
     json_t *params = json_object_get(body, "parameters");
@@ -136,13 +219,11 @@ static bool check_load_parameters(rest_exchange *ex, json_t *body)
     }
     const char *key;
     json_t *value;
+    ferry_error err;
     json_object_foreach(params, key, value)
     {
-        if (strcmp(key, "config") == 0 || strncmp(key, "file:", 5) == 0) {
-            admin_error(ex, 400,
-                        "load parameter '%.100s' is not supported: register files with POST "
-                        "/ferry/v1/models/{name}/versions and edit model.yaml for the config",
-                        key);
+        if (admin_repository_check_parameter(key, &err) != FERRY_OK) {
+            admin_fail(ex, &err);
             return false;
         }
     }
@@ -151,11 +232,11 @@ static bool check_load_parameters(rest_exchange *ex, json_t *body)
 
 /* The `load:` policy a load request writes: the model's explicit one ("all" or a list) when it
  * has one, else "production". */
-static void load_policy(const admin_call *c, char *policy, size_t len)
+static void load_policy(const char *repo, const char *name, char *policy, size_t len)
 {
     snprintf(policy, len, "production");
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s/model.yaml", c->repo, c->name);
+    snprintf(path, sizeof path, "%s/%s/model.yaml", repo, name);
     ynode *yaml = NULL;
     ferry_error ignored;
     if (yaml_doc_load_file(path, &yaml, &ignored) != FERRY_OK)
@@ -179,6 +260,25 @@ static void load_policy(const admin_call *c, char *policy, size_t len)
     ynode_free(yaml);
 }
 
+ferry_status admin_repository_set_load(rest_context *ctx, const char *name, bool load,
+                                       const char *actor, ferry_error *err)
+{
+    if (ctx->repo == NULL)
+        return ferry_error_set(err, FERRY_UNSUPPORTED,
+                               "this server serves one artifact, not a model repository: loading "
+                               "and unloading need ferry serve --repo");
+    char policy[1024];
+    if (load)
+        load_policy(ctx->repo, name, policy, sizeof policy);
+    else
+        snprintf(policy, sizeof policy, "none");
+    ferry_status st =
+        registry_set_load(ctx->repo, name, policy, load ? "load" : "unload", actor, err);
+    if (st == FERRY_OK && ctx->repository_changed != NULL)
+        ctx->repository_changed(ctx->repository_changed_cls);
+    return st;
+}
+
 static void set_load(admin_call *c, bool load)
 {
     json_t *body = NULL;
@@ -188,18 +288,11 @@ static void set_load(admin_call *c, bool load)
     json_decref(body);
     if (!ok)
         return;
-    char policy[1024];
-    if (load)
-        load_policy(c, policy, sizeof policy);
-    else
-        snprintf(policy, sizeof policy, "none");
     ferry_error err;
-    if (registry_set_load(c->repo, c->name, policy, load ? "load" : "unload", c->actor, &err) !=
-        FERRY_OK) {
+    if (admin_repository_set_load(c->ctx, c->name, load, c->actor, &err) != FERRY_OK) {
         admin_refuse(c->ex, &err);
         return;
     }
-    admin_changed(c);
     admin_empty(c->ex);
 }
 

@@ -1,25 +1,25 @@
-/* One OIP v2 JSON inference from body to response body: decode, run on a loaded version, pick
- * the requested outputs, encode. The REST front end and `ferry predict` both call this. */
+/* One OIP v2 JSON inference from body to response body: decode, run through the call's held
+ * version (infer_call_run: the same path as gRPC), encode. The REST front end and `ferry predict`
+ * both call this. */
 #ifndef FERRY_PROTOCOL_OIP_INFER_H
 #define FERRY_PROTOCOL_OIP_INFER_H
 
-#include <stdint.h>
-
 #include "core/arena.h"
 #include "core/buffer.h"
-#include "serving/model_version.h"
+#include "protocol/infer_call.h"
 
 typedef struct oip_infer_result {
-    char id[128];          /* the id echoed (body's, else fallback_id); "" when none */
-    uint64_t inference_ns; /* time in the backend */
+    char id[128]; /* the id echoed (body's, else fallback_id); "" when none */
 } oip_infer_result;
 
-/* Runs the request in body[0..len) on mv and appends the response JSON to out. fallback_id (may be
- * NULL) is echoed when the body has no id. Memory comes from the arena. Fails with INVALID_ARG for
- * bad requests (naming input, output or element), UNSUPPORTED for features not served yet, and
- * the backend's status otherwise; out is then unchanged or partial and must be reset. */
-ferry_status oip_infer_json(model_version *mv, const char *body, size_t len,
-                            const char *fallback_id, arena *a, buffer *out,
-                            oip_infer_result *result, ferry_error *err) FERRY_MUST_CHECK;
+/* Runs the request in body[0..len) on the version call holds (after infer_call_acquire or
+ * infer_call_attach) and appends the response JSON to out. fallback_id (may be NULL) is echoed
+ * when the body has no id. Memory comes from the arena. Fails with INVALID_ARG for bad requests
+ * (naming input, output or element), UNSUPPORTED for features not served yet, and the backend's
+ * status otherwise; out is then unchanged or partial and must be reset. The caller still ends the
+ * call. */
+ferry_status oip_infer_json(infer_call *call, const char *body, size_t len, const char *fallback_id,
+                            arena *a, buffer *out, oip_infer_result *result,
+                            ferry_error *err) FERRY_MUST_CHECK;
 
 #endif

@@ -8,8 +8,11 @@
 #include "core/clock.h"
 #include "protocol/admin_api.h"
 #include "protocol/http_status.h"
+#include "protocol/infer_call.h"
 #include "protocol/oip_infer.h"
 #include "protocol/oip_json.h"
+#include "protocol/server_metadata.h"
+#include "protocol/stats_json.h"
 
 #define MAX_SEGMENTS 8
 
@@ -21,6 +24,7 @@ typedef enum route_kind {
     ROUTE_MODEL_METADATA,
     ROUTE_MODEL_READY,
     ROUTE_INFER,
+    ROUTE_STATS,
     ROUTE_METRICS,
 } route_kind;
 
@@ -50,6 +54,14 @@ static void respond_error(rest_exchange *ex, int status, const char *message)
 static void respond_status(rest_exchange *ex, const ferry_error *err)
 {
     respond_error(ex, http_status_for(err->code), err->message);
+}
+
+static void respond_too_large(rest_exchange *ex)
+{
+    char message[128];
+    snprintf(message, sizeof message, "request body exceeds the limit of %zu bytes",
+             ex->body_limit);
+    respond_error(ex, 413, message);
 }
 
 /* Finishes a JSON body built in ex->out, or turns a failed build into a 500. */
@@ -84,7 +96,7 @@ static int split_path(const char *path, char *buf, size_t len, const char **segs
     return n;
 }
 
-/* Parses /v2/models/NAME[/versions/V][/ready|/infer]. */
+/* Parses /v2/models/NAME[/versions/V][/ready|/infer|/stats]. */
 static route_kind parse_model_route(const char **segs, int n, route *r)
 {
     if (n < 3 || strlen(segs[2]) >= sizeof r->name)
@@ -104,6 +116,8 @@ static route_kind parse_model_route(const char **segs, int n, route *r)
         return ROUTE_MODEL_READY;
     if (i + 1 == n && strcmp(segs[i], "infer") == 0)
         return ROUTE_INFER;
+    if (i + 1 == n && strcmp(segs[i], "stats") == 0)
+        return ROUTE_STATS;
     return ROUTE_NONE;
 }
 
@@ -125,6 +139,8 @@ static void parse_route(const char *path, route *r)
         r->kind = ROUTE_LIVE;
     else if (n == 3 && strcmp(segs[1], "health") == 0 && strcmp(segs[2], "ready") == 0)
         r->kind = ROUTE_READY;
+    else if (n == 3 && strcmp(segs[1], "models") == 0 && strcmp(segs[2], "stats") == 0)
+        r->kind = ROUTE_STATS; /* every model (as Triton: it shadows a model called "stats") */
     else if (n >= 3 && strcmp(segs[1], "models") == 0)
         r->kind = parse_model_route(segs, n, r);
 }
@@ -133,7 +149,7 @@ static void parse_route(const char *path, route *r)
 /* Health and metadata                                                                          */
 /* ------------------------------------------------------------------------------------------ */
 
-static bool server_ready(rest_context *ctx)
+bool rest_server_ready(rest_context *ctx)
 {
     if (atomic_load(&ctx->draining))
         return false;
@@ -150,9 +166,14 @@ static void handle_health(rest_exchange *ex, bool ok)
 
 static void handle_server_metadata(rest_exchange *ex)
 {
-    respond_json(ex,
-                 buffer_printf(ex->out, "{\"name\":\"ferry\",\"version\":\"%s\",\"extensions\":[]}",
-                               FERRY_VERSION));
+#define EXTENSION_JSON(name) "\"" name "\","
+    static const char extensions[] = SERVER_METADATA_EXTENSIONS(EXTENSION_JSON);
+#undef EXTENSION_JSON
+    /* The list's last comma is left out by its length. */
+    respond_json(ex, buffer_printf(ex->out,
+                                   "{\"name\":\"" SERVER_METADATA_NAME
+                                   "\",\"version\":\"%s\",\"extensions\":[%.*s]}",
+                                   FERRY_VERSION, (int)sizeof extensions - 2, extensions));
 }
 
 static ferry_status append_tensor_infos(buffer *out, const ferry_tensor_info *infos, size_t n)
@@ -278,9 +299,33 @@ static void handle_model_ready(rest_context *ctx, rest_exchange *ex, const route
     handle_health(ex, !atomic_load(&ctx->draining));
 }
 
+/* GET /v2/models[/{name}[/versions/{v}]]/stats (the statistics extension). */
+static void handle_stats(rest_context *ctx, rest_exchange *ex, const route *r)
+{
+    stats_query q;
+    ferry_error err;
+    if (stats_query_run(ctx->models, r->name, r->has_version ? r->version : NULL, &q, &err) !=
+        FERRY_OK) {
+        respond_status(ex, &err);
+        return;
+    }
+    respond_json(ex, stats_json_append(ex->out, &q));
+    stats_query_free(&q);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Inference                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
+
+static bool method_allowed(rest_exchange *ex, route_kind kind)
+{
+    const char *want = kind == ROUTE_INFER ? "POST" : "GET";
+    if (strcmp(ex->method, want) == 0 || (kind != ROUTE_INFER && strcmp(ex->method, "HEAD") == 0))
+        return true;
+    ex->allow = kind == ROUTE_INFER ? "POST" : "GET, HEAD";
+    respond_error(ex, 405, "Method Not Allowed");
+    return false;
+}
 
 static bool content_type_is_json(const char *type)
 {
@@ -296,7 +341,7 @@ static void set_request_id(rest_exchange *ex, const char *id)
         snprintf(ex->request_id, sizeof ex->request_id, "%s", id);
 }
 
-static void handle_infer(rest_context *ctx, rest_exchange *ex, const route *r)
+static void handle_infer(rest_exchange *ex, const route *r, infer_call *call)
 {
     if (!content_type_is_json(ex->content_type)) {
         char message[320];
@@ -311,22 +356,38 @@ static void handle_infer(rest_context *ctx, rest_exchange *ex, const route *r)
         respond_error(ex, 415, message);
         return;
     }
-    model_version *mv = acquire_or_respond(ctx, ex, r);
-    if (mv == NULL)
-        return;
-    oip_infer_result result;
     ferry_error err;
-    ferry_status st = oip_infer_json(mv, ex->body, ex->body_len, ex->request_id_header, ex->arena,
+    if (infer_call_acquire(call, r->name, r->has_version ? r->version : NULL, &err) != FERRY_OK) {
+        respond_status(ex, &err);
+        return;
+    }
+    snprintf(ex->version, sizeof ex->version, "%s", call->mv->version);
+    oip_infer_result result;
+    ferry_status st = oip_infer_json(call, ex->body, ex->body_len, ex->request_id_header, ex->arena,
                                      ex->out, &result, &err);
     set_request_id(ex, result.id);
-    if (result.inference_ns > 0 && st == FERRY_OK)
-        metrics_observe_inference(ctx->metrics, mv->name, mv->version,
-                                  (double)result.inference_ns / 1e9);
     if (st == FERRY_OK)
         respond_json(ex, FERRY_OK);
     else
         respond_status(ex, &err);
-    model_version_release(mv);
+}
+
+/* Runs an inference route through the protocol-neutral call, which counts it under "rest" (a
+ * wrong method is not counted). */
+static void serve_infer(rest_context *ctx, rest_exchange *ex, const route *r, uint64_t start_ns)
+{
+    if (!ex->body_limit_exceeded && !method_allowed(ex, r->kind))
+        return;
+    infer_call call;
+    infer_call_begin(&call, ctx->models, ctx->metrics, "rest", start_ns);
+    snprintf(call.model, sizeof call.model, "%s", r->name);
+    if (ex->body_limit_exceeded)
+        respond_too_large(ex);
+    else
+        handle_infer(ex, r, &call);
+    char code[16];
+    snprintf(code, sizeof code, "%d", ex->status);
+    infer_call_end(&call, ex->status == 200, code);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -341,24 +402,6 @@ static void handle_metrics(rest_context *ctx, rest_exchange *ex)
     }
     ex->status = 200;
     ex->out_content_type = "text/plain; version=0.0.4; charset=utf-8";
-}
-
-static bool method_allowed(rest_exchange *ex, route_kind kind)
-{
-    const char *want = kind == ROUTE_INFER ? "POST" : "GET";
-    if (strcmp(ex->method, want) == 0 || (kind != ROUTE_INFER && strcmp(ex->method, "HEAD") == 0))
-        return true;
-    ex->allow = kind == ROUTE_INFER ? "POST" : "GET, HEAD";
-    respond_error(ex, 405, "Method Not Allowed");
-    return false;
-}
-
-static void count_inference_request(rest_context *ctx, rest_exchange *ex, uint64_t start_ns)
-{
-    const char *model =
-        model_table_contains(ctx->models, ex->model) ? ex->model : METRICS_UNKNOWN_MODEL;
-    metrics_observe_request(ctx->metrics, model, ex->version, "rest", ex->status,
-                            (double)(clock_now_ns() - start_ns) / 1e9);
 }
 
 void rest_handle(rest_context *ctx, rest_exchange *ex)
@@ -384,13 +427,12 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
         return;
     }
     snprintf(ex->model, sizeof ex->model, "%s", r.name);
+    if (r.kind == ROUTE_INFER) {
+        serve_infer(ctx, ex, &r, start);
+        return;
+    }
     if (ex->body_limit_exceeded) {
-        char message[128];
-        snprintf(message, sizeof message, "request body exceeds the limit of %zu bytes",
-                 ex->body_limit);
-        respond_error(ex, 413, message);
-        if (r.kind == ROUTE_INFER)
-            count_inference_request(ctx, ex, start);
+        respond_too_large(ex);
         return;
     }
     if (!method_allowed(ex, r.kind))
@@ -403,7 +445,7 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
         handle_health(ex, true);
         break;
     case ROUTE_READY:
-        handle_health(ex, server_ready(ctx));
+        handle_health(ex, rest_server_ready(ctx));
         break;
     case ROUTE_MODEL_METADATA:
         handle_model_metadata(ctx, ex, &r);
@@ -411,9 +453,8 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
     case ROUTE_MODEL_READY:
         handle_model_ready(ctx, ex, &r);
         break;
-    case ROUTE_INFER:
-        handle_infer(ctx, ex, &r);
-        count_inference_request(ctx, ex, start);
+    case ROUTE_STATS:
+        handle_stats(ctx, ex, &r);
         break;
     case ROUTE_METRICS:
         handle_metrics(ctx, ex);

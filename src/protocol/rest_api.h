@@ -18,7 +18,7 @@ struct sockaddr;
 
 #define REST_REQUEST_ID_MAX 128
 
-/* Shared by every request; owned by the server. */
+/* Shared by every request of both front ends (REST and gRPC); owned by the server. */
 typedef struct rest_context {
     model_table *models;
     metrics *metrics;
@@ -64,6 +64,10 @@ typedef struct rest_exchange {
     char model[REPOSITORY_NAME_MAX];      /* for the access log; "" when none */
     char version[REPOSITORY_VERSION_MAX]; /* for the access log; "" when none */
 } rest_exchange;
+
+/* True when the server is ready (/v2/health/ready, gRPC ServerReady): not draining and, with
+ * strict readiness, every model that should be loaded is. */
+bool rest_server_ready(rest_context *ctx);
 
 /* Routes the exchange and fills its response. Never fails: every error becomes a status and an
  * {"error": ...} body. */

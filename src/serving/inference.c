@@ -112,23 +112,70 @@ static ferry_status match_inputs(const model_version *mv, const ferry_tensor *in
     return FERRY_OK;
 }
 
-ferry_status inference_run(model_version *mv, const ferry_tensor *inputs, size_t n_inputs,
-                           ferry_tensor *outputs, arena *a, ferry_error *err)
+ferry_status inference_bind(const model_version *mv, const ferry_tensor *inputs, size_t n_inputs,
+                            ferry_tensor *bound, arena *a, ferry_error *err)
 {
     size_t n_model = mv->io.n_inputs;
     const ferry_tensor **ordered = arena_alloc(a, n_model * sizeof *ordered + 1);
-    ferry_tensor *bound = arena_alloc(a, n_model * sizeof *bound + 1);
-    if (ordered == NULL || bound == NULL)
+    if (ordered == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory", mv->name);
     memset(ordered, 0, n_model * sizeof *ordered);
     ferry_status st = match_inputs(mv, inputs, n_inputs, ordered, err);
     for (size_t k = 0; st == FERRY_OK && k < n_model; k++)
         st = bind_input(mv, &mv->io.inputs[k], ordered[k], &bound[k], a, err);
-    if (st != FERRY_OK)
-        return st;
+    return st;
+}
+
+ferry_status inference_execute(model_version *mv, const ferry_tensor *bound, ferry_tensor *outputs,
+                               arena *a, ferry_error *err)
+{
     ferry_allocator alloc = arena_allocator(a);
-    st = mv->backend->infer(mv->handle, bound, n_model, outputs, mv->io.n_outputs, &alloc, err);
+    ferry_status st = mv->backend->infer(mv->handle, bound, mv->io.n_inputs, outputs,
+                                         mv->io.n_outputs, &alloc, err);
     if (st != FERRY_OK && st != FERRY_INVALID_ARG)
         ferry_error_prefix(err, "model '%s' version %s: ", mv->name, mv->version);
     return st;
+}
+
+ferry_status inference_run(model_version *mv, const ferry_tensor *inputs, size_t n_inputs,
+                           ferry_tensor *outputs, arena *a, ferry_error *err)
+{
+    ferry_tensor *bound = arena_alloc(a, mv->io.n_inputs * sizeof *bound + 1);
+    if (bound == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory", mv->name);
+    ferry_status st = inference_bind(mv, inputs, n_inputs, bound, a, err);
+    if (st == FERRY_OK)
+        st = inference_execute(mv, bound, outputs, a, err);
+    return st;
+}
+
+ferry_status inference_select_outputs(const model_version *mv, const char *const *names,
+                                      size_t n_names, const ferry_tensor *outputs,
+                                      const ferry_tensor **selected, size_t *n_selected,
+                                      ferry_error *err)
+{
+    if (n_names == 0) {
+        for (size_t i = 0; i < mv->io.n_outputs; i++)
+            selected[i] = &outputs[i];
+        *n_selected = mv->io.n_outputs;
+        return FERRY_OK;
+    }
+    for (size_t i = 0; i < n_names; i++) {
+        int k = model_version_output_index(mv, names[i]);
+        if (k < 0)
+            return ferry_error_set(err, FERRY_INVALID_ARG,
+                                   "model '%s' version %s has no output '%s'", mv->name,
+                                   mv->version, names[i]);
+        selected[i] = &outputs[k];
+    }
+    *n_selected = n_names;
+    return FERRY_OK;
+}
+
+uint64_t inference_batch_size(const model_version *mv, const ferry_tensor *bound)
+{
+    if (mv->io.n_inputs == 0 || mv->io.inputs[0].ndim == 0 || mv->io.inputs[0].shape[0] >= 0 ||
+        bound[0].ndim == 0 || bound[0].shape[0] < 0)
+        return 1;
+    return (uint64_t)bound[0].shape[0];
 }

@@ -368,3 +368,22 @@ size_t model_table_list(model_table *t, model_status *out, size_t max)
     pthread_rwlock_unlock(&t->lock);
     return count;
 }
+
+size_t model_table_acquire_loaded(model_table *t, const char *name, model_version **out, size_t max)
+{
+    size_t total = 0;
+    pthread_rwlock_rdlock(&t->lock);
+    for (size_t i = 0; i < t->count; i++) {
+        const model_entry *e = &t->entries[i];
+        if (name != NULL && strcmp(e->name, name) != 0)
+            continue;
+        for (size_t k = 0; k < e->n_loaded; k++, total++) {
+            if (total >= max)
+                continue;
+            model_version_acquire(e->loaded[k]);
+            out[total] = e->loaded[k];
+        }
+    }
+    pthread_rwlock_unlock(&t->lock);
+    return total;
+}

@@ -96,6 +96,12 @@ bool model_table_all_ready(model_table *t);
 /* Number of models that are ready. */
 size_t model_table_ready_count(model_table *t);
 
+/* Takes a reference on each loaded version of `name` (of every model when NULL), by model name
+ * then ascending version, into out[0..max). Returns how many there are, which may exceed max
+ * (then only the first max are taken). The caller releases each one taken. */
+size_t model_table_acquire_loaded(model_table *t, const char *name, model_version **out,
+                                  size_t max);
+
 /* Copies up to `max` entries' state into out, sorted by name; returns the total entry count. */
 size_t model_table_list(model_table *t, model_status *out, size_t max);
 

@@ -44,6 +44,7 @@ ferry_status model_version_load(const model_spec *spec, model_version **out, fer
     memcpy(mv->artifact, spec->artifact, sizeof mv->artifact);
     mv->backend = spec->backend;
     atomic_init(&mv->refs, 1);
+    model_stats_init(&mv->stats);
     ferry_status st = verify_artifact(spec, mv, err);
     if (st == FERRY_OK) {
         ferry_backend_config cfg = {.model_name = spec->name,

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "ferry/backend.h"
+#include "serving/model_stats.h"
 #include "serving/repository.h"
 
 typedef struct model_version {
@@ -17,6 +18,7 @@ typedef struct model_version {
     void *handle;
     ferry_model_io io;
     atomic_int refs;
+    model_stats stats; /* requests served by this version (statistics extension) */
 } model_version;
 
 /* Loads the version a spec describes: verifies size and sha256 when version.yaml gives them, loads

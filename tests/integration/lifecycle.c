@@ -399,13 +399,17 @@ static void test_environment_defaults(void **state)
     const char *st = new_state_dir();
     setenv("FERRY_REPO", g.good_repo, 1);
     setenv("FERRY_HTTP_PORT", "0", 1);
+    setenv("FERRY_GRPC_PORT", "0", 1);
     setenv("FERRY_STATE", st, 1);
     const char *args[] = {NULL}; /* no flags at all */
     ts_server *srv = start(0, args, false);
     unsetenv("FERRY_REPO");
     unsetenv("FERRY_HTTP_PORT");
+    unsetenv("FERRY_GRPC_PORT");
     unsetenv("FERRY_STATE");
     assert_true(srv->port > 0);
+    assert_true(srv->grpc_port > 0);
+    assert_int_not_equal(srv->grpc_port, 8001);
     assert_int_equal(status_of(srv, "GET", "/v2/models/bc_xgb/ready", NULL), 200);
     assert_infers(srv, "bc_xgb");
     struct stat sb;
@@ -453,6 +457,45 @@ static void test_flags_win_over_environment(void **state)
              ts_ferry_bin(), g.good_repo, new_state_dir());
     assert_int_equal(rc, 2);
     assert_non_null(strstr(out, "FERRY_HTTP_PORT"));
+    free(out);
+    close(busy);
+}
+
+/* --grpc-port and FERRY_GRPC_PORT mirror the REST port's flag and variable; off serves no gRPC. */
+static void test_grpc_port_options(void **state)
+{
+    (void)state;
+    int port = 0;
+    int busy = occupy_port(&port);
+
+    /* An occupied gRPC port (from the environment): exit 1 naming gRPC. */
+    char *out = NULL;
+    int rc = run(&out,
+                 "FERRY_GRPC_PORT=%d timeout 60 '%s' serve --repo '%s' --http-port 0 --state '%s' "
+                 "2>&1",
+                 port, ts_ferry_bin(), g.good_repo, new_state_dir());
+    if (rc != 1)
+        fprintf(stderr, "test: gRPC on an occupied port: rc %d: %s\n", rc, out);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "cannot listen for gRPC"));
+    free(out);
+
+    /* The flag wins over the variable; off serves REST only. */
+    setenv("FERRY_GRPC_PORT", "not-a-port", 1);
+    const char *off[] = {"--repo",      g.good_repo, "--state", new_state_dir(),
+                         "--grpc-port", "off",       NULL};
+    ts_server *srv = start(0, off, true);
+    unsetenv("FERRY_GRPC_PORT");
+    assert_int_equal(srv->grpc_port, 0);
+    assert_null(strstr(srv->log, "gRPC listening"));
+    assert_infers(srv, "bc_xgb");
+    assert_int_equal(ts_server_stop(srv), 0);
+
+    /* Without the flag, an invalid variable is a usage error naming it. */
+    rc = run(&out, "FERRY_GRPC_PORT=70000 timeout 60 '%s' serve --repo '%s' --state '%s' 2>&1",
+             ts_ferry_bin(), g.good_repo, new_state_dir());
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(out, "FERRY_GRPC_PORT"));
     free(out);
     close(busy);
 }
@@ -561,10 +604,10 @@ static void test_usage(void **state)
     rc = run(&out, "'%s' serve --help", ts_ferry_bin());
     assert_int_equal(rc, 0);
     const char *options[] = {
-        "--repo",       "--name",         "--http-port",    "--grpc-port",
-        "--host",       "--state",        "--log-level",    "--strict-readiness",
-        "--body-limit", "--idle-timeout", "--grace-period", "--drain-timeout",
-        "FERRY_REPO",   "FERRY_HTTP_PORT"};
+        "--repo",       "--name",          "--http-port",     "--grpc-port",
+        "--host",       "--state",         "--log-level",     "--strict-readiness",
+        "--body-limit", "--idle-timeout",  "--grace-period",  "--drain-timeout",
+        "FERRY_REPO",   "FERRY_HTTP_PORT", "FERRY_GRPC_PORT", "--grpc-threads"};
     for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
         if (strstr(out, options[i]) == NULL)
             fprintf(stderr, "test: serve --help does not mention %s\n", options[i]);
@@ -589,6 +632,7 @@ int main(void)
         cmocka_unit_test_teardown(test_serve_artifact, teardown),
         cmocka_unit_test_teardown(test_environment_defaults, teardown),
         cmocka_unit_test_teardown(test_flags_win_over_environment, teardown),
+        cmocka_unit_test_teardown(test_grpc_port_options, teardown),
         cmocka_unit_test_teardown(test_sigterm_grace_period, teardown),
         cmocka_unit_test_teardown(test_request_in_flight_completes, teardown),
         cmocka_unit_test_teardown(test_usage, teardown),

@@ -7,6 +7,7 @@
 
 #include "onnx_model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,13 +237,8 @@ void ts_onnx_attr_string(ts_onnx_model *b, int node, const char *name, const cha
     a->s.data = (uint8_t *)copy_string(b, v, a->s.len);
 }
 
-ferry_status ts_onnx_load(const ts_onnx_model *b, onnx_model **out, ferry_error *err)
-{
-    return ts_onnx_load_with(b, NULL, out, err);
-}
-
-ferry_status ts_onnx_load_with(const ts_onnx_model *b, const onnx_model_options *opts,
-                               onnx_model **out, ferry_error *err)
+/* The model packed into a malloc'ed buffer of *len bytes. */
+static uint8_t *pack(const ts_onnx_model *b, size_t *len)
 {
     Onnx__OperatorSetIdProto opset = ONNX__OPERATOR_SET_ID_PROTO__INIT;
     opset.domain = "";
@@ -276,13 +272,37 @@ ferry_status ts_onnx_load_with(const ts_onnx_model *b, const onnx_model_options 
     m.n_opset_import = 1;
     m.opset_import = opsets;
     m.graph = &g;
-    size_t len = onnx__model_proto__get_packed_size(&m);
-    uint8_t *buf = malloc(len + 1);
+    *len = onnx__model_proto__get_packed_size(&m);
+    uint8_t *buf = malloc(*len + 1);
     assert_non_null(buf);
-    assert_int_equal(onnx__model_proto__pack(&m, buf), len);
+    assert_int_equal(onnx__model_proto__pack(&m, buf), *len);
+    return buf;
+}
+
+ferry_status ts_onnx_load(const ts_onnx_model *b, onnx_model **out, ferry_error *err)
+{
+    return ts_onnx_load_with(b, NULL, out, err);
+}
+
+ferry_status ts_onnx_load_with(const ts_onnx_model *b, const onnx_model_options *opts,
+                               onnx_model **out, ferry_error *err)
+{
+    size_t len = 0;
+    uint8_t *buf = pack(b, &len);
     ferry_status st = onnx_model_load_buffer_with(buf, len, "test.onnx", opts, out, err);
     free(buf);
     return st;
+}
+
+void ts_onnx_write(const ts_onnx_model *b, const char *path)
+{
+    size_t len = 0;
+    uint8_t *buf = pack(b, &len);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    free(buf);
 }
 
 onnx_model *ts_onnx_load_ok(const ts_onnx_model *b)

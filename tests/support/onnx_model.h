@@ -1,6 +1,7 @@
 /* Small ONNX models built in tests: graph inputs, initializers, nodes with attributes and declared
  * outputs, packed with the protobuf-c structs generated from onnx.proto, loaded by ferry's ONNX
- * engine and run through a session. For unit tests of the operators (tests/unit/onnx/ops/).
+ * engine and run through a session. For unit tests of the operators (tests/unit/onnx/ops/), and
+ * written to files for integration tests that need a model with particular inputs.
  *
  *     ts_onnx_model *b = ts_onnx_create(13);
  *     ts_onnx_input(b, "x", FERRY_DTYPE_FP32, 1, (int64_t[]){3});
@@ -53,6 +54,9 @@ ferry_status ts_onnx_load(const ts_onnx_model *b, onnx_model **out, ferry_error 
 /* As ts_onnx_load with explicit load options (NULL: the defaults). */
 ferry_status ts_onnx_load_with(const ts_onnx_model *b, const onnx_model_options *opts,
                                onnx_model **out, ferry_error *err);
+
+/* Packs the model into the file at `path` (a model.onnx for a repository); asserts on failure. */
+void ts_onnx_write(const ts_onnx_model *b, const char *path);
 
 /* As ts_onnx_load, failing the test (with the message) when loading fails. */
 onnx_model *ts_onnx_load_ok(const ts_onnx_model *b);

@@ -144,14 +144,17 @@ void ts_server_read_log(ts_server *srv)
     }
 }
 
-/* Finds "port":N on the line that says listening. */
-static int port_from_log(const char *log)
+/* Finds "port":N on the line whose message starts with `msg` ("listening", "gRPC listening"). */
+static int port_from_log(const char *log, const char *msg)
 {
-    const char *line = strstr(log, "\"msg\":\"listening");
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"msg\":\"%s", msg);
+    const char *line = strstr(log, needle);
     if (line == NULL)
         return 0;
     const char *p = strstr(line, "\"port\":");
-    return p ? atoi(p + 7) : 0;
+    const char *end = strchr(line, '\n');
+    return p != NULL && (end == NULL || p < end) ? atoi(p + 7) : 0;
 }
 
 static bool start_server(ts_server *srv, const char *const *args, bool free_port)
@@ -163,6 +166,8 @@ static bool start_server(ts_server *srv, const char *const *args, bool free_port
     int argc = 2;
     if (free_port) {
         argv[argc++] = "--http-port";
+        argv[argc++] = "0";
+        argv[argc++] = "--grpc-port";
         argv[argc++] = "0";
     }
     for (int i = 0; args != NULL && args[i] != NULL && argc < 62; i++)
@@ -184,8 +189,10 @@ static bool start_server(ts_server *srv, const char *const *args, bool free_port
     for (int waited = 0; waited < 30000; waited += 10) {
         wait_for_log(srv->stderr_fd);
         ts_server_read_log(srv);
-        if (srv->log != NULL && (srv->port = port_from_log(srv->log)) > 0)
+        if (srv->log != NULL && (srv->port = port_from_log(srv->log, "listening")) > 0) {
+            srv->grpc_port = port_from_log(srv->log, "gRPC listening");
             return true;
+        }
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             srv->pid = 0;

@@ -36,14 +36,17 @@ bool ts_close(double actual, double expected);
 /* A ferry server started as a child process on a free port. */
 typedef struct ts_server {
     pid_t pid;
-    int port;
+    int port;      /* REST */
+    int grpc_port; /* 0 when gRPC is off */
     int stderr_fd; /* read end of the child's stderr */
     char *log;     /* everything read from stderr so far (malloc'ed) */
     size_t log_len;
 } ts_server;
 
-/* Starts `ferry serve --http-port 0 ARGS...` (NULL-terminated), waits for the "listening" log
- * line and reads the port from it. Returns false (with the log in srv->log) if it exits first. */
+/* Starts `ferry serve --http-port 0 --grpc-port 0 ARGS...` (NULL-terminated; a later --grpc-port
+ * in ARGS wins), waits for the "listening" log line and reads the REST port from it (and the gRPC
+ * port from the "gRPC listening" line before it). Returns false (with the log in srv->log) if it
+ * exits first. */
 bool ts_server_start(ts_server *srv, const char *const *args);
 
 /* Sends SIGTERM and waits; returns the exit status (or -1). Fails the test when the log holds a

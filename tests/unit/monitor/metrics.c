@@ -99,28 +99,28 @@ static void test_request_counts(void **state)
     metrics *m = metrics_create();
     assert_non_null(m);
     for (int i = 0; i < 3; i++)
-        metrics_observe_request(m, "iris", "1", "http", 200, 0.001);
-    metrics_observe_request(m, "iris", "1", "http", 400, 0.001);
-    metrics_observe_request(m, "iris", "1", "grpc", 200, 0.001);
-    metrics_observe_request(m, METRICS_UNKNOWN_MODEL, "", "http", 404, 0.0001);
+        metrics_observe_request(m, "iris", "1", "rest", "200", 0.001);
+    metrics_observe_request(m, "iris", "1", "rest", "400", 0.001);
+    metrics_observe_request(m, "iris", "1", "grpc", "OK", 0.001);
+    metrics_observe_request(m, METRICS_UNKNOWN_MODEL, "", "rest", "404", 0.0001);
     char *page = render(m);
 
     assert_value(
-        page, "ferry_requests_total{model=\"iris\",version=\"1\",protocol=\"http\",code=\"200\"}",
+        page, "ferry_requests_total{model=\"iris\",version=\"1\",protocol=\"rest\",code=\"200\"}",
         3);
     assert_value(
-        page, "ferry_requests_total{model=\"iris\",version=\"1\",protocol=\"http\",code=\"400\"}",
+        page, "ferry_requests_total{model=\"iris\",version=\"1\",protocol=\"rest\",code=\"400\"}",
         1);
-    assert_value(
-        page, "ferry_requests_total{model=\"iris\",version=\"1\",protocol=\"grpc\",code=\"200\"}",
-        1);
+    assert_value(page,
+                 "ferry_requests_total{model=\"iris\",version=\"1\",protocol=\"grpc\",code=\"OK\"}",
+                 1);
     assert_value(
         page,
-        "ferry_requests_total{model=\"_unknown\",version=\"\",protocol=\"http\",code=\"404\"}", 1);
+        "ferry_requests_total{model=\"_unknown\",version=\"\",protocol=\"rest\",code=\"404\"}", 1);
     /* The duration histogram has no code label: both http codes land in one series. */
     assert_value(
         page,
-        "ferry_request_duration_seconds_count{model=\"iris\",version=\"1\",protocol=\"http\"}", 4);
+        "ferry_request_duration_seconds_count{model=\"iris\",version=\"1\",protocol=\"rest\"}", 4);
     assert_int_equal(count_lines_starting(page, "ferry_requests_total{"), 4);
     assert_int_equal(count_lines_starting(page, "ferry_request_duration_seconds_count{"), 3);
     free(page);
@@ -173,7 +173,7 @@ static void test_buckets_are_cumulative(void **state)
                              0.0025, 0.005,   0.01,  0.025,  0.05,    0.1,    0.25,
                              0.5,    1,       2.5,   5,      10,      11};
     for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++)
-        metrics_observe_request(m, "m", "1", "http", 200, bounds[i] * 0.99);
+        metrics_observe_request(m, "m", "1", "rest", "200", bounds[i] * 0.99);
     char *page = render(m);
     const char *prefix = "ferry_request_duration_seconds_bucket{";
     double previous = 0;
@@ -196,11 +196,11 @@ static void test_label_escaping(void **state)
     (void)state;
     metrics *m = metrics_create();
     assert_non_null(m);
-    metrics_observe_request(m, "a\"b\\c\nd", "v\\1", "http", 200, 0.01);
+    metrics_observe_request(m, "a\"b\\c\nd", "v\\1", "rest", "200", 0.01);
     metrics_set_model_info(m, "quote\"d", "1", "onnx", "x\ny", true);
     char *page = render(m);
     assert_true(has_line(page, "ferry_requests_total{model=\"a\\\"b\\\\c\\nd\",version=\"v\\\\1\","
-                               "protocol=\"http\",code=\"200\"}"));
+                               "protocol=\"rest\",code=\"200\"}"));
     assert_true(has_line(page,
                          "ferry_model_info{model=\"quote\\\"d\",version=\"1\",backend=\"onnx\","
                          "sha256=\"x\\ny\"}"));
@@ -300,19 +300,19 @@ static void test_series_bound(void **state)
     char model[32];
     for (int i = 0; i < 10005; i++) {
         snprintf(model, sizeof model, "m%d", i);
-        metrics_observe_request(m, model, "1", "http", 200, 0.001);
+        metrics_observe_request(m, model, "1", "rest", "200", 0.001);
     }
     /* Existing series still count once the family is full. */
-    metrics_observe_request(m, "m0", "1", "http", 200, 0.001);
+    metrics_observe_request(m, "m0", "1", "rest", "200", 0.001);
     char *page = render(m);
     assert_int_equal(count_lines_starting(page, "ferry_requests_total{"), 10000);
     assert_int_equal(count_lines_starting(page, "ferry_request_duration_seconds_count{"), 10000);
     /* Five requests over the bound, each dropped by both request families. */
     assert_value(page, "ferry_metrics_dropped_total", 10);
     assert_value(
-        page, "ferry_requests_total{model=\"m0\",version=\"1\",protocol=\"http\",code=\"200\"}", 2);
+        page, "ferry_requests_total{model=\"m0\",version=\"1\",protocol=\"rest\",code=\"200\"}", 2);
     assert_false(has_line(page, "ferry_requests_total{model=\"m10000\",version=\"1\","
-                                "protocol=\"http\",code=\"200\"}"));
+                                "protocol=\"rest\",code=\"200\"}"));
     free(page);
     metrics_destroy(m);
 }
@@ -322,7 +322,7 @@ static void test_render_failure_leaves_buffer(void **state)
     (void)state;
     metrics *m = metrics_create();
     assert_non_null(m);
-    metrics_observe_request(m, "iris", "1", "http", 200, 0.001);
+    metrics_observe_request(m, "iris", "1", "rest", "200", 0.001);
     buffer out;
     buffer_init(&out, 512);
     assert_int_equal(buffer_append_str(&out, "before\n"), FERRY_OK);
@@ -347,10 +347,13 @@ static void *observe_many(void *arg)
     char version[16];
     snprintf(version, sizeof version, "t%d", id);
     for (int i = 0; i < OBSERVATIONS; i++) {
-        metrics_observe_request(shared_registry, "shared", "1", "http", 200, 0.002);
+        metrics_observe_request(shared_registry, "shared", "1", "rest", "200", 0.002);
         metrics_observe_inference(shared_registry, "shared", "1", 0.0005);
         /* Series created while the other threads observe. */
-        metrics_observe_request(shared_registry, "own", version, "grpc", i % 7, 0.02);
+        static const char *const codes[] = {
+            "OK",        "CANCELLED",     "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+            "NOT_FOUND", "ALREADY_EXISTS"};
+        metrics_observe_request(shared_registry, "own", version, "grpc", codes[i % 7], 0.02);
     }
     return NULL;
 }
@@ -369,23 +372,23 @@ static void test_concurrent_observers(void **state)
     char *page = render(shared_registry);
     const double total = THREADS * OBSERVATIONS;
     assert_value(
-        page, "ferry_requests_total{model=\"shared\",version=\"1\",protocol=\"http\",code=\"200\"}",
+        page, "ferry_requests_total{model=\"shared\",version=\"1\",protocol=\"rest\",code=\"200\"}",
         total);
     assert_value(page,
                  "ferry_request_duration_seconds_bucket{model=\"shared\",version=\"1\","
-                 "protocol=\"http\",le=\"0.0025\"}",
+                 "protocol=\"rest\",le=\"0.0025\"}",
                  total);
     assert_value(page,
                  "ferry_request_duration_seconds_bucket{model=\"shared\",version=\"1\","
-                 "protocol=\"http\",le=\"0.001\"}",
+                 "protocol=\"rest\",le=\"0.001\"}",
                  0);
     assert_value(
         page,
-        "ferry_request_duration_seconds_count{model=\"shared\",version=\"1\",protocol=\"http\"}",
+        "ferry_request_duration_seconds_count{model=\"shared\",version=\"1\",protocol=\"rest\"}",
         total);
     assert_value(
         page,
-        "ferry_request_duration_seconds_sum{model=\"shared\",version=\"1\",protocol=\"http\"}",
+        "ferry_request_duration_seconds_sum{model=\"shared\",version=\"1\",protocol=\"rest\"}",
         total * 0.002);
     assert_value(page, "ferry_inference_duration_seconds_count{model=\"shared\",version=\"1\"}",
                  total);
@@ -497,9 +500,9 @@ static void test_promtool_accepts_page(void **state)
         skip();
     metrics *m = metrics_create();
     assert_non_null(m);
-    metrics_observe_request(m, "iris", "1", "http", 200, 0.004);
-    metrics_observe_request(m, "we\"ird\\\nname", "", "grpc", 3, 12.5);
-    metrics_observe_request(m, METRICS_UNKNOWN_MODEL, "", "http", 404, 0.00002);
+    metrics_observe_request(m, "iris", "1", "rest", "200", 0.004);
+    metrics_observe_request(m, "we\"ird\\\nname", "", "grpc", "INVALID_ARGUMENT", 12.5);
+    metrics_observe_request(m, METRICS_UNKNOWN_MODEL, "", "rest", "404", 0.00002);
     metrics_observe_inference(m, "iris", "1", 0.003);
     metrics_set_model_info(m, "iris", "1", "onnx", "0123abcd", true);
     char *page = render(m);
