@@ -1,14 +1,20 @@
-/* Cast (ai.onnx, since 6): converts between bool and every integer and floating type (float16,
- * bfloat16 and strings are not supported yet). Floats to integers truncate and saturate (NaN
- * gives 0) rather than invoke C's undefined behaviour; integers wrap; anything to bool is != 0.
- * Opset 1 (`to` as a string) is not registered. */
+/* Cast (ai.onnx, since 6): converts between bool, every integer type, float, double, float16 and
+ * bfloat16. Floats to integers truncate and saturate (NaN gives 0) rather than invoke C's
+ * undefined behaviour; integers wrap; anything to bool is != 0. float16 and bfloat16 widen
+ * exactly and narrow with one rounding to nearest-even (half.h); 64-bit integers reach them
+ * through double. Opset 1 (`to` as a string) is not registered. */
 #include <math.h>
+#include <string.h>
 
+#include "onnx/half.h"
 #include "onnx/op.h"
 #include "onnx/tensor_proto.h"
 
-/* X(dtype, C type, short name, min, max, kind: F float, I integer, B bool). */
+/* X(dtype, C type, short name, min, max, kind: F float, I integer, B bool, H float16,
+ * Z bfloat16). */
 #define CAST_TYPES(X)                                                                              \
+    X(FP16, uint16_t, f16, 0, 0, H)                                                                \
+    X(BF16, uint16_t, bf16, 0, 0, Z)                                                               \
     X(FP32, float, f32, 0, 0, F)                                                                   \
     X(FP64, double, f64, 0, 0, F)                                                                  \
     X(INT8, int8_t, i8, INT8_MIN, INT8_MAX, I)                                                     \
@@ -23,6 +29,8 @@
 
 /* The same list with a source type's columns passed through, to generate every pair. */
 #define CAST_TYPES_FROM(X, DF, TF, SF, KF)                                                         \
+    X(DF, TF, SF, KF, FP16, uint16_t, f16, 0, 0, H)                                                \
+    X(DF, TF, SF, KF, BF16, uint16_t, bf16, 0, 0, Z)                                               \
     X(DF, TF, SF, KF, FP32, float, f32, 0, 0, F)                                                   \
     X(DF, TF, SF, KF, FP64, double, f64, 0, 0, F)                                                  \
     X(DF, TF, SF, KF, INT8, int8_t, i8, INT8_MIN, INT8_MAX, I)                                     \
@@ -35,7 +43,20 @@
     X(DF, TF, SF, KF, UINT64, uint64_t, u64, 0, UINT64_MAX, I)                                     \
     X(DF, TF, SF, KF, BOOL, uint8_t, b8, 0, 1, B)
 
-/* One conversion by the kinds of source and target. */
+/* A source element as the value it stands for (16-bit floats widened to float), and the kind
+ * of that value. */
+#define LOAD_F(v) (v)
+#define LOAD_I(v) (v)
+#define LOAD_B(v) (v)
+#define LOAD_H(v) onnx_fp16_to_float(v)
+#define LOAD_Z(v) onnx_bf16_to_float(v)
+#define KIND_F    F
+#define KIND_I    I
+#define KIND_B    B
+#define KIND_H    F
+#define KIND_Z    F
+
+/* One conversion by the kinds of value and target. */
 #define CONV_FF(TT, MIN, MAX, v) ((TT)(v))
 #define CONV_FI(TT, MIN, MAX, v)                                                                   \
     ((v) != (v)             ? (TT)0                                                                \
@@ -49,6 +70,14 @@
 #define CONV_BF(TT, MIN, MAX, v) ((TT)(v))
 #define CONV_BI(TT, MIN, MAX, v) ((TT)(v))
 #define CONV_BB(TT, MIN, MAX, v) ((TT)((v) != 0))
+#define CONV_FH(TT, MIN, MAX, v) onnx_fp16_from_double((double)(v))
+#define CONV_IH                  CONV_FH
+#define CONV_BH                  CONV_FH
+#define CONV_FZ(TT, MIN, MAX, v) onnx_bf16_from_double((double)(v))
+#define CONV_IZ                  CONV_FZ
+#define CONV_BZ                  CONV_FZ
+#define CONV_OF(KV, KT)          CONV_OF_(KV, KT)
+#define CONV_OF_(KV, KT)         CONV_##KV##KT
 
 #define CAST_PAIR(DF, TF, SF, KF, DT, TT, ST, MIN, MAX, KT)                                        \
     static void cast_##SF##_##ST(const void *px, void *py, int64_t lo, int64_t hi)                 \
@@ -56,7 +85,7 @@
         const TF *x = px;                                                                          \
         TT *y = py;                                                                                \
         for (int64_t i = lo; i < hi; i++)                                                          \
-            y[i] = CONV_##KF##KT(TT, MIN, MAX, x[i]);                                              \
+            y[i] = CONV_OF(KIND_##KF, KT)(TT, MIN, MAX, LOAD_##KF(x[i]));                          \
     }
 #define CAST_FROM(DF, TF, SF, MIN, MAX, KF) CAST_TYPES_FROM(CAST_PAIR, DF, TF, SF, KF)
 #pragma GCC diagnostic push
@@ -99,7 +128,8 @@ static ferry_status cast_infer(const onnx_op_ctx *ctx, ferry_error *err)
 {
     const cast_params *p = ctx->node->params;
     const ferry_tensor *x = ctx->inputs[0];
-    ferry_status st = onnx_check_dtype(ctx, 0, ONNX_MASK_NUMERIC | ONNX_MASK(BOOL), err);
+    ferry_status st = onnx_check_dtype(
+        ctx, 0, ONNX_MASK_NUMERIC | ONNX_MASK(BOOL) | ONNX_MASK(FP16) | ONNX_MASK(BF16), err);
     if (st == FERRY_OK)
         onnx_set_output(ctx, 0, p->to, x->ndim, x->shape);
     return st;
@@ -109,9 +139,17 @@ static ferry_status cast_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_err
 {
     (void)err;
     const cast_params *p = ctx->node->params;
+    const ferry_tensor *x = ctx->inputs[0];
     int64_t lo, hi;
-    onnx_slice(onnx_numel(ctx->inputs[0]), ith, nth, &lo, &hi);
-    cast_table[ctx->inputs[0]->dtype][p->to](ctx->inputs[0]->data, ctx->outputs[0]->data, lo, hi);
+    onnx_slice(onnx_numel(x), ith, nth, &lo, &hi);
+    if (x->dtype == p->to) { /* bit for bit, NaN payloads included */
+        size_t size = ferry_dtype_size(x->dtype);
+        if (hi > lo)
+            memcpy((char *)ctx->outputs[0]->data + (size_t)lo * size,
+                   (const char *)x->data + (size_t)lo * size, (size_t)(hi - lo) * size);
+        return FERRY_OK;
+    }
+    cast_table[x->dtype][p->to](x->data, ctx->outputs[0]->data, lo, hi);
     return FERRY_OK;
 }
 
