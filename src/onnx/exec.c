@@ -7,6 +7,8 @@
 ferry_status onnx_exec_node_now(const onnx_op_ctx *ctx, ferry_error *err)
 {
     const onnx_op *op = ctx->node->op;
+    if (op->flags & ONNX_OP_KEEP_SCRATCH) /* its outputs would point into freed scratch */
+        return onnx_node_error(err, FERRY_INTERNAL, ctx->node, "cannot be evaluated ahead of time");
     onnx_op_ctx now = *ctx;
     now.scratch_size = op->plan != NULL ? op->plan(ctx) : 0;
     now.scratch = NULL;

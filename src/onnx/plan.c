@@ -264,9 +264,14 @@ static ferry_status place_buffers(onnx_plan *p, const int *producer_step, const 
         free(item_value);
         return plan_no_memory(err);
     }
-    for (size_t s = 0; s < p->n_steps; s++)
-        items[s] = (onnx_memplan_item){
-            .size = p->steps[s].ctx.scratch_size, .first = (int)s, .last = (int)s};
+    for (size_t s = 0; s < p->n_steps; s++) {
+        /* Scratch that outputs point into lives to the end: strings copied out of it (Gather,
+         * Concat, views) may reach any later step or graph output. */
+        bool keep = p->steps[s].node->op->flags & ONNX_OP_KEEP_SCRATCH;
+        items[s] = (onnx_memplan_item){.size = p->steps[s].ctx.scratch_size,
+                                       .first = (int)s,
+                                       .last = keep ? (int)p->n_steps : (int)s};
+    }
     for (size_t v = 0; v < g->n_values; v++) {
         bool direct = false;
         for (size_t i = 0; i < g->n_outputs; i++)
