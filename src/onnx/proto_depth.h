@@ -1,6 +1,6 @@
 /* A pre-scan of protobuf bytes that bounds how deeply messages nest, before protobuf-c unpacks
  * them. protobuf-c's unpack recurses once per nested message, so a ModelProto of subgraphs within
- * subgraphs (an If's branch holding an If, 10,000 deep: a 90 KB file) overflows the stack. The
+ * subgraphs (an If's branch holding an If, 3,000 deep: a 30 KB file) overflows an 8 MB stack. The
  * scan walks the wire format with an explicit stack of at most max_depth entries, using the
  * message descriptors to tell sub-messages from bytes and strings (unknown fields are skipped
  * unread, as protobuf-c keeps them). */
