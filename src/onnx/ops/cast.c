@@ -226,34 +226,23 @@ static ferry_status cast_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_err
     return FERRY_OK;
 }
 
-const onnx_op onnx_op_cast_6 = {
-    .domain = "",
-    .op_type = "Cast",
-    .since_version = 6,
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
-    .flags = ONNX_OP_STRINGS,
-    .prepare = cast_prepare,
-    .infer = cast_infer,
-    .run = cast_run,
-};
-
-/* Cast to strings, which prepare binds instead: the text lives in the step's scratch, so the
- * planner keeps it while the output lives, and the node is never folded ahead of time (folding
- * frees scratch). */
-static const onnx_op cast_to_strings = {
-    .domain = "",
-    .op_type = "Cast",
-    .since_version = 6,
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
-    .flags = ONNX_OP_STRINGS | ONNX_OP_NO_FOLD | ONNX_OP_KEEP_SCRATCH,
-    .prepare = cast_prepare,
-    .infer = cast_infer,
-    .plan = cast_plan,
-    .run = cast_run,
-};
+/* Cast, and Cast to strings, which prepare binds instead: its text lives in the step's scratch,
+ * so the planner keeps that while the run lasts, and the node is never folded ahead of time
+ * (folding frees scratch). */
+#define CAST_OP(NAME, FLAGS, PLAN)                                                                 \
+    const onnx_op NAME = {                                                                         \
+        .domain = "",                                                                              \
+        .op_type = "Cast",                                                                         \
+        .since_version = 6,                                                                        \
+        .min_inputs = 1,                                                                           \
+        .max_inputs = 1,                                                                           \
+        .min_outputs = 1,                                                                          \
+        .max_outputs = 1,                                                                          \
+        .flags = FLAGS,                                                                            \
+        .prepare = cast_prepare,                                                                   \
+        .infer = cast_infer,                                                                       \
+        .plan = PLAN,                                                                              \
+        .run = cast_run,                                                                           \
+    };
+CAST_OP(onnx_op_cast_6, ONNX_OP_STRINGS, NULL)
+static CAST_OP(cast_to_strings, ONNX_OP_STRINGS | ONNX_OP_NO_FOLD | ONNX_OP_KEEP_SCRATCH, cast_plan)

@@ -136,47 +136,22 @@ static ferry_status split_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_er
     return FERRY_OK;
 }
 
-const onnx_op onnx_op_split_1 = {
-    .domain = "",
-    .op_type = "Split",
-    .since_version = 1,
-    .min_inputs = 1,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = SPLIT_MAX_OUTPUTS,
-    .flags = ONNX_OP_STRINGS,
-    .value_inputs = 1u << 1,
-    .prepare = split_prepare,
-    .infer = split_infer,
-    .run = split_run,
-};
-
-const onnx_op onnx_op_split_13 = {
-    .domain = "",
-    .op_type = "Split",
-    .since_version = 13,
-    .min_inputs = 1,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = SPLIT_MAX_OUTPUTS,
-    .flags = ONNX_OP_STRINGS,
-    .value_inputs = 1u << 1,
-    .prepare = split_prepare,
-    .infer = split_infer,
-    .run = split_run,
-};
-
-const onnx_op onnx_op_split_18 = {
-    .domain = "",
-    .op_type = "Split",
-    .since_version = 18,
-    .min_inputs = 1,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = SPLIT_MAX_OUTPUTS,
-    .flags = ONNX_OP_STRINGS,
-    .value_inputs = 1u << 1,
-    .prepare = split_prepare,
-    .infer = split_infer,
-    .run = split_run,
-};
+/* The three versions differ only in what prepare and split_sizes read (by since_version). */
+#define SPLIT_OP(SINCE)                                                                            \
+    const onnx_op onnx_op_split_##SINCE = {                                                        \
+        .domain = "",                                                                              \
+        .op_type = "Split",                                                                        \
+        .since_version = SINCE,                                                                    \
+        .min_inputs = 1,                                                                           \
+        .max_inputs = 2,                                                                           \
+        .min_outputs = 1,                                                                          \
+        .max_outputs = SPLIT_MAX_OUTPUTS,                                                          \
+        .flags = ONNX_OP_STRINGS,                                                                  \
+        .value_inputs = 1u << 1,                                                                   \
+        .prepare = split_prepare,                                                                  \
+        .infer = split_infer,                                                                      \
+        .run = split_run,                                                                          \
+    };
+SPLIT_OP(1)
+SPLIT_OP(13)
+SPLIT_OP(18)

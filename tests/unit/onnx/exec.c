@@ -50,7 +50,7 @@ static float *run_threads(const onnx_model *m, const ferry_tensor *in, int threa
     return copy;
 }
 
-/* Outputs on 4 threads (every step split; the default threshold) equal those on 1. */
+/* Outputs on 4 threads (every step split; the default threshold) equal those on 1, bit for bit. */
 static void check_threads_agree(const onnx_model *m, const ferry_tensor *in)
 {
     size_t n1, n4, nd;
