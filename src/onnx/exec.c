@@ -96,15 +96,14 @@ static ferry_status write_strings(const ferry_tensor *t, ferry_tensor *out,
 /* Steps on threads                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Slices a step may take: one per split_min elements of its largest input or output. */
+/* Slices a step may take: one per split_min elements of its largest output. Ops slice what they
+ * produce (rows, images, planes), so outputs measure the work that can be shared; a large input
+ * with a small output (a batch-1 Gemm's weights) has nothing to share. */
 static int step_threads(const onnx_plan_step *step, const onnx_exec_threads *threads)
 {
     if (threads == NULL || threads->pool == NULL)
         return 1;
     int64_t work = 0;
-    for (size_t k = 0; k < step->ctx.n_inputs; k++)
-        if (step->ctx.inputs[k] != NULL && onnx_numel(step->ctx.inputs[k]) > work)
-            work = onnx_numel(step->ctx.inputs[k]);
     for (size_t k = 0; k < step->ctx.n_outputs; k++)
         if (step->ctx.outputs[k] != NULL && onnx_numel(step->ctx.outputs[k]) > work)
             work = onnx_numel(step->ctx.outputs[k]);

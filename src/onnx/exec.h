@@ -9,12 +9,12 @@
 #include "onnx/plan.h"
 #include "onnx/pool.h"
 
-/* Elements of a step's largest input or output per thread below which a step is not split: a
+/* Elements of a step's largest output per thread below which a step is not split: a
  * hand-over to the pool costs a few microseconds, what a few thousand elements take. */
 #define ONNX_EXEC_SPLIT_MIN 8192
 
 /* How steps spread over threads: the session's pool and the least work per thread (elements of
- * the step's largest input or output) worth a split; a step with less runs on the caller alone. */
+ * the step's largest output) worth a split; a step with less runs on the caller alone. */
 typedef struct onnx_exec_threads {
     onnx_pool *pool;
     int64_t split_min;

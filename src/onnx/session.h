@@ -21,7 +21,7 @@ ferry_status onnx_session_create(const onnx_model *m, onnx_session **out,
 void onnx_session_destroy(onnx_session *s);
 
 /* Runs the session's steps on n_threads threads in all (the caller's and n_threads - 1 workers
- * that sleep between inferences), splitting a step only when its largest input or output has at
+ * that sleep between inferences), splitting a step only when its largest output has at
  * least split_min elements per thread (ONNX_EXEC_SPLIT_MIN in exec.h; tests pass 1 to split
  * every step). Drops the cached plans (their scratch is placed per thread). Fails with
  * INVALID_ARG for a count outside 1..ONNX_POOL_MAX_THREADS, NO_MEMORY or INTERNAL (a thread that
