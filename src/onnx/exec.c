@@ -113,13 +113,13 @@ static int step_threads(const onnx_plan_step *step, const onnx_exec_threads *thr
     return n < 1 ? 1 : n > max ? max : (int)n;
 }
 
-/* One step's slices on the pool; the first failing slice (lowest ith) reports. */
+/* One step's slices on the pool; of failing slices the lowest ith reports. */
 typedef struct step_job {
     const onnx_op_ctx *ctx;
-    int failed_ith; /* lowest failing slice so far, or INT_MAX (under lock) */
-    ferry_status status[ONNX_POOL_MAX_THREADS];
-    ferry_error *errs; /* the caller's err for slice 0; others write their own and copy */
-    pthread_mutex_t *lock;
+    pthread_mutex_t *lock; /* guards the three below */
+    int failed_ith;        /* INT_MAX while none failed */
+    ferry_status failed;
+    ferry_error *err; /* the caller's */
 } step_job;
 
 static void run_slice(void *arg, int ith, int nth)
@@ -127,13 +127,13 @@ static void run_slice(void *arg, int ith, int nth)
     step_job *job = arg;
     ferry_error mine;
     ferry_status st = job->ctx->node->op->run(job->ctx, ith, nth, &mine);
-    job->status[ith] = st;
     if (st == FERRY_OK)
         return;
     pthread_mutex_lock(job->lock);
     if (ith < job->failed_ith) {
         job->failed_ith = ith;
-        *job->errs = mine;
+        job->failed = st;
+        *job->err = mine;
     }
     pthread_mutex_unlock(job->lock);
 }
@@ -145,9 +145,10 @@ static ferry_status run_step(const onnx_plan_step *step, const onnx_exec_threads
     if (nth == 1)
         return step->node->op->run(&step->ctx, 0, 1, err);
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* taken only on failures */
-    step_job job = {.ctx = &step->ctx, .failed_ith = INT_MAX, .errs = err, .lock = &lock};
+    step_job job = {
+        .ctx = &step->ctx, .lock = &lock, .failed_ith = INT_MAX, .failed = FERRY_OK, .err = err};
     onnx_pool_run(threads->pool, run_slice, &job, nth);
-    return job.failed_ith == INT_MAX ? FERRY_OK : job.status[job.failed_ith];
+    return job.failed; /* onnx_pool_run's wait orders the slices' writes before this read */
 }
 
 /* ------------------------------------------------------------------------------------------ */
