@@ -1,13 +1,17 @@
 /* The ONNX backend (backend.h) over ferry's engine: the model's graph inputs and outputs as its
  * metadata (-1 for the dynamic batch), and a pool of sessions so that concurrent requests each run
  * on their own arena and plan cache. A session is made only when every existing one is busy, so
- * after warm-up an inference allocates nothing but its outputs. */
+ * after warm-up an inference allocates nothing but its outputs. With intra_op_threads: N each
+ * session owns N - 1 worker threads (pool.h) that sleep between its inferences. */
 #include "backends/onnx.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "onnx/exec.h"
 #include "onnx/model.h"
 #include "onnx/session.h"
 
@@ -18,6 +22,7 @@ typedef struct pooled_session {
 
 typedef struct onnx_backend_model {
     onnx_model *model;
+    int threads; /* intra_op_threads: each session's pool */
     pthread_mutex_t lock;
     pooled_session *idle;
 } onnx_backend_model;
@@ -40,38 +45,59 @@ static void onnx_backend_unload(void *handle)
     free(m);
 }
 
-/* Only intra_op_threads: 1 is known yet; anything else is refused so that typos do not pass. */
-static ferry_status check_options(const ferry_backend_config *cfg, ferry_error *err)
+/* intra_op_threads: a whole number from 1 to ONNX_POOL_MAX_THREADS and at most 4 per CPU
+ * (more only adds hand-overs); anything else, and any other key, is refused naming it, so that
+ * typos do not pass. */
+static ferry_status parse_options(const ferry_backend_config *cfg, int *threads, ferry_error *err)
 {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long max = cpus > 0 && cpus * 4 < ONNX_POOL_MAX_THREADS ? cpus * 4 : ONNX_POOL_MAX_THREADS;
+    *threads = 1;
     for (size_t i = 0; i < cfg->n_options; i++) {
         const ferry_option *o = &cfg->options[i];
-        if (strcmp(o->key, "intra_op_threads") == 0 && strcmp(o->value, "1") == 0)
-            continue;
-        return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "model '%s': unknown onnx option '%s: %s' (known: "
-                               "intra_op_threads: 1)",
-                               cfg->model_name, o->key, o->value);
+        if (strcmp(o->key, "intra_op_threads") != 0)
+            return ferry_error_set(err, FERRY_INVALID_ARG,
+                                   "model '%s': unknown onnx option '%s' (known: intra_op_threads)",
+                                   cfg->model_name, o->key);
+        char *end = NULL;
+        errno = 0;
+        long n = o->value[0] >= '0' && o->value[0] <= '9' ? strtol(o->value, &end, 10) : -1;
+        if (n < 1 || n > max || errno != 0 || *end != '\0')
+            return ferry_error_set(err, FERRY_INVALID_ARG,
+                                   "model '%s': onnx option intra_op_threads must be a whole "
+                                   "number from 1 to %ld (4 per CPU), got '%s'",
+                                   cfg->model_name, max, o->value);
+        *threads = (int)n;
     }
     return FERRY_OK;
 }
 
-/* Takes an idle session, or makes one (only while the pool warms up); NULL when out of memory. */
-static pooled_session *session_borrow(onnx_backend_model *m, ferry_error *err)
+/* Takes an idle session into *out, or makes one (only while the pool warms up). Fails with
+ * NO_MEMORY, or INTERNAL when its worker threads cannot start. */
+static ferry_status session_borrow(onnx_backend_model *m, pooled_session **out, ferry_error *err)
 {
     pthread_mutex_lock(&m->lock);
     pooled_session *p = m->idle;
     if (p != NULL)
         m->idle = p->next;
     pthread_mutex_unlock(&m->lock);
-    if (p != NULL)
-        return p;
-    p = calloc(1, sizeof *p);
-    if (p == NULL || onnx_session_create(m->model, &p->session, err) != FERRY_OK) {
-        free(p);
-        ferry_error_set(err, FERRY_NO_MEMORY, "out of memory for an ONNX session");
-        return NULL;
+    if (p != NULL) {
+        *out = p;
+        return FERRY_OK;
     }
-    return p;
+    p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory for an ONNX session");
+    ferry_status st = onnx_session_create(m->model, &p->session, err);
+    if (st == FERRY_OK && m->threads > 1)
+        st = onnx_session_set_threads(p->session, m->threads, ONNX_EXEC_SPLIT_MIN, err);
+    if (st != FERRY_OK) {
+        onnx_session_destroy(p->session);
+        free(p);
+        return st;
+    }
+    *out = p;
+    return FERRY_OK;
 }
 
 static void session_return(onnx_backend_model *m, pooled_session *p)
@@ -85,21 +111,23 @@ static void session_return(onnx_backend_model *m, pooled_session *p)
 static ferry_status onnx_backend_load(const ferry_backend_config *cfg, const char *path, void **out,
                                       ferry_error *err)
 {
-    ferry_status st = check_options(cfg, err);
+    int threads;
+    ferry_status st = parse_options(cfg, &threads, err);
     if (st != FERRY_OK)
         return st;
     onnx_backend_model *m = calloc(1, sizeof *m);
     if (m == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory", cfg->model_name);
+    m->threads = threads;
     if (pthread_mutex_init(&m->lock, NULL) != 0) {
         free(m);
         return ferry_error_set(err, FERRY_INTERNAL, "model '%s': cannot create a mutex",
                                cfg->model_name);
     }
     st = onnx_model_load_file(path, &m->model, err);
-    pooled_session *first = st == FERRY_OK ? session_borrow(m, err) : NULL;
-    if (st == FERRY_OK && first == NULL)
-        st = FERRY_NO_MEMORY;
+    pooled_session *first = NULL;
+    if (st == FERRY_OK)
+        st = session_borrow(m, &first, err);
     if (st != FERRY_OK) {
         onnx_backend_unload(m);
         return st;
@@ -129,10 +157,11 @@ static ferry_status onnx_backend_infer(void *handle, const ferry_tensor *inputs,
     if (n_outputs != m->model->n_outputs)
         return ferry_error_set(err, FERRY_INTERNAL, "onnx backend called with %zu outputs",
                                n_outputs);
-    pooled_session *p = session_borrow(m, err);
-    if (p == NULL)
-        return FERRY_NO_MEMORY;
-    ferry_status st = onnx_session_run(p->session, inputs, n_inputs, outputs, alloc, err);
+    pooled_session *p;
+    ferry_status st = session_borrow(m, &p, err);
+    if (st != FERRY_OK)
+        return st;
+    st = onnx_session_run(p->session, inputs, n_inputs, outputs, alloc, err);
     session_return(m, p);
     return st;
 }

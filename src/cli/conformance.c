@@ -14,16 +14,18 @@
 #include "cli/cli.h"
 #include "core/arena.h"
 #include "onnx/model.h"
+#include "onnx/pool.h"
 #include "onnx/session.h"
 #include "onnx/tensor_proto.h"
 
 static const char conformance_help[] =
-    "usage: ferry conformance PATH...\n"
+    "usage: ferry conformance [--threads N] PATH...\n"
     "\n"
     "Runs ONNX node tests with ferry's ONNX engine. PATH is one test folder (model.onnx and\n"
     "test_data_set_*/input_K.pb, output_K.pb) or a folder of test folders.\n"
     "Prints PASS name, FAIL name: reason or SKIP name: reason per test, then\n"
-    "'N passed, N failed, N skipped'. Exit code 0 only when no test failed.\n";
+    "'N passed, N failed, N skipped'. Exit code 0 only when no test failed.\n"
+    "  --threads N   run every step split over N threads, however small (default 1)\n";
 
 #define CONF_RTOL        1e-3
 #define CONF_ATOL        1e-7
@@ -33,6 +35,7 @@ typedef enum conf_result { CONF_PASS, CONF_FAIL, CONF_SKIP } conf_result;
 
 typedef struct conf_counts {
     size_t passed, failed, skipped;
+    int threads; /* --threads: every step split this many ways */
 } conf_counts;
 
 static bool is_file(const char *path)
@@ -237,11 +240,14 @@ static int only_data_sets(const struct dirent *e)
     return strncmp(e->d_name, "test_data_set_", 14) == 0;
 }
 
-static conf_result run_sets(const onnx_model *m, const char *dir, char *why, size_t len)
+static conf_result run_sets(const onnx_model *m, const char *dir, int threads, char *why,
+                            size_t len)
 {
     onnx_session *s = NULL;
     ferry_error err;
-    if (onnx_session_create(m, &s, &err) != FERRY_OK) {
+    if (onnx_session_create(m, &s, &err) != FERRY_OK ||
+        (threads > 1 && onnx_session_set_threads(s, threads, 1, &err) != FERRY_OK)) {
+        onnx_session_destroy(s);
         snprintf(why, len, "%s", err.message);
         return CONF_FAIL;
     }
@@ -262,7 +268,7 @@ static conf_result run_sets(const onnx_model *m, const char *dir, char *why, siz
     return r;
 }
 
-static conf_result run_test(const char *dir, char *why, size_t len)
+static conf_result run_test(const char *dir, int threads, char *why, size_t len)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/model.onnx", dir);
@@ -273,7 +279,7 @@ static conf_result run_test(const char *dir, char *why, size_t len)
         snprintf(why, len, "%s", strip_path(err.message, path));
         return st == FERRY_UNSUPPORTED ? CONF_SKIP : CONF_FAIL;
     }
-    conf_result r = run_sets(m, dir, why, len);
+    conf_result r = run_sets(m, dir, threads, why, len);
     onnx_model_destroy(m);
     return r;
 }
@@ -284,7 +290,7 @@ static void report(const char *dir, conf_counts *c)
     char why[FERRY_ERROR_MESSAGE_MAX + 64] = "";
     const char *name = strrchr(dir, '/');
     name = name != NULL && name[1] != '\0' ? name + 1 : dir;
-    conf_result r = run_test(dir, why, sizeof why);
+    conf_result r = run_test(dir, c->threads, why, sizeof why);
     if (r == CONF_PASS)
         printf("PASS %s\n", name);
     else
@@ -329,24 +335,33 @@ static bool run_path(const char *path, conf_counts *c)
 int cli_conformance(int argc, char **argv)
 {
     int n_paths = 0;
+    uint64_t threads = 1;
     for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        bool bad = false;
         if (cli_is_help(argv[i])) {
             fputs(conformance_help, stdout);
             return CLI_OK;
+        }
+        if (cli_option(argc, argv, &i, "--threads", &v, &bad)) {
+            if (bad ||
+                !cli_parse_uint("conformance", "--threads", v, 1, ONNX_POOL_MAX_THREADS, &threads))
+                return CLI_USAGE;
+            continue;
         }
         if (argv[i][0] == '-') {
             fprintf(stderr, "ferry conformance: unknown option '%s' (see --help)\n", argv[i]);
             return CLI_USAGE;
         }
-        n_paths++;
+        argv[++n_paths] = argv[i]; /* the paths, gathered at the front */
     }
     if (n_paths == 0) {
         fputs(conformance_help, stderr);
         return CLI_USAGE;
     }
-    conf_counts c = {0};
+    conf_counts c = {.threads = (int)threads};
     bool missing = false;
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i <= n_paths; i++)
         if (!run_path(argv[i], &c)) {
             fprintf(stderr, "ferry conformance: %s: no model.onnx in it or its folders\n", argv[i]);
             missing = true;

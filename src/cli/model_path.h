@@ -4,8 +4,10 @@
 
 #include "serving/model_version.h"
 
-/* Loads PATH; prints "ferry CMD: <error>" and returns NULL on failure. The caller releases the
- * version with model_version_release. */
-model_version *cli_load_model(const char *cmd, const char *path);
+/* Loads PATH with backend options[0..n_options) set over model.yaml's (a key given here wins);
+ * prints "ferry CMD: <error>" and returns NULL on failure. The caller releases the version with
+ * model_version_release. */
+model_version *cli_load_model(const char *cmd, const char *path, const ferry_option *options,
+                              size_t n_options);
 
 #endif

@@ -72,7 +72,7 @@ int cli_predict(int argc, char **argv)
     char *body = cli_read_file("predict", input, &len);
     if (body == NULL)
         return CLI_FAILURE;
-    model_version *mv = cli_load_model("predict", model);
+    model_version *mv = cli_load_model("predict", model, NULL, 0);
     int rc = mv != NULL ? run_request(mv, body, len) : CLI_FAILURE;
     model_version_release(mv);
     free(body);

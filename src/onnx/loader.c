@@ -7,6 +7,7 @@
 
 #include "core/fsutil.h"
 #include "onnx.pb-c.h"
+#include "onnx/proto_depth.h"
 #include "onnx/tensor_proto.h"
 
 /* Value names to indices: open addressing over a power-of-two table (malloc'ed, load-time only).
@@ -518,13 +519,18 @@ static ferry_status load_graph(load_ctx *c, const Onnx__ModelProto *mp)
 ferry_status onnx_load_buffer(const void *data, size_t len, const char *what, onnx_graph **out,
                               ferry_error *err)
 {
+    /* protobuf-c's unpack recurses per nested message: bound the nesting first. */
+    ferry_status st = onnx_proto_check_depth(data, len, &onnx__model_proto__descriptor,
+                                             ONNX_PROTO_MAX_DEPTH, what, err);
+    if (st != FERRY_OK)
+        return st;
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, data);
     if (mp == NULL)
         return ferry_error_set(err, FERRY_INVALID_ARG,
                                "%s: not a valid ONNX model (the protobuf is truncated or corrupt)",
                                what);
     load_ctx c = {.g = onnx_graph_create(), .what = what, .err = err};
-    ferry_status st = c.g != NULL ? load_graph(&c, mp) : no_memory(&c);
+    st = c.g != NULL ? load_graph(&c, mp) : no_memory(&c);
     free(c.names.slots);
     onnx__model_proto__free_unpacked(mp, NULL);
     if (st != FERRY_OK) {

@@ -12,7 +12,8 @@
 
 /* Builds a graph from len bytes of a serialized ModelProto; `what` names the model in errors (its
  * path). On success the caller owns *out (onnx_graph_destroy). Fails with INVALID_ARG for a
- * corrupt, truncated or inconsistent model (naming the node or tensor), UNSUPPORTED for features
+ * corrupt, truncated or inconsistent model (naming the node or tensor) or one whose messages nest
+ * more than ONNX_PROTO_MAX_DEPTH deep (proto_depth.h), UNSUPPORTED for features
  * ferry does not run (external data, non-tensor inputs), NO_MEMORY. */
 ferry_status onnx_load_buffer(const void *data, size_t len, const char *what, onnx_graph **out,
                               ferry_error *err) FERRY_MUST_CHECK;

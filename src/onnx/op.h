@@ -5,6 +5,8 @@
  *   infer    once per plan (a set of input shapes): output dtypes and shapes from the inputs';
  *   plan     once per plan: per-thread scratch bytes that run needs (NULL: none);
  *   run      per inference: computes slice `ith` of `nth`, never allocating.
+ * prepare may point node->op at another descriptor of the same op (Cast to strings binds a
+ * variant with other flags and a plan hook); the node then follows that one.
  * See ops/README.md for how to add one. */
 #ifndef FERRY_ONNX_OP_H
 #define FERRY_ONNX_OP_H
@@ -26,6 +28,10 @@
  * string inputs and outputs on ops without it (views and shape-only ops excepted), so that an op
  * written for fixed-size elements never sees them. */
 #define ONNX_OP_STRINGS (1u << 3)
+/* Its outputs point into its scratch (Cast's numbers formatted as text): the planner keeps the
+ * step's scratch until the run ends, since the strings may be copied on to any later step or
+ * output. Such an op must be NO_FOLD too, since folding frees scratch. */
+#define ONNX_OP_KEEP_SCRATCH (1u << 4)
 
 /* The tensors one node sees. In infer, inputs carry dtype and shape, and data too when the value
  * is known while planning (a constant, or computed from shapes); infer fills each output's dtype,

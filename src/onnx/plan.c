@@ -1,6 +1,7 @@
 /* Plan building: shape inference, folding, views and memory placement; see plan.h. */
 #include "onnx/plan.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,9 +265,16 @@ static ferry_status place_buffers(onnx_plan *p, const int *producer_step, const 
         free(item_value);
         return plan_no_memory(err);
     }
-    for (size_t s = 0; s < p->n_steps; s++)
+    for (size_t s = 0; s < p->n_steps; s++) {
+        /* Scratch that outputs point into lives to the end: strings copied out of it (Gather,
+         * Concat, views) may reach any later step or graph output. */
+        bool keep = p->steps[s].node->op->flags & ONNX_OP_KEEP_SCRATCH;
+        /* one region per thread; an overflowing product becomes a size memplan refuses */
+        size_t per = p->steps[s].ctx.scratch_size, threads = (size_t)p->n_threads;
+        size_t size = per <= SIZE_MAX / 4 / threads ? per * threads : SIZE_MAX / 2;
         items[s] = (onnx_memplan_item){
-            .size = p->steps[s].ctx.scratch_size, .first = (int)s, .last = (int)s};
+            .size = size, .first = (int)s, .last = keep ? (int)p->n_steps : (int)s};
+    }
     for (size_t v = 0; v < g->n_values; v++) {
         bool direct = false;
         for (size_t i = 0; i < g->n_outputs; i++)
@@ -326,10 +334,19 @@ static ferry_status plan_memory(onnx_plan *p, ferry_error *err)
 ferry_status onnx_plan_create(const onnx_graph *g, const ferry_tensor *inputs, onnx_plan **out,
                               ferry_error *err)
 {
+    return onnx_plan_create_threads(g, inputs, 1, out, err);
+}
+
+ferry_status onnx_plan_create_threads(const onnx_graph *g, const ferry_tensor *inputs,
+                                      int n_threads, onnx_plan **out, ferry_error *err)
+{
+    if (n_threads < 1)
+        return ferry_error_set(err, FERRY_INVALID_ARG, "planning for %d threads", n_threads);
     onnx_plan *p = calloc(1, sizeof *p);
     if (p == NULL)
         return plan_no_memory(err);
     p->g = g;
+    p->n_threads = n_threads;
     arena_init(&p->mem, ONNX_PLAN_MEM_MAX);
     ferry_status st = init_values(p, inputs, err);
     for (size_t i = 0; st == FERRY_OK && i < g->n_nodes; i++)

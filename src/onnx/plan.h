@@ -46,6 +46,7 @@ typedef struct onnx_plan {
     onnx_plan_step *steps;
     size_t n_steps;
     onnx_plan_output *outputs; /* per graph output */
+    int n_threads;             /* scratch is placed for this many threads per step */
     size_t arena_size;         /* bytes of arena it needs */
     const void *bound_base;    /* the arena its data pointers were last set for */
     uint64_t last_used;        /* for the session's cache */
@@ -58,6 +59,12 @@ typedef struct onnx_plan {
  * compute), or with TOO_LARGE / NO_MEMORY. */
 ferry_status onnx_plan_create(const onnx_graph *g, const ferry_tensor *inputs, onnx_plan **out,
                               ferry_error *err) FERRY_MUST_CHECK;
+
+/* As onnx_plan_create, with every step's scratch placed n_threads times (one region per thread:
+ * onnx_scratch), so that the plan can run on a pool of up to n_threads (exec.h). */
+ferry_status onnx_plan_create_threads(const onnx_graph *g, const ferry_tensor *inputs,
+                                      int n_threads, onnx_plan **out,
+                                      ferry_error *err) FERRY_MUST_CHECK;
 
 /* Frees a plan. Accepts NULL. */
 void onnx_plan_destroy(onnx_plan *p);

@@ -15,6 +15,8 @@ struct onnx_session {
     onnx_plan *plans[ONNX_SESSION_MAX_PLANS];
     size_t n_plans;
     uint64_t clock; /* ticks per run, for least-recently-used eviction */
+    int n_threads;
+    onnx_exec_threads threads; /* pool NULL for one thread */
 };
 
 ferry_status onnx_session_create(const onnx_model *m, onnx_session **out, ferry_error *err)
@@ -23,6 +25,7 @@ ferry_status onnx_session_create(const onnx_model *m, onnx_session **out, ferry_
     if (s == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory for an ONNX session");
     s->model = m;
+    s->n_threads = 1;
     *out = s;
     return FERRY_OK;
 }
@@ -33,8 +36,27 @@ void onnx_session_destroy(onnx_session *s)
         return;
     for (size_t i = 0; i < s->n_plans; i++)
         onnx_plan_destroy(s->plans[i]);
+    onnx_pool_destroy(s->threads.pool);
     free(s->arena);
     free(s);
+}
+
+ferry_status onnx_session_set_threads(onnx_session *s, int n_threads, int64_t split_min,
+                                      ferry_error *err)
+{
+    onnx_pool *pool = NULL;
+    if (n_threads != 1) { /* one thread needs no pool; a bad count fails in pool_create */
+        ferry_status st = onnx_pool_create(n_threads, &pool, err);
+        if (st != FERRY_OK)
+            return st;
+    }
+    onnx_pool_destroy(s->threads.pool);
+    s->threads = (onnx_exec_threads){.pool = pool, .split_min = split_min};
+    s->n_threads = n_threads;
+    for (size_t i = 0; i < s->n_plans; i++)
+        onnx_plan_destroy(s->plans[i]);
+    s->n_plans = 0;
+    return FERRY_OK;
 }
 
 size_t onnx_session_arena_size(const onnx_session *s)
@@ -107,7 +129,7 @@ static ferry_status find_plan(onnx_session *s, const ferry_tensor *inputs, onnx_
             return FERRY_OK;
         }
     onnx_plan *p;
-    ferry_status st = onnx_plan_create(s->model->graph, inputs, &p, err);
+    ferry_status st = onnx_plan_create_threads(s->model->graph, inputs, s->n_threads, &p, err);
     if (st != FERRY_OK)
         return st;
     st = grow_arena(s, p->arena_size, err);
@@ -145,5 +167,5 @@ ferry_status onnx_session_run(onnx_session *s, const ferry_tensor *inputs, size_
     if (st != FERRY_OK)
         return st;
     p->last_used = ++s->clock;
-    return onnx_exec_run(p, s->arena, inputs, outputs, alloc, err);
+    return onnx_exec_run(p, s->arena, &s->threads, inputs, outputs, alloc, err);
 }

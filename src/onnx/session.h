@@ -1,6 +1,7 @@
-/* A model instance: one arena and a cache of plans (one per input shape set, in practice per
- * batch size). A session runs one inference at a time; run several sessions of the same model for
- * concurrency. After a shape's first run, running it again allocates nothing. */
+/* A model instance: one arena, a cache of plans (one per input shape set, in practice per batch
+ * size) and, for intra-op parallelism, a pool of worker threads. A session runs one inference at a
+ * time; run several sessions of the same model for concurrency. After a shape's first run,
+ * running it again allocates nothing. */
 #ifndef FERRY_ONNX_SESSION_H
 #define FERRY_ONNX_SESSION_H
 
@@ -16,8 +17,17 @@ typedef struct onnx_session onnx_session;
 ferry_status onnx_session_create(const onnx_model *m, onnx_session **out,
                                  ferry_error *err) FERRY_MUST_CHECK;
 
-/* Frees the session, its plans and its arena. Accepts NULL. */
+/* Frees the session, its plans, its arena and its threads. Accepts NULL. */
 void onnx_session_destroy(onnx_session *s);
+
+/* Runs the session's steps on n_threads threads in all (the caller's and n_threads - 1 workers
+ * that sleep between inferences), splitting a step only when its largest output has at
+ * least split_min elements per thread (ONNX_EXEC_SPLIT_MIN in exec.h; tests pass 1 to split
+ * every step). Drops the cached plans (their scratch is placed per thread). Fails with
+ * INVALID_ARG for a count outside 1..ONNX_POOL_MAX_THREADS, NO_MEMORY or INTERNAL (a thread that
+ * cannot start), leaving the session as it was. */
+ferry_status onnx_session_set_threads(onnx_session *s, int n_threads, int64_t split_min,
+                                      ferry_error *err) FERRY_MUST_CHECK;
 
 /* Runs the model on inputs[0..n_inputs) (the model's inputs in order). Checks each input's dtype,
  * rank, fixed dimensions and byte size (INVALID_ARG naming the input); plans a new shape on first

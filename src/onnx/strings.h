@@ -4,8 +4,10 @@
  * has a fixed element size and ops index it like any other tensor. The bytes stay where they are:
  * in the request's input buffer, in graph memory (initializers, attributes such as class labels),
  * or in plan memory for values folded while planning; an op that produces strings points them at
- * one of those and never allocates. The session converts at the boundary: inputs are parsed into
- * arena arrays, outputs serialized into the caller's memory. */
+ * one of those, or at text it writes into its own scratch, which the planner then keeps to the end
+ * of the run (ONNX_OP_KEEP_SCRATCH: Cast's formatted numbers), and never allocates. The session
+ * converts at the boundary: inputs are parsed into arena arrays, outputs serialized into the
+ * caller's memory. */
 #ifndef FERRY_ONNX_STRINGS_H
 #define FERRY_ONNX_STRINGS_H
 

@@ -1,5 +1,6 @@
 /* `ferry conformance` over ONNX's node tests in ../shared/conformance/onnx/node: no test may fail
- * (skips, for operators not implemented yet, are allowed and counted); the counts are printed.
+ * (skips, for operators not implemented yet, are allowed and counted), on one thread and with
+ * every step split over three; the counts are printed.
  * Also one test folder as PATH, a failing comparison reported as FAIL with exit 1, and usage
  * errors. */
 #include <setjmp.h>
@@ -27,11 +28,11 @@ static const char *last_line(const char *text, char *buf, size_t len)
     return buf;
 }
 
-static void test_node_tests_have_no_failures(void **state)
+/* Runs the node tests (with `flags`) and checks the summary: no failure, 352 or more passed. */
+static void node_tests_have_no_failures(const char *flags)
 {
-    (void)state;
     char cmd[8400], line[256], *out = NULL;
-    snprintf(cmd, sizeof cmd, "'%s' conformance '%s' 2>&1", ts_ferry_bin(),
+    snprintf(cmd, sizeof cmd, "'%s' conformance %s '%s' 2>&1", ts_ferry_bin(), flags,
              ts_shared("conformance/onnx/node"));
     int rc = ts_run(cmd, &out);
     ts_assert_no_sanitizer_report(out);
@@ -39,8 +40,8 @@ static void test_node_tests_have_no_failures(void **state)
     last_line(out, line, sizeof line);
     assert_int_equal(sscanf(line, "%u passed, %u failed, %u skipped", &passed, &failed, &skipped),
                      3);
-    fprintf(stderr, "ferry conformance: %u passed, %u failed, %u skipped\n", passed, failed,
-            skipped);
+    fprintf(stderr, "ferry conformance %s: %u passed, %u failed, %u skipped\n", flags, passed,
+            failed, skipped);
     for (const char *p = out; (p = strstr(p, "FAIL ")) != NULL; p++)
         fprintf(stderr, "%.*s\n", (int)strcspn(p, "\n"), p);
     assert_int_equal(failed, 0);
@@ -48,6 +49,19 @@ static void test_node_tests_have_no_failures(void **state)
     assert_true(passed >= 352); /* what this engine passed when the test was last raised */
     assert_int_equal(passed + skipped, 354);
     free(out);
+}
+
+static void test_node_tests_have_no_failures(void **state)
+{
+    (void)state;
+    node_tests_have_no_failures("");
+}
+
+/* Every step split three ways, however small: each op's slices add up to its whole. */
+static void test_node_tests_on_three_threads(void **state)
+{
+    (void)state;
+    node_tests_have_no_failures("--threads 3");
 }
 
 static void test_one_folder_and_a_failure(void **state)
@@ -90,7 +104,11 @@ static void test_usage(void **state)
     free(out);
     snprintf(cmd, sizeof cmd, "'%s' conformance --help", ts_ferry_bin());
     assert_int_equal(ts_run(cmd, &out), 0);
-    assert_non_null(strstr(out, "usage: ferry conformance PATH..."));
+    assert_non_null(strstr(out, "usage: ferry conformance [--threads N] PATH..."));
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' conformance --threads 0 x 2>&1", ts_ferry_bin());
+    assert_int_equal(ts_run(cmd, &out), 2);
+    assert_non_null(strstr(out, "--threads must be a whole number"));
     free(out);
     snprintf(cmd, sizeof cmd, "'%s' conformance /nonexistent 2>/dev/null", ts_ferry_bin());
     assert_int_equal(ts_run(cmd, &out), 1);
@@ -101,6 +119,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_node_tests_have_no_failures),
+        cmocka_unit_test(test_node_tests_on_three_threads),
         cmocka_unit_test(test_one_folder_and_a_failure),
         cmocka_unit_test(test_usage),
     };

@@ -13,6 +13,7 @@
 
 #include "onnx.pb-c.h"
 #include "onnx/session.h"
+#include "onnx/strings.h"
 #include "onnx/tensor_proto.h"
 
 #define TS_ONNX_MAX_ITEMS 16 /* inputs, initializers, outputs, nodes, attributes per node */
@@ -237,6 +238,18 @@ void ts_onnx_attr_string(ts_onnx_model *b, int node, const char *name, const cha
     a->s.data = (uint8_t *)copy_string(b, v, a->s.len);
 }
 
+void ts_onnx_attr_strings(ts_onnx_model *b, int node, const char *name, size_t n,
+                          const char *const *v)
+{
+    Onnx__AttributeProto *a = attr(b, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS);
+    a->n_strings = n;
+    a->strings = keep(b, malloc((n + 1) * sizeof *a->strings));
+    for (size_t i = 0; i < n; i++) {
+        a->strings[i].len = strlen(v[i]);
+        a->strings[i].data = (uint8_t *)copy_string(b, v[i], a->strings[i].len);
+    }
+}
+
 /* The model packed into a malloc'ed buffer of *len bytes. */
 static uint8_t *pack(const ts_onnx_model *b, size_t *len)
 {
@@ -344,6 +357,39 @@ ferry_tensor ts_onnx_tensor(const char *name, ferry_dtype dtype, int ndim, const
     }
     t.nbytes = count * ferry_dtype_size(dtype);
     return t;
+}
+
+ferry_tensor ts_onnx_strings(const char *name, int ndim, const int64_t *shape, const char *const *s,
+                             arena *a)
+{
+    ferry_tensor t = ts_onnx_tensor(name, FERRY_DTYPE_BYTES, ndim, shape, NULL);
+    int64_t count = 1;
+    for (int d = 0; d < ndim; d++)
+        count *= shape[d];
+    onnx_string *parts = arena_alloc(a, (size_t)count * sizeof *parts + 1);
+    assert_non_null(parts);
+    for (int64_t i = 0; i < count; i++)
+        parts[i] = (onnx_string){.data = s[i], .len = strlen(s[i])};
+    ferry_error err;
+    assert_int_equal(onnx_strings_wire_size(parts, count, name, &t.nbytes, &err), FERRY_OK);
+    t.data = arena_alloc(a, t.nbytes + 1);
+    assert_non_null(t.data);
+    onnx_strings_write(parts, count, t.data);
+    return t;
+}
+
+void ts_onnx_assert_strings(const ferry_tensor *t, size_t n, const char *const *want)
+{
+    assert_int_equal(t->dtype, FERRY_DTYPE_BYTES);
+    onnx_string got[64];
+    assert_true(n <= 64);
+    ferry_error err;
+    if (onnx_strings_parse(t->data, t->nbytes, (int64_t)n, got, "output", &err) != FERRY_OK)
+        fail_msg("%s", err.message);
+    for (size_t i = 0; i < n; i++)
+        if (!onnx_string_equal(got[i], (onnx_string){.data = want[i], .len = strlen(want[i])}))
+            fail_msg("string %zu is '%.*s', expected '%s'", i, (int)got[i].len, got[i].data,
+                     want[i]);
 }
 
 ferry_status ts_onnx_run(const onnx_model *m, const ferry_tensor *inputs, size_t n,

@@ -47,6 +47,8 @@ void ts_onnx_attr_ints(ts_onnx_model *b, int node, const char *name, size_t n,
                        const int64_t *values);
 void ts_onnx_attr_float(ts_onnx_model *b, int node, const char *name, float value);
 void ts_onnx_attr_string(ts_onnx_model *b, int node, const char *name, const char *value);
+void ts_onnx_attr_strings(ts_onnx_model *b, int node, const char *name, size_t n,
+                          const char *const *values);
 
 /* Packs and loads the model ("test.onnx" in messages). */
 ferry_status ts_onnx_load(const ts_onnx_model *b, onnx_model **out, ferry_error *err);
@@ -68,6 +70,13 @@ void ts_onnx_load_fails(const ts_onnx_model *b, ferry_status code, const char *n
 /* A borrowed tensor over `data` for ts_onnx_run. */
 ferry_tensor ts_onnx_tensor(const char *name, ferry_dtype dtype, int ndim, const int64_t *shape,
                             const void *data);
+
+/* A BYTES tensor (ferry's wire layout, in `a`) holding the NUL-terminated strings s[0..count). */
+ferry_tensor ts_onnx_strings(const char *name, int ndim, const int64_t *shape, const char *const *s,
+                             arena *a);
+
+/* Fails the test unless t is a BYTES tensor holding exactly want[0..n) (NUL-terminated). */
+void ts_onnx_assert_strings(const ferry_tensor *t, size_t n, const char *const *want);
 
 /* Runs m once on inputs[0..n) in a fresh session; outputs get data from `a`. */
 ferry_status ts_onnx_run(const onnx_model *m, const ferry_tensor *inputs, size_t n,

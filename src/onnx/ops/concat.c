@@ -1,5 +1,6 @@
 /* Concat (ai.onnx, since 4): joins tensors of one dtype along `axis` (negative from opset 11,
- * accepted from 4); every other dimension must agree. Copies contiguous blocks per input. */
+ * accepted from 4); every other dimension must agree. Copies contiguous blocks per input, so
+ * strings (their (pointer, length) pairs) join like any other dtype. */
 #include <string.h>
 
 #include "onnx/op.h"
@@ -54,7 +55,7 @@ static ferry_status concat_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_e
     const concat_params *p = ctx->node->params;
     ferry_tensor *y = ctx->outputs[0];
     int axis = (int)(p->axis < 0 ? p->axis + y->ndim : p->axis);
-    size_t size = ferry_dtype_size(y->dtype);
+    size_t size = onnx_elem_size(y->dtype);
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < y->ndim; d++) {
         if (d < axis)
@@ -84,6 +85,7 @@ const onnx_op onnx_op_concat_4 = {
     .max_inputs = -1,
     .min_outputs = 1,
     .max_outputs = 1,
+    .flags = ONNX_OP_STRINGS,
     .prepare = concat_prepare,
     .infer = concat_infer,
     .run = concat_run,

@@ -1,6 +1,7 @@
 /* Constant (ai.onnx, since 1): a tensor from the node's attributes: `value` (a TensorProto, raw or
- * typed fields), or from opset 12 `value_float(s)` and `value_int(s)`. Strings and sparse_value
- * are refused at load. The model folds every Constant at load, so run copies only in tests. */
+ * typed fields, strings too), or from opset 12 `value_float(s)`, `value_int(s)` and
+ * `value_string(s)`. sparse_value is refused at load. Strings point at the attribute's bytes in
+ * graph memory. The model folds every Constant at load, so run copies only in tests. */
 #include <string.h>
 
 #include "onnx/op.h"
@@ -22,6 +23,25 @@ static ferry_status small_tensor(onnx_graph *g, onnx_node *n, ferry_dtype dtype,
     return FERRY_OK;
 }
 
+/* A 0-D (value_string) or 1-D (value_strings) string tensor pointing at the attribute's copies. */
+static ferry_status string_tensor(onnx_graph *g, onnx_node *n, const onnx_attr *a, bool scalar,
+                                  ferry_tensor *t, ferry_error *err)
+{
+    size_t count = scalar ? 1 : a->n;
+    onnx_string *s = onnx_graph_alloc(g, count * sizeof *s);
+    if (s == NULL)
+        return onnx_node_error(err, FERRY_NO_MEMORY, n, "out of memory");
+    for (size_t i = 0; i < count; i++)
+        s[i] = scalar ? (onnx_string){.data = a->s, .len = a->s_len}
+                      : (onnx_string){.data = a->strings[i], .len = a->lens[i]};
+    *t = (ferry_tensor){.dtype = FERRY_DTYPE_BYTES,
+                        .ndim = scalar ? 0 : 1,
+                        .shape = {(int64_t)count},
+                        .nbytes = count * sizeof *s,
+                        .data = s};
+    return FERRY_OK;
+}
+
 static ferry_status constant_from_attr(onnx_graph *g, onnx_node *n, const onnx_attr *a,
                                        ferry_tensor *t, ferry_error *err)
 {
@@ -37,6 +57,10 @@ static ferry_status constant_from_attr(onnx_graph *g, onnx_node *n, const onnx_a
         return small_tensor(g, n, FERRY_DTYPE_FP32, a->floats, a->n, false, t, err);
     if (strcmp(a->name, "value_ints") == 0 && a->type == ONNX_ATTR_INTS)
         return small_tensor(g, n, FERRY_DTYPE_INT64, a->ints, a->n, false, t, err);
+    if (strcmp(a->name, "value_string") == 0 && a->type == ONNX_ATTR_STRING)
+        return string_tensor(g, n, a, true, t, err);
+    if (strcmp(a->name, "value_strings") == 0 && a->type == ONNX_ATTR_STRINGS)
+        return string_tensor(g, n, a, false, t, err);
     return onnx_node_error(err, FERRY_UNSUPPORTED, n, "attribute '%s' is not supported", a->name);
 }
 
@@ -77,6 +101,7 @@ const onnx_op onnx_op_constant_1 = {
     .max_inputs = 0,
     .min_outputs = 1,
     .max_outputs = 1,
+    .flags = ONNX_OP_STRINGS,
     .prepare = constant_prepare,
     .infer = constant_infer,
     .run = constant_run,

@@ -1,6 +1,6 @@
 /* Expand (ai.onnx, since 8): broadcasts the input to the shape given by the int64 input (numpy
- * rules, both ways: the output takes the larger of each pair of dimensions). Any fixed-size dtype;
- * the shape is read while planning. */
+ * rules, both ways: the output takes the larger of each pair of dimensions). Any dtype, strings
+ * too; the shape is read while planning. */
 #include <string.h>
 
 #include "onnx/broadcast.h"
@@ -34,7 +34,7 @@ static ferry_status expand_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_e
     ferry_tensor *y = ctx->outputs[0];
     onnx_broadcast bc;
     onnx_broadcast_init(&bc, &x, 1, y);
-    size_t size = ferry_dtype_size(x->dtype);
+    size_t size = onnx_elem_size(x->dtype);
     int64_t inner = bc.shape[bc.ndim - 1], stride = bc.strides[0][bc.ndim - 1];
     int64_t lo, hi;
     onnx_slice(onnx_numel(y) > 0 ? bc.rows : 0, ith, nth, &lo, &hi);
@@ -60,6 +60,7 @@ const onnx_op onnx_op_expand_8 = {
     .max_inputs = 2,
     .min_outputs = 1,
     .max_outputs = 1,
+    .flags = ONNX_OP_STRINGS,
     .value_inputs = 1u << 1,
     .infer = expand_infer,
     .run = expand_run,

@@ -1,6 +1,6 @@
 /* Gather (ai.onnx, since 1): picks slices of `data` along `axis` by int32 or int64 `indices`
  * (negative indices count from the end, opset 11, accepted from 1): the output is data.shape[:axis]
- * + indices.shape + data.shape[axis+1:]. Any fixed-size dtype; an index out of range fails the
+ * + indices.shape + data.shape[axis+1:]. Any dtype, strings too; an index out of range fails the
  * request naming the node. */
 #include <string.h>
 
@@ -55,7 +55,7 @@ static ferry_status gather_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_e
         else if (d > axis)
             inner *= x->shape[d];
     }
-    size_t block = (size_t)inner * ferry_dtype_size(x->dtype);
+    size_t block = (size_t)inner * onnx_elem_size(x->dtype);
     int64_t lo, hi;
     onnx_slice(outer, ith, nth, &lo, &hi);
     for (int64_t o = lo; o < hi; o++)
@@ -80,6 +80,7 @@ const onnx_op onnx_op_gather_1 = {
     .max_inputs = 2,
     .min_outputs = 1,
     .max_outputs = 1,
+    .flags = ONNX_OP_STRINGS,
     .prepare = gather_prepare,
     .infer = gather_infer,
     .run = gather_run,

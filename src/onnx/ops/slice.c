@@ -5,7 +5,7 @@
  *     backwards, read while planning (a constant, computed from shapes, or a graph input: plans
  *     are then made per value); values computed from other tensors are refused.
  * Negative starts and ends count from the end and are clamped as ONNX says (negative axes from
- * opset 11, accepted from 1). Any fixed-size dtype; rows are copied with memcpy when the last
+ * opset 11, accepted from 1). Any dtype (strings too); rows are copied with memcpy when the last
  * step is 1. */
 #include <string.h>
 
@@ -159,9 +159,13 @@ static void copy_strided(char *dst, const char *src, size_t size, int64_t count,
         for (int64_t i = 0; i < count; i++)
             ((uint32_t *)dst)[i] = ((const uint32_t *)src)[i * step];
         break;
-    default:
+    case 8:
         for (int64_t i = 0; i < count; i++)
             ((uint64_t *)dst)[i] = ((const uint64_t *)src)[i * step];
+        break;
+    default:
+        for (int64_t i = 0; i < count; i++)
+            ((onnx_string *)dst)[i] = ((const onnx_string *)src)[i * step];
         break;
     }
 }
@@ -173,7 +177,7 @@ static ferry_status slice_run(const onnx_op_ctx *ctx, const slice_geom *g, int i
     if (onnx_numel(y) == 0)
         return FERRY_OK;
     int rank = x->ndim;
-    size_t size = ferry_dtype_size(x->dtype);
+    size_t size = onnx_elem_size(x->dtype);
     if (rank == 0) {
         if (ith == 0)
             memcpy(y->data, x->data, size);
@@ -224,6 +228,7 @@ const onnx_op onnx_op_slice_1 = {
     .max_inputs = 1,
     .min_outputs = 1,
     .max_outputs = 1,
+    .flags = ONNX_OP_STRINGS,
     .infer = slice_1_infer,
     .run = slice_1_run,
 };
@@ -236,6 +241,7 @@ const onnx_op onnx_op_slice_10 = {
     .max_inputs = 5,
     .min_outputs = 1,
     .max_outputs = 1,
+    .flags = ONNX_OP_STRINGS,
     .value_inputs = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4),
     .infer = slice_10_infer,
     .run = slice_10_run,

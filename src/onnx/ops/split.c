@@ -4,7 +4,7 @@
  *   since 13: `split` is the optional int64 input 1, read while planning;
  *   since 18: as 13, and num_outputs splits into pieces of ceil(dim / num_outputs), the last
  *     one smaller.
- * Equal pieces must divide the dimension (except with num_outputs). Any fixed-size dtype. */
+ * Equal pieces must divide the dimension (except with num_outputs). Any dtype (strings too). */
 #include <string.h>
 
 #include "onnx/op.h"
@@ -113,7 +113,7 @@ static ferry_status split_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_er
     ferry_status st = split_sizes(ctx, &axis, sizes, err);
     if (st != FERRY_OK)
         return st;
-    size_t size = ferry_dtype_size(x->dtype);
+    size_t size = onnx_elem_size(x->dtype);
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < x->ndim; d++) {
         if (d < axis)
@@ -136,44 +136,22 @@ static ferry_status split_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_er
     return FERRY_OK;
 }
 
-const onnx_op onnx_op_split_1 = {
-    .domain = "",
-    .op_type = "Split",
-    .since_version = 1,
-    .min_inputs = 1,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = SPLIT_MAX_OUTPUTS,
-    .value_inputs = 1u << 1,
-    .prepare = split_prepare,
-    .infer = split_infer,
-    .run = split_run,
-};
-
-const onnx_op onnx_op_split_13 = {
-    .domain = "",
-    .op_type = "Split",
-    .since_version = 13,
-    .min_inputs = 1,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = SPLIT_MAX_OUTPUTS,
-    .value_inputs = 1u << 1,
-    .prepare = split_prepare,
-    .infer = split_infer,
-    .run = split_run,
-};
-
-const onnx_op onnx_op_split_18 = {
-    .domain = "",
-    .op_type = "Split",
-    .since_version = 18,
-    .min_inputs = 1,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = SPLIT_MAX_OUTPUTS,
-    .value_inputs = 1u << 1,
-    .prepare = split_prepare,
-    .infer = split_infer,
-    .run = split_run,
-};
+/* The three versions differ only in what prepare and split_sizes read (by since_version). */
+#define SPLIT_OP(SINCE)                                                                            \
+    const onnx_op onnx_op_split_##SINCE = {                                                        \
+        .domain = "",                                                                              \
+        .op_type = "Split",                                                                        \
+        .since_version = SINCE,                                                                    \
+        .min_inputs = 1,                                                                           \
+        .max_inputs = 2,                                                                           \
+        .min_outputs = 1,                                                                          \
+        .max_outputs = SPLIT_MAX_OUTPUTS,                                                          \
+        .flags = ONNX_OP_STRINGS,                                                                  \
+        .value_inputs = 1u << 1,                                                                   \
+        .prepare = split_prepare,                                                                  \
+        .infer = split_infer,                                                                      \
+        .run = split_run,                                                                          \
+    };
+SPLIT_OP(1)
+SPLIT_OP(13)
+SPLIT_OP(18)

@@ -2,8 +2,8 @@
  *   since 1: one-element inputs `tiles` and `axis` repeat it tiles times along axis;
  *   since 6: the int64 input `repeats` holds one count per dimension.
  * The counts are read while planning (a constant, computed from shapes, or a graph input: plans
- * are then made per value); counts computed from other tensors are refused. Any fixed-size
- * dtype; each output row is its source row copied `repeats[last]` times. */
+ * are then made per value); counts computed from other tensors are refused. Any dtype
+ * (strings too); each output row is its source row copied `repeats[last]` times. */
 #include <string.h>
 
 #include "onnx/op.h"
@@ -85,7 +85,7 @@ static void tile_run(const onnx_op_ctx *ctx, const int64_t *reps, int ith, int n
 {
     const ferry_tensor *x = ctx->inputs[0];
     ferry_tensor *y = ctx->outputs[0];
-    size_t size = ferry_dtype_size(x->dtype);
+    size_t size = onnx_elem_size(x->dtype);
     int rank = x->ndim;
     if (onnx_numel(y) == 0)
         return;
@@ -136,6 +136,7 @@ const onnx_op onnx_op_tile_1 = {
     .max_inputs = 3,
     .min_outputs = 1,
     .max_outputs = 1,
+    .flags = ONNX_OP_STRINGS,
     .value_inputs = (1u << 1) | (1u << 2),
     .infer = tile_1_infer,
     .run = tile_1_run,
@@ -149,6 +150,7 @@ const onnx_op onnx_op_tile_6 = {
     .max_inputs = 2,
     .min_outputs = 1,
     .max_outputs = 1,
+    .flags = ONNX_OP_STRINGS,
     .value_inputs = 1u << 1,
     .infer = tile_6_infer,
     .run = tile_6_run,

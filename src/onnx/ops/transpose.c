@@ -1,5 +1,5 @@
 /* Transpose (ai.onnx, since 1): permutes dimensions (`perm`, default reversed) for tensors of any
- * fixed-size dtype, moving elements by size (1, 2, 4 or 8 bytes). */
+ * dtype, moving elements by size (1, 2, 4 or 8 bytes, or a string's 16-byte (pointer, length)). */
 #include <string.h>
 
 #include "onnx/op.h"
@@ -74,6 +74,7 @@ TRANSPOSE_KERNEL(uint8_t, 1)
 TRANSPOSE_KERNEL(uint16_t, 2)
 TRANSPOSE_KERNEL(uint32_t, 4)
 TRANSPOSE_KERNEL(uint64_t, 8)
+TRANSPOSE_KERNEL(onnx_string, 16)
 
 static ferry_status transpose_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_error *err)
 {
@@ -94,7 +95,7 @@ static ferry_status transpose_run(const onnx_op_ctx *ctx, int ith, int nth, ferr
     onnx_slice(onnx_numel(y), ith, nth, &lo, &hi);
     if (lo >= hi)
         return FERRY_OK;
-    switch (ferry_dtype_size(x->dtype)) {
+    switch (onnx_elem_size(x->dtype)) {
     case 1:
         transpose_1(x->data, y->data, y->ndim, y->shape, stride, lo, hi);
         break;
@@ -104,8 +105,11 @@ static ferry_status transpose_run(const onnx_op_ctx *ctx, int ith, int nth, ferr
     case 4:
         transpose_4(x->data, y->data, y->ndim, y->shape, stride, lo, hi);
         break;
-    default:
+    case 8:
         transpose_8(x->data, y->data, y->ndim, y->shape, stride, lo, hi);
+        break;
+    default:
+        transpose_16(x->data, y->data, y->ndim, y->shape, stride, lo, hi);
         break;
     }
     return FERRY_OK;
@@ -119,6 +123,7 @@ const onnx_op onnx_op_transpose_1 = {
     .max_inputs = 1,
     .min_outputs = 1,
     .max_outputs = 1,
+    .flags = ONNX_OP_STRINGS,
     .prepare = transpose_prepare,
     .infer = transpose_infer,
     .run = transpose_run,

@@ -420,8 +420,6 @@ def invalid():
     bad("one_hot_encoder_unknown", helper.make_node(
         "OneHotEncoder", ["X"], ["Y"], domain=ML, cats_strings=["a", "b"], zeros=0),
         inputs=[value("X", S, [2])], outputs=[value("Y", F, [2, 2])], feeds=[strings("a", "c")])
-    bad("concat_strings", helper.make_node("Concat", ["X", "X"], ["Y"], axis=0),
-        inputs=[value("X", S, [2])], outputs=[value("Y", S, [4])])
 
 
 # ----------------------------------------------------------------------------------------------

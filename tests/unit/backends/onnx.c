@@ -1,7 +1,8 @@
 /* The ONNX backend against ONNX Runtime's outputs for digits_mlp and digits_cnn
  * (expected.json of ../shared/models/digits_*, |a - e| <= 1e-5 + 1e-4 |e|), with the batch split
- * several ways (dynamic batch, one plan per batch size), from several threads at once; its metadata
- * (-1 for the batch); options; and a warmed-up session that allocates nothing. */
+ * several ways (dynamic batch, one plan per batch size), with intra_op_threads 1 and 3, from
+ * several threads at once; its metadata (-1 for the batch); options (intra_op_threads checked,
+ * naming the option); and a warmed-up session that allocates nothing, with and without threads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,11 +34,14 @@ static bool close_enough(double a, double e)
     return fabs(a - e) <= 1e-5 + 1e-4 * fabs(e);
 }
 
-static void fixture_load(const char *name, fixture *f)
+/* Loads a model with intra_op_threads `threads` (as model.yaml would give it). */
+static void fixture_load(const char *name, const char *threads, fixture *f)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/model.onnx", ts_shared(name));
-    ferry_backend_config cfg = {.model_name = name, .version = "1"};
+    ferry_option option = {"intra_op_threads", threads};
+    ferry_backend_config cfg = {
+        .model_name = name, .version = "1", .n_options = 1, .options = &option};
     ferry_error err;
     if (onnx_backend.load(&cfg, path, &f->model, &err) != FERRY_OK)
         fail_msg("%s", err.message);
@@ -93,10 +97,10 @@ static void check_rows(const fixture *f, int64_t first, int64_t n)
     arena_free(&a);
 }
 
-static void check_fixture(const char *name, int64_t cols)
+static void check_fixture(const char *name, const char *threads, int64_t cols)
 {
     fixture f;
-    fixture_load(name, &f);
+    fixture_load(name, threads, &f);
     assert_int_equal(f.cols, cols);
     check_rows(&f, 0, f.rows);              /* the whole split as one batch, as the reference ran */
     for (int64_t r = 0; r < f.rows; r += 7) /* and again in batches of 7 (the last one smaller) */
@@ -108,20 +112,22 @@ static void check_fixture(const char *name, int64_t cols)
 static void test_digits_mlp_matches_onnxruntime(void **state)
 {
     (void)state;
-    check_fixture("models/digits_mlp", 64);
+    check_fixture("models/digits_mlp", "1", 64);
+    check_fixture("models/digits_mlp", "3", 64);
 }
 
 static void test_digits_cnn_matches_onnxruntime(void **state)
 {
     (void)state;
-    check_fixture("models/digits_cnn", 64);
+    check_fixture("models/digits_cnn", "1", 64);
+    check_fixture("models/digits_cnn", "3", 64);
 }
 
 static void test_metadata_has_dynamic_batch(void **state)
 {
     (void)state;
     fixture f;
-    fixture_load("models/digits_cnn", &f);
+    fixture_load("models/digits_cnn", "1", &f);
     assert_string_equal(f.io.platform, "onnx");
     assert_int_equal(f.io.n_inputs, 1);
     assert_string_equal(f.io.inputs[0].name, "input");
@@ -160,15 +166,27 @@ static void test_options(void **state)
     assert_int_not_equal(onnx_backend.load(&cfg, "/nonexistent/model.onnx", &model, &err),
                          FERRY_OK);
     assert_non_null(strstr(err.message, "/nonexistent/model.onnx"));
+    cfg.n_options = 1;
+    good.value = "4";
+    cfg.options = &good;
+    assert_int_equal(onnx_backend.load(&cfg, path, &model, &err), FERRY_OK);
+    onnx_backend.unload(model);
+    static const char *const refused[] = {"0", "-1", "abc", "2x", " 2", "", "99999", "1e1"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        good.value = refused[i];
+        if (onnx_backend.load(&cfg, path, &model, &err) != FERRY_INVALID_ARG)
+            fail_msg("intra_op_threads: '%s' was accepted", refused[i]);
+        assert_non_null(strstr(err.message, "model 'm': onnx option intra_op_threads must be a "
+                                            "whole number from 1 to"));
+    }
 }
 
 /* After the first run of a batch size, running it again allocates nothing (glibc's count of bytes
  * in use stays put; the request arena is reset and reused). */
-static void test_warm_run_allocates_nothing(void **state)
+static void warm_run_allocates_nothing(const char *threads)
 {
-    (void)state;
     fixture f;
-    fixture_load("models/digits_cnn", &f);
+    fixture_load("models/digits_cnn", threads, &f);
     const ferry_tensor_info *info = &f.io.inputs[0];
     ferry_tensor in = {.name = info->name,
                        .dtype = FERRY_DTYPE_FP32,
@@ -195,6 +213,13 @@ static void test_warm_run_allocates_nothing(void **state)
     fixture_free(&f);
 }
 
+static void test_warm_run_allocates_nothing(void **state)
+{
+    (void)state;
+    warm_run_allocates_nothing("1");
+    warm_run_allocates_nothing("2");
+}
+
 static void *worker(void *arg)
 {
     const fixture *f = arg;
@@ -207,7 +232,7 @@ static void test_concurrent_requests(void **state)
 {
     (void)state;
     fixture f;
-    fixture_load("models/digits_cnn", &f);
+    fixture_load("models/digits_cnn", "2", &f);
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&t[i], NULL, worker, &f), 0);

@@ -2,8 +2,10 @@
  * tensor_proto.c, plan.c, exec.c and session.c): parsing and writing ferry's wire layout
  * (malformed data refused), string initializers, an input passed straight to an output and
  * through Identity, Equal against an initializer, two batch sizes, strings through
- * ArrayFeatureExtractor and LabelEncoder, a malformed request refused naming the input, and
- * models from tests/data/onnx/strings/ (tests/data/onnx/make_ml_models.py). */
+ * ArrayFeatureExtractor and LabelEncoder, a malformed request refused naming the input, models
+ * from tests/data/onnx/strings/ (tests/data/onnx/make_ml_models.py), and strings moved by Gather,
+ * Transpose, Reshape, Concat, Constant, Expand, Slice, Split and Tile; an op without string
+ * support refuses them at load. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 #include "onnx/session.h"
 #include "onnx/strings.h"
 #include "onnx/tensor_proto.h"
+#include "onnx_model.h"
 #include "test_support.h"
 
 /* Wire layout of the given strings (lengths explicit: they may hold NULs) into buf; returns the
@@ -202,6 +205,88 @@ static void test_feature_pipeline(void **state)
     onnx_model_destroy(m);
 }
 
+/* Strings through the ops that move elements without reading them, in one model: Gather,
+ * Transpose, Reshape + Concat with a Constant's value_strings, Expand of a value_string, Slice
+ * with a negative step, Split and Tile (the Constant branches folded at load); run twice. */
+static void test_copying_ops_move_strings(void **state)
+{
+    (void)state;
+    static const int64_t xs[] = {2, 3}, two[] = {2}, one[] = {1};
+    static const int64_t idx[] = {1, 0}, six[] = {6}, starts[] = {4}, ends[] = {0}, steps[] = {-2},
+                         split[] = {1, 2}, reps[] = {2}, ex_shape[] = {2};
+    ts_onnx_model *b = ts_onnx_create(13);
+    ts_onnx_input(b, "X", FERRY_DTYPE_BYTES, 2, xs);
+    ts_onnx_initializer(b, "idx", FERRY_DTYPE_INT64, 1, two, idx);
+    ts_onnx_initializer(b, "six", FERRY_DTYPE_INT64, 1, one, six);
+    ts_onnx_initializer(b, "starts", FERRY_DTYPE_INT64, 1, one, starts);
+    ts_onnx_initializer(b, "ends", FERRY_DTYPE_INT64, 1, one, ends);
+    ts_onnx_initializer(b, "steps", FERRY_DTYPE_INT64, 1, one, steps);
+    ts_onnx_initializer(b, "split", FERRY_DTYPE_INT64, 1, two, split);
+    ts_onnx_initializer(b, "reps", FERRY_DTYPE_INT64, 1, one, reps);
+    ts_onnx_initializer(b, "ex_shape", FERRY_DTYPE_INT64, 1, one, ex_shape);
+    ts_onnx_attr_strings(b, ts_onnx_node(b, "Constant", "", "c"), "value_strings", 2,
+                         (const char *const[]){"k1", "k2"});
+    ts_onnx_attr_string(b, ts_onnx_node(b, "Constant", "", "s0"), "value_string", "solo");
+    ts_onnx_node(b, "Gather", "X,idx", "g");
+    ts_onnx_node(b, "Transpose", "X", "tr");
+    ts_onnx_node(b, "Reshape", "X,six", "r");
+    ts_onnx_attr_int(b, ts_onnx_node(b, "Concat", "r,c", "cat"), "axis", 0);
+    ts_onnx_node(b, "Expand", "s0,ex_shape", "ex");
+    ts_onnx_node(b, "Slice", "r,starts,ends,,steps", "sl");
+    ts_onnx_attr_int(b, ts_onnx_node(b, "Split", "X,split", "sp1,sp2"), "axis", 1);
+    ts_onnx_node(b, "Tile", "c,reps", "ti");
+    static const char *const names[] = {"g", "tr", "cat", "ex", "sl", "sp1", "sp2", "ti"};
+    static const int ranks[] = {2, 2, 1, 1, 1, 2, 2, 1};
+    for (size_t k = 0; k < 8; k++)
+        ts_onnx_output(b, names[k], FERRY_DTYPE_BYTES, ranks[k], (int64_t[]){-1, -1});
+    onnx_model *m = ts_onnx_load_ok(b);
+    onnx_session *s = NULL;
+    ferry_error err;
+    assert_int_equal(onnx_session_create(m, &s, &err), FERRY_OK);
+    arena a;
+    arena_init(&a, 1 << 20);
+    ferry_allocator alloc = arena_allocator(&a);
+    for (int pass = 0; pass < 2; pass++) {
+        ferry_tensor in = ts_onnx_strings(
+                         "X", 2, xs, (const char *const[]){"a", "bb", "ccc", "dddd", "e", "ff"},
+                         &a),
+                     out[8];
+        assert_int_equal(onnx_session_run(s, &in, 1, out, &alloc, &err), FERRY_OK);
+        ts_onnx_assert_strings(&out[0], 6,
+                               (const char *const[]){"dddd", "e", "ff", "a", "bb", "ccc"});
+        ts_onnx_assert_strings(&out[1], 6,
+                               (const char *const[]){"a", "dddd", "bb", "e", "ccc", "ff"});
+        assert_int_equal(out[1].shape[0], 3);
+        ts_onnx_assert_strings(
+            &out[2], 8, (const char *const[]){"a", "bb", "ccc", "dddd", "e", "ff", "k1", "k2"});
+        ts_onnx_assert_strings(&out[3], 2, (const char *const[]){"solo", "solo"});
+        ts_onnx_assert_strings(&out[4], 2, (const char *const[]){"e", "ccc"});
+        ts_onnx_assert_strings(&out[5], 2, (const char *const[]){"a", "dddd"});
+        ts_onnx_assert_strings(&out[6], 4, (const char *const[]){"bb", "ccc", "e", "ff"});
+        ts_onnx_assert_strings(&out[7], 4, (const char *const[]){"k1", "k2", "k1", "k2"});
+        arena_reset(&a);
+    }
+    arena_free(&a);
+    onnx_session_destroy(s);
+    onnx_model_destroy(m);
+    ts_onnx_destroy(b);
+}
+
+/* An op that does not handle strings refuses them at load, naming the node and the input. */
+static void test_numeric_op_refuses_strings(void **state)
+{
+    (void)state;
+    static const int64_t s[] = {2};
+    ts_onnx_model *b = ts_onnx_create(13);
+    ts_onnx_input(b, "X", FERRY_DTYPE_BYTES, 1, s);
+    ts_onnx_output(b, "Y", FERRY_DTYPE_BYTES, 1, s);
+    ts_onnx_node(b, "Dropout", "X", "Y");
+    ts_onnx_load_fails(
+        b, FERRY_UNSUPPORTED,
+        "(Dropout): input 0 ('X') is a string tensor, which Dropout does not support yet");
+    ts_onnx_destroy(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +294,8 @@ int main(void)
         cmocka_unit_test(test_pass_through_two_batches),
         cmocka_unit_test(test_malformed_request_names_the_input),
         cmocka_unit_test(test_feature_pipeline),
+        cmocka_unit_test(test_copying_ops_move_strings),
+        cmocka_unit_test(test_numeric_op_refuses_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

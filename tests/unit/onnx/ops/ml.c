@@ -144,7 +144,6 @@ static void test_invalid_models_fail_cleanly(void **state)
         const char *message;
     } cases[] = {
         {"array_feature_extractor_index", FERRY_INVALID_ARG, true, "Y[1] = 3 is out of range"},
-        {"concat_strings", FERRY_UNSUPPORTED, false, "is a string tensor"},
         {"imputer_both_lists", FERRY_INVALID_ARG, false, "exactly one of imputed_value_floats"},
         {"label_encoder_input_dtype", FERRY_INVALID_ARG, false, "X holds FP32 but the keys are"},
         {"label_encoder_lengths", FERRY_INVALID_ARG, false, "3 keys for 2 values"},
