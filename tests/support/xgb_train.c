@@ -60,8 +60,13 @@ float *ts_xgb_predict(BoosterHandle b, const float *x, int rows, int cols, bool 
     const bst_ulong *shape = NULL;
     bst_ulong dim = 0;
     const float *result = NULL;
-    check(XGBoosterPredictFromDense(b, array, config, NULL, &shape, &dim, &result),
-          "XGBoosterPredictFromDense");
+    int rc = XGBoosterPredictFromDense(b, array, config, NULL, &shape, &dim, &result);
+    if (rc != 0 && strstr(XGBGetLastError(), "Inplace predict is not supported") != NULL) {
+        DMatrixHandle d = ts_xgb_dmatrix(x, NULL, rows, cols, NULL);
+        rc = XGBoosterPredictFromDMatrix(b, d, config, &shape, &dim, &result);
+        XGDMatrixFree(d);
+    }
+    check(rc, "predict");
     size_t n = 1;
     for (bst_ulong i = 0; i < dim; i++)
         n *= (size_t)shape[i];

@@ -24,7 +24,8 @@ DMatrixHandle ts_xgb_dmatrix(const float *x, const float *y, int rows, int cols,
 BoosterHandle ts_xgb_train(DMatrixHandle d, const char *const *params, int rounds);
 
 /* libxgboost's prediction (in-place from a dense array, NaN missing; value or margin) for `rows`
- * rows; returns a malloc'ed array and the values per row in *per_row. */
+ * rows; returns a malloc'ed array and the values per row in *per_row. Boosters without in-place
+ * prediction (gblinear) predict from a DMatrix of the rows. */
 float *ts_xgb_predict(BoosterHandle b, const float *x, int rows, int cols, bool margin,
                       size_t *per_row);
 
