@@ -45,13 +45,6 @@ static ferry_status grow(void **p, size_t *cap, size_t need, size_t size, size_t
     return FERRY_OK;
 }
 
-static float bits_float(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 ferry_status tree_builder_create(const tree_params *p, tree_builder **out, ferry_error *err)
 {
     *out = NULL;
@@ -141,9 +134,9 @@ static ferry_status add_members(tree_builder *b, const tree_src_node *s, uint32_
     return FERRY_OK;
 }
 
-/* Fills nodes[k] from a split node. */
+/* Fills nodes[k] from a split node whose children got slots yes and yes + 1. */
 static ferry_status emit_split(tree_builder *b, const tree_src_node *s, uint32_t k, uint32_t yes,
-                               uint32_t no, ferry_error *err)
+                               ferry_error *err)
 {
     if (s->feature >= b->p.n_features)
         return ferry_error_set(err, FERRY_INVALID_ARG,
@@ -151,23 +144,21 @@ static ferry_status emit_split(tree_builder *b, const tree_src_node *s, uint32_t
                                b->p.n_features);
     if ((unsigned)s->cmp >= TREE_CMP_COUNT || (unsigned)s->missing >= TREE_MISSING_COUNT)
         return ferry_error_set(err, FERRY_INVALID_ARG, "unknown split test or missing mode");
-    float value = s->value;
-    uint32_t at = 0;
+    uint32_t set = 0;
     ferry_status st = FERRY_OK;
     if (s->cmp == TREE_CMP_IN_CATS)
-        st = add_categories(b, s, &at, err);
+        st = add_categories(b, s, &set, err);
     else if (s->cmp == TREE_CMP_IN_SET)
-        st = add_members(b, s, &at, err);
+        st = add_members(b, s, &set, err);
     if (st != FERRY_OK)
         return st;
-    if (s->cmp == TREE_CMP_IN_CATS || s->cmp == TREE_CMP_IN_SET)
-        value = bits_float(at);
     b->nodes[k] = (tree_node){
-        .value = value,
-        .info = s->feature | (uint32_t)s->cmp << TREE_CMP_SHIFT |
+        .value = s->value,
+        .info = s->feature << TREE_FEATURE_SHIFT | (uint32_t)s->cmp |
                 (uint32_t)s->missing << TREE_MISSING_SHIFT |
                 (s->default_yes ? TREE_DEFAULT_YES_BIT : 0),
-        .child = {yes, no},
+        .yes_at = yes * (uint32_t)sizeof(tree_node),
+        .set = set,
     };
     return FERRY_OK;
 }
@@ -176,7 +167,10 @@ static ferry_status emit_split(tree_builder *b, const tree_src_node *s, uint32_t
 static ferry_status emit_leaf(tree_builder *b, const tree_src_node *s, uint32_t k, uint32_t output,
                               ferry_error *err)
 {
-    float value = s->value;
+    tree_node leaf = {.value = NAN,
+                      .info = TREE_KIND_LEAF,
+                      .yes_at = (k - 1) * (uint32_t)sizeof(tree_node), /* mod 2^32 */
+                      .leaf = s->value};
     if (output == TREE_OUTPUT_VECTOR) {
         if (s->leaf_vector == NULL)
             return ferry_error_set(err, FERRY_INVALID_ARG, "leaf without its output values");
@@ -186,10 +180,10 @@ static ferry_status emit_leaf(tree_builder *b, const tree_src_node *s, uint32_t 
         if (st != FERRY_OK)
             return st;
         memcpy(b->leaf_values + b->n_leaf_floats, s->leaf_vector, n * sizeof *b->leaf_values);
-        value = bits_float((uint32_t)(b->n_leaf_floats / n));
+        leaf.row = (uint32_t)(b->n_leaf_floats / n);
         b->n_leaf_floats += n;
     }
-    b->nodes[k] = (tree_node){.value = value, .info = TREE_LEAF_BIT, .child = {k, k}};
+    b->nodes[k] = leaf;
     return FERRY_OK;
 }
 
@@ -245,8 +239,8 @@ static ferry_status layout(tree_builder *b, const tree_src_node *src, size_t n, 
             st = enqueue(b, n, node->yes, &tail, b->depth[s] + 1, err);
             if (st == FERRY_OK)
                 st = enqueue(b, n, node->no, &tail, b->depth[s] + 1, err);
-            if (st == FERRY_OK)
-                st = emit_split(b, node, k, b->map[node->yes], b->map[node->no], err);
+            if (st == FERRY_OK) /* breadth first: `no` got the slot right after `yes` */
+                st = emit_split(b, node, k, b->map[node->yes], err);
         }
         if (st != FERRY_OK)
             return ferry_error_prefix(err, "node %u: ", s);
@@ -289,6 +283,21 @@ ferry_status tree_builder_add_tree(tree_builder *b, const tree_src_node *src, si
     return FERRY_OK;
 }
 
+/* Whether every split is `cmp` with NaN to the default child and a threshold that lets the
+ * numeric kernels stand +inf and -inf in for NaN: above -inf for `<`, below +inf for `<=`. */
+static bool all_numeric(const tree_builder *b, tree_cmp cmp)
+{
+    for (size_t i = 0; i < b->n_nodes; i++) {
+        const tree_node *n = &b->nodes[i];
+        if (tree_node_is_leaf(n))
+            continue;
+        if (tree_node_cmp(n) != cmp || tree_node_missing(n) != TREE_MISSING_NAN ||
+            isnan(n->value) || n->value == (cmp == TREE_CMP_LT ? -INFINITY : INFINITY))
+            return false;
+    }
+    return true;
+}
+
 /* The fastest kernel every node and tree allows. */
 static tree_kernel pick_kernel(const tree_builder *b)
 {
@@ -297,20 +306,11 @@ static tree_kernel pick_kernel(const tree_builder *b)
     for (size_t t = 0; t < b->n_trees; t++)
         if (b->trees[t].output == TREE_OUTPUT_VECTOR)
             return TREE_KERNEL_GENERAL;
-    uint32_t mask = 0xFu << TREE_CMP_SHIFT | 0x3u << TREE_MISSING_SHIFT;
-    uint32_t lt = (uint32_t)TREE_CMP_LT << TREE_CMP_SHIFT | (uint32_t)TREE_MISSING_NAN
-                                                                << TREE_MISSING_SHIFT,
-             le = (uint32_t)TREE_CMP_LE << TREE_CMP_SHIFT | (uint32_t)TREE_MISSING_NAN
-                                                                << TREE_MISSING_SHIFT;
-    bool all_lt = true, all_le = true;
-    for (size_t i = 0; i < b->n_nodes; i++) {
-        uint32_t info = b->nodes[i].info;
-        if (info & TREE_LEAF_BIT)
-            continue;
-        all_lt = all_lt && (info & mask) == lt;
-        all_le = all_le && (info & mask) == le;
-    }
-    return all_lt ? TREE_KERNEL_LT_NAN : all_le ? TREE_KERNEL_LE_NAN : TREE_KERNEL_GENERAL;
+    if (all_numeric(b, TREE_CMP_LT))
+        return TREE_KERNEL_LT_NAN;
+    if (all_numeric(b, TREE_CMP_LE))
+        return TREE_KERNEL_LE_NAN;
+    return TREE_KERNEL_GENERAL;
 }
 
 ferry_status tree_builder_finish(tree_builder *b, tree_ensemble **out, ferry_error *err)

@@ -64,15 +64,25 @@ typedef enum tree_transform {
     TREE_TRANSFORM_COUNT
 } tree_transform;
 
-/* Node info word: feature index in the low bits, then the test, the missing mode, the default
- * direction and the leaf flag. */
+/* Node info word: the kind in bits 0-3 (a tree_cmp, or TREE_KIND_LEAF); bit 4 says NaN takes the
+ * yes child; the feature in bits 5-28; the missing mode in bits 29-30.
+ *
+ * Bits 4-28 together are (2 * feature + default_yes) * 16: where the numeric kernels find the
+ * node's value for the first of 16 rows walking together. They read a copy of those rows laid out
+ * feature by feature, each feature twice and 16 rows side by side: NaN is +inf in the first copy
+ * (so that it fails `x < t` and takes `no`) and -inf in the second (so that it takes `yes`). A step
+ * then needs no test for NaN, and since every split of a numeric ensemble has the same kind (and
+ * missing mode NaN, 0), `info - kind` is that offset, and a leaf's (15 - kind) reads some other
+ * row's value, to no effect. */
+#define TREE_KIND_MASK       0xFu
+#define TREE_KIND_LEAF       0xFu
+#define TREE_DEFAULT_YES_BIT (1u << 4)
+#define TREE_FEATURE_SHIFT   5
 #define TREE_FEATURE_BITS    24
-#define TREE_FEATURE_MASK    ((1u << TREE_FEATURE_BITS) - 1)
 #define TREE_MAX_FEATURES    (1u << TREE_FEATURE_BITS)
-#define TREE_CMP_SHIFT       24
-#define TREE_MISSING_SHIFT   28
-#define TREE_DEFAULT_YES_BIT (1u << 30)
-#define TREE_LEAF_BIT        (1u << 31)
+#define TREE_SLOT_FIELD      0x1FFFFFF0u
+#define TREE_SLOT_ROWS       16
+#define TREE_MISSING_SHIFT   29
 
 /* The largest category a TREE_CMP_IN_CATS set may hold, and the first value that is no category
  * (xgboost's OutOfRangeCat: every larger float rounds to a value >= it). */
@@ -81,33 +91,79 @@ typedef enum tree_transform {
 /* Outputs per row at most, so that one block of rows' accumulators fits on the stack. */
 #define TREE_MAX_OUTPUTS 4096
 
-/* One node: 16 bytes, four to a cache line. A leaf points to itself through both children so that
- * a walk of `depth` steps may run past it; its value is the leaf value, or for a vector tree the
- * index (bit pattern) of its row in leaf_values. For TREE_CMP_IN_CATS and TREE_CMP_IN_SET the
- * value is the index (bit pattern) of the node's set in `sets`: a count, then the bit set's words
- * or the sorted values' bit patterns. */
+/* One node: 16 bytes, four to a cache line. A split's children sit side by side, `no` right after
+ * `yes`, so a step is `yes + 16 * (test fails)`: no branch, no second load. Children are byte
+ * offsets so that a walk never multiplies. A leaf's threshold is NaN, which fails every numeric
+ * test, and its `yes_at` is its own offset - 16 (mod 2^32), so a walk of `depth` steps that reaches
+ * a shallow leaf stays on it. */
 typedef struct tree_node {
-    float value;
-    uint32_t info;
-    uint32_t child[2]; /* [0] yes, [1] no: indices into tree_ensemble.nodes */
+    float value;     /* a split's threshold; NaN for a leaf */
+    uint32_t info;   /* see TREE_KIND_MASK */
+    uint32_t yes_at; /* byte offset in tree_ensemble.nodes of the yes child (16 x its index) */
+    union {
+        float leaf;   /* a leaf of a scalar tree: its value */
+        uint32_t row; /* a leaf of a vector tree: its row of leaf_values */
+        uint32_t set; /* a TREE_CMP_IN_CATS or TREE_CMP_IN_SET split: the offset of its set in
+                       * `sets` (a count, then the bit set's words or the sorted values' bits) */
+    };
 } tree_node;
 
 static_assert(sizeof(tree_node) == 16, "tree_node is 16 bytes");
+static_assert(TREE_CMP_COUNT <= TREE_KIND_LEAF, "every test fits the kind bits");
+
+/* The node at byte offset `at`. */
+static inline const tree_node *tree_node_at(const tree_node *nodes, uint32_t at)
+{
+    return (const tree_node *)((const char *)nodes + at);
+}
+
+/* Index of the yes child (the no child is the next). */
+static inline uint32_t tree_node_yes(const tree_node *n)
+{
+    return n->yes_at / sizeof(tree_node);
+}
+
+static inline uint32_t tree_node_feature(const tree_node *n)
+{
+    return n->info >> TREE_FEATURE_SHIFT & (TREE_MAX_FEATURES - 1);
+}
+
+static inline tree_cmp tree_node_cmp(const tree_node *n)
+{
+    return (tree_cmp)(n->info & TREE_KIND_MASK);
+}
+
+static inline tree_missing tree_node_missing(const tree_node *n)
+{
+    return (tree_missing)(n->info >> TREE_MISSING_SHIFT & 0x3u);
+}
+
+static inline bool tree_node_default_yes(const tree_node *n)
+{
+    return (n->info & TREE_DEFAULT_YES_BIT) != 0;
+}
+
+static inline bool tree_node_is_leaf(const tree_node *n)
+{
+    return (n->info & TREE_KIND_MASK) == TREE_KIND_LEAF;
+}
 
 /* A tree's output: an output index, or TREE_OUTPUT_VECTOR when each leaf holds a value for every
  * output (a row of leaf_values). */
 #define TREE_OUTPUT_VECTOR UINT32_MAX
 
 typedef struct tree_root {
-    uint32_t node;   /* index of the root in nodes */
+    uint32_t node;   /* index of the root in nodes (< TREE_MAX_NODES, so 16 x it fits 32 bits) */
     uint32_t depth;  /* steps from the root to the deepest leaf (0: the root is a leaf) */
     uint32_t output; /* output index or TREE_OUTPUT_VECTOR */
 } tree_root;
 
 /* Which evaluation loop an ensemble can use, chosen at build time. */
 typedef enum tree_kernel {
-    TREE_KERNEL_LT_NAN, /* every split is `x < t` with NaN to the default child, scalar leaves */
-    TREE_KERNEL_LE_NAN, /* every split is `x <= t` with NaN to the default child, scalar leaves */
+    TREE_KERNEL_LT_NAN, /* every split is `x < t` (t > -inf) with NaN to the default child; scalar
+                         * leaves summed */
+    TREE_KERNEL_LE_NAN, /* every split is `x <= t` (t < +inf) with NaN to the default child; scalar
+                         * leaves summed */
     TREE_KERNEL_GENERAL,
 } tree_kernel;
 

@@ -23,20 +23,13 @@ static uint64_t next_random(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static uint32_t node_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
 /* Writes split node n's candidate values to out (when not NULL); returns how many it has. */
 static size_t node_candidates(const tree_ensemble *e, const tree_node *n, float *out)
 {
-    tree_cmp cmp = (tree_cmp)(n->info >> TREE_CMP_SHIFT & 0xFu);
+    tree_cmp cmp = tree_node_cmp(n);
     size_t k = 0;
     if (cmp == TREE_CMP_IN_CATS) {
-        const uint32_t *set = e->sets + node_bits(n->value);
+        const uint32_t *set = e->sets + n->set;
         for (uint32_t w = 0; w < set[0] && k < MAX_CATEGORIES_PER_SET; w++)
             for (uint32_t b = 0; b < 32 && k < MAX_CATEGORIES_PER_SET; b++)
                 if (set[1 + w] >> b & 1u) {
@@ -51,7 +44,7 @@ static size_t node_candidates(const tree_ensemble *e, const tree_node *n, float 
         return k + 2;
     }
     if (cmp == TREE_CMP_IN_SET) {
-        const uint32_t *set = e->sets + node_bits(n->value);
+        const uint32_t *set = e->sets + n->set;
         for (uint32_t i = 0; i < set[0] && k < MAX_CATEGORIES_PER_SET; i++, k++)
             if (out)
                 memcpy(&out[k], &set[1 + i], sizeof *out);
@@ -73,9 +66,8 @@ static ferry_status gather(const tree_ensemble *e, candidates *c, ferry_error *e
     if (c->start == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory for sample rows");
     for (size_t i = 0; i < e->n_nodes; i++)
-        if (!(e->nodes[i].info & TREE_LEAF_BIT))
-            c->start[(e->nodes[i].info & TREE_FEATURE_MASK) + 1] +=
-                node_candidates(e, &e->nodes[i], NULL);
+        if (!tree_node_is_leaf(&e->nodes[i]))
+            c->start[tree_node_feature(&e->nodes[i]) + 1] += node_candidates(e, &e->nodes[i], NULL);
     for (size_t f = 0; f < nf; f++)
         c->start[f + 1] += c->start[f];
     c->values = malloc((c->start[nf] ? c->start[nf] : 1) * sizeof *c->values);
@@ -86,9 +78,9 @@ static ferry_status gather(const tree_ensemble *e, candidates *c, ferry_error *e
     }
     for (size_t i = 0; i < e->n_nodes; i++) {
         const tree_node *n = &e->nodes[i];
-        if (n->info & TREE_LEAF_BIT)
+        if (tree_node_is_leaf(n))
             continue;
-        size_t f = n->info & TREE_FEATURE_MASK;
+        size_t f = tree_node_feature(n);
         fill[f] += node_candidates(e, n, c->values + c->start[f] + fill[f]);
     }
     free(fill);

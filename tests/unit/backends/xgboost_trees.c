@@ -214,8 +214,8 @@ static void corrupt_first_tree(tree_ensemble *e)
 {
     uint32_t end = e->n_trees > 1 ? e->trees[1].node : (uint32_t)e->n_nodes;
     for (uint32_t i = e->trees[0].node; i < end; i++)
-        if (e->nodes[i].info & TREE_LEAF_BIT)
-            e->nodes[i].value += 0.25f;
+        if (tree_node_is_leaf(&e->nodes[i]))
+            e->nodes[i].leaf += 0.25f;
 }
 
 static void test_mismatch_falls_back_to_libxgboost(void **state)
@@ -284,7 +284,7 @@ static void test_verify_names_the_row(void **state)
     assert_int_equal(xgb_trees_verify(e, b, &predict, x, ROWS, &err), FERRY_OK);
     /* Every split on feature 0 sends every row right in ferry's copy only. */
     for (uint32_t i = 0; i < e->n_nodes; i++)
-        if (!(e->nodes[i].info & TREE_LEAF_BIT) && (e->nodes[i].info & TREE_FEATURE_MASK) == 0)
+        if (!tree_node_is_leaf(&e->nodes[i]) && tree_node_feature(&e->nodes[i]) == 0)
             e->nodes[i].value = -1e30f;
     ferry_status st = xgb_trees_verify(e, b, &predict, x, ROWS, &err);
     assert_int_equal(st, FERRY_INVALID_ARG);

@@ -55,20 +55,29 @@ static void test_breadth_first_layout(void **state)
     assert_int_equal(e->trees[1].depth, 0);
     assert_int_equal(e->max_depth, 2);
     /* Breadth first: root, its two children, then the inner node's children. */
-    assert_int_equal(e->nodes[0].child[0], 1);
-    assert_int_equal(e->nodes[0].child[1], 2);
-    assert_true(e->nodes[0].info & TREE_DEFAULT_YES_BIT);
-    assert_int_equal(e->nodes[1].info & TREE_FEATURE_MASK, 2);
-    assert_false(e->nodes[1].info & TREE_DEFAULT_YES_BIT);
-    assert_int_equal(e->nodes[1].child[0], 3);
-    assert_int_equal(e->nodes[1].child[1], 4);
-    assert_true(e->nodes[2].info & TREE_LEAF_BIT);
-    assert_true(e->nodes[2].value == 3.0f);
-    assert_int_equal(e->nodes[2].child[0], 2); /* a leaf points to itself */
-    assert_int_equal(e->nodes[2].child[1], 2);
-    assert_true(e->nodes[3].value == 1.0f);
-    assert_true(e->nodes[4].value == 2.0f);
-    assert_true(e->nodes[5].value == 7.0f);
+    assert_int_equal(tree_node_yes(&e->nodes[0]), 1); /* no is yes + 1: node 2 */
+    assert_int_equal(e->nodes[0].yes_at, 16);
+    assert_true(tree_node_default_yes(&e->nodes[0]));
+    assert_int_equal(tree_node_feature(&e->nodes[0]), 0);
+    assert_true(e->nodes[0].value == 0.5f);
+    assert_int_equal(tree_node_feature(&e->nodes[1]), 2);
+    assert_false(tree_node_default_yes(&e->nodes[1]));
+    assert_int_equal(tree_node_cmp(&e->nodes[1]), TREE_CMP_LT);
+    assert_int_equal(tree_node_missing(&e->nodes[1]), TREE_MISSING_NAN);
+    assert_int_equal(tree_node_yes(&e->nodes[1]), 3);
+    assert_true(tree_node_is_leaf(&e->nodes[2]));
+    assert_false(tree_node_is_leaf(&e->nodes[1]));
+    assert_true(e->nodes[2].leaf == 3.0f);
+    assert_true(isnan(e->nodes[2].value)); /* every test fails: no = yes + 1 = itself */
+    assert_int_equal(tree_node_yes(&e->nodes[2]) + 1, 2);
+    assert_int_equal(e->nodes[2].yes_at + 16, 2 * 16);
+    assert_true(e->nodes[3].leaf == 1.0f);
+    assert_true(e->nodes[4].leaf == 2.0f);
+    assert_true(e->nodes[5].leaf == 7.0f);
+    /* (2 * feature + default yes) * 16 */
+    assert_int_equal(e->nodes[0].info & TREE_SLOT_FIELD, 16);
+    assert_int_equal(e->nodes[1].info & TREE_SLOT_FIELD, 64);
+    assert_int_equal(e->nodes[1].info, 64); /* `<`, missing NaN: the offset alone */
     assert_int_equal(e->kernel, TREE_KERNEL_LT_NAN);
     tree_ensemble_destroy(e);
 }
@@ -86,6 +95,7 @@ static void test_unreachable_nodes_are_dropped(void **state)
     assert_int_equal(tree_builder_finish(b, &e, &err), FERRY_OK);
     assert_int_equal(e->n_nodes, 3);
     assert_true(e->nodes[0].value == 0.0f);
+    assert_true(e->nodes[1].leaf == 1.0f);
     tree_builder_destroy(b);
     tree_ensemble_destroy(e);
 }
@@ -104,6 +114,19 @@ static void test_kernel_choice(void **state)
     assert_int_equal(e->kernel, TREE_KERNEL_LE_NAN);
     tree_ensemble_destroy(e);
     tree_builder_destroy(b);
+    /* A threshold the numeric kernels cannot stand +-inf in for NaN against: the general kernel. */
+    const float bad_lt[] = {-INFINITY, NAN}, bad_le[] = {INFINITY, NAN};
+    for (int i = 0; i < 4; i++) {
+        b = make_builder(2, 1);
+        src[0].cmp = i < 2 ? TREE_CMP_LT : TREE_CMP_LE;
+        src[0].value = i < 2 ? bad_lt[i] : bad_le[i - 2];
+        assert_int_equal(tree_builder_add_tree(b, src, 3, 0, 0, &err), FERRY_OK);
+        assert_int_equal(tree_builder_finish(b, &e, &err), FERRY_OK);
+        assert_int_equal(e->kernel, TREE_KERNEL_GENERAL);
+        tree_ensemble_destroy(e);
+        tree_builder_destroy(b);
+    }
+    src[0].value = 0.5f;
     /* A categorical split anywhere: the general kernel. */
     b = make_builder(2, 1);
     src[0].cmp = TREE_CMP_LT;

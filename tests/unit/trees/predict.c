@@ -176,7 +176,8 @@ static void test_random_numeric_ensembles(void **state)
             assert_int_equal(e->kernel, kernels[c]);
             for (size_t rows = 1; rows <= 35; rows++)
                 check_against_reference(e, trees, rows);
-            e->kernel = TREE_KERNEL_GENERAL; /* the general kernel agrees */
+            check_against_reference(e, trees, 64 + 16 + 8 + 4 + 3); /* past a block */
+            e->kernel = TREE_KERNEL_GENERAL;                        /* the general kernel agrees */
             check_against_reference(e, trees, 33);
             tree_ensemble_destroy(e);
         }
@@ -195,6 +196,48 @@ static void test_random_mixed_ensembles(void **state)
             check_against_reference(e, trees, rows);
         tree_ensemble_destroy(e);
     }
+}
+
+/* Wider than the numeric kernels' copy (512 features): the general kernel, same answers. */
+static void test_wide_rows(void **state)
+{
+    (void)state;
+    static rand_tree trees[20];
+    rng_state = 9;
+    tree_ensemble *e = random_ensemble(trees, 20, 600, 1, TREE_CMP_LT, false, 6);
+    assert_int_equal(e->kernel, TREE_KERNEL_LT_NAN);
+    for (size_t rows = 1; rows <= 20; rows += 3)
+        check_against_reference(e, trees, rows);
+    tree_ensemble_destroy(e);
+}
+
+/* A stump first: its leaf sits at offset 0, where a step wraps around 2^32 to come back. */
+static void test_stump_at_offset_zero(void **state)
+{
+    (void)state;
+    static rand_tree trees[3];
+    rng_state = 3;
+    trees[0].n = 1;
+    trees[0].nodes[0] = (tree_src_node){.yes = -1, .no = -1, .value = 0.75f};
+    tree_params p = {.n_features = 2, .n_outputs = 1};
+    tree_builder *b = NULL;
+    ferry_error err;
+    assert_int_equal(tree_builder_create(&p, &b, &err), FERRY_OK);
+    assert_int_equal(tree_builder_add_tree(b, trees[0].nodes, 1, 0, 0, &err), FERRY_OK);
+    for (int t = 1; t < 3; t++) {
+        trees[t].n = 0;
+        grow_tree(&trees[t], 3, 2, TREE_CMP_LT, false);
+        assert_int_equal(tree_builder_add_tree(b, trees[t].nodes, (size_t)trees[t].n, 0, 0, &err),
+                         FERRY_OK);
+    }
+    tree_ensemble *e = NULL;
+    assert_int_equal(tree_builder_finish(b, &e, &err), FERRY_OK);
+    tree_builder_destroy(b);
+    assert_int_equal(e->trees[0].node, 0);
+    assert_int_equal(e->trees[0].depth, 0);
+    for (size_t rows = 1; rows <= 40; rows++)
+        check_against_reference(e, trees, rows);
+    tree_ensemble_destroy(e);
 }
 
 /* A deep, lopsided tree (a chain of 40 splits): rows leave it at every depth. */
@@ -472,6 +515,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_numeric_ensembles),
         cmocka_unit_test(test_random_mixed_ensembles),
+        cmocka_unit_test(test_wide_rows),
+        cmocka_unit_test(test_stump_at_offset_zero),
         cmocka_unit_test(test_deep_chain),
         cmocka_unit_test(test_comparisons_at_their_thresholds),
         cmocka_unit_test(test_missing_modes),
