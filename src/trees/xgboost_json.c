@@ -41,7 +41,7 @@ static char *quote_non_finite(const char *text, size_t len, size_t *out_len)
                 }
             } else if (c == '"') {
                 in_string = true;
-            } else {
+            } else if (c == 'N' || c == 'I' || c == '-') {
                 for (int t = 0; t < 3 && tlen == 0; t++)
                     if (strncmp(text + i, tokens[t], strlen(tokens[t])) == 0)
                         tlen = strlen(tokens[t]);
