@@ -33,6 +33,11 @@ static_assert(TREE_BLOCK_ROWS % LANES == 0, "a block is whole chunks");
  * fails or passes `x < t` (`x <= t`) exactly as its default says. */
 static void copy_rows(const float *x, size_t nb, size_t nf, float *xs)
 {
+    /* A leaf makes its rows read a lane of feature 0 (see TREE_SLOT_FIELD), maybe one no row of a
+     * partial chunk fills: give those lanes a value. */
+    float *last = xs + (nb - 1) / LANES * LANE_FLOATS(nf);
+    for (size_t lane = (nb - 1) % LANES + 1; lane < LANES; lane++)
+        last[lane] = last[LANES + lane] = 0.0f;
     for (size_t r = 0; r < nb; r++) {
         float *lane = xs + r / LANES * LANE_FLOATS(nf) + r % LANES;
         for (size_t f = 0; f < nf; f++) {
