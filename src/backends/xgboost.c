@@ -1,15 +1,23 @@
-/* The XGBoost backend (backend.h) over libxgboost's C API: one FP32 input [N, F] (FP64 converted by
- * the caller), one output as XGBoost's predict gives it ([N] or [N, C]). Predictions use in-place
- * prediction from a dense array with one thread per call, so concurrent requests scale across
- * cores and no OpenMP worker threads are started. */
+/* The XGBoost backend (backend.h): one FP32 input [N, F] (FP64 converted by the caller), one output
+ * as XGBoost's predict gives it ([N] or [N, C]). libxgboost loads the artifact; by default ferry's
+ * own tree engine (src/trees/, built and verified in xgboost_trees.c) serves the predictions, and
+ * libxgboost serves them when the model asks for it (`tree_engine: xgboost`) or when ferry's
+ * engine cannot serve the model or disagrees with libxgboost at load. libxgboost predicts in place
+ * from a dense array with one thread per call, so concurrent requests scale across cores and no
+ * OpenMP worker threads are started. */
 #include "backends/xgboost.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xgboost/c_api.h>
+
+#include "backends/xgboost_trees.h"
+#include "core/log.h"
+#include "trees/predict.h"
 
 /* A proxy DMatrix for in-place prediction. Handing libxgboost our own proxy spares it building a
  * new one per call (whose constructor reads the cgroup CPU quota files: two file opens per
@@ -32,6 +40,11 @@ typedef struct xgb_model {
     size_t n_features;
     char **feature_names; /* n_features entries, or NULL when the model has none */
     const char *config;   /* predict config JSON: value or margin */
+    bool margin;
+    bool from_dmatrix;            /* the booster has no in-place prediction (gblinear) */
+    pthread_mutex_t dmatrix_lock; /* one DMatrix prediction at a time */
+    bool want_trees;              /* tree_engine: ferry */
+    tree_ensemble *trees;         /* ferry's engine when it serves, else NULL (libxgboost serves) */
 } xgb_model;
 
 static const char *const xgb_artifacts[] = {"model.json", "model.ubj", NULL};
@@ -71,6 +84,8 @@ static void xgb_unload(void *handle)
         free(p);
     }
     pthread_mutex_destroy(&m->proxy_lock);
+    pthread_mutex_destroy(&m->dmatrix_lock);
+    tree_ensemble_destroy(m->trees);
     if (m->booster != NULL)
         XGBoosterFree(m->booster);
     if (m->feature_names != NULL)
@@ -87,20 +102,25 @@ static ferry_status apply_options(xgb_model *m, const ferry_backend_config *cfg,
 {
     const char *input = "input", *output = "predict";
     m->config = predict_value_config;
+    m->want_trees = true;
     for (size_t i = 0; i < cfg->n_options; i++) {
         const ferry_option *o = &cfg->options[i];
+        bool value = strcmp(o->value, "value") == 0, margin = strcmp(o->value, "margin") == 0;
+        bool ferry = strcmp(o->value, "ferry") == 0, xgboost = strcmp(o->value, "xgboost") == 0;
         if (strcmp(o->key, "input_name") == 0) {
             input = o->value;
         } else if (strcmp(o->key, "output_name") == 0) {
             output = o->value;
-        } else if (strcmp(o->key, "predict") == 0 && strcmp(o->value, "margin") == 0) {
-            m->config = predict_margin_config;
-        } else if (strcmp(o->key, "predict") == 0 && strcmp(o->value, "value") == 0) {
-            m->config = predict_value_config;
+        } else if (strcmp(o->key, "predict") == 0 && (value || margin)) {
+            m->margin = margin;
+            m->config = margin ? predict_margin_config : predict_value_config;
+        } else if (strcmp(o->key, "tree_engine") == 0 && (ferry || xgboost)) {
+            m->want_trees = ferry;
         } else {
             return ferry_error_set(err, FERRY_INVALID_ARG,
                                    "model '%s': unknown xgboost option '%s: %s' (known: "
-                                   "input_name, output_name, predict: value|margin)",
+                                   "input_name, output_name, predict: value|margin, "
+                                   "tree_engine: ferry|xgboost)",
                                    cfg->model_name, o->key, o->value);
         }
     }
@@ -136,32 +156,137 @@ static ferry_status copy_feature_names(xgb_model *m, const ferry_backend_config 
     return FERRY_OK;
 }
 
-/* Runs one row of zeros to learn the output's trailing dimensions (and to warm the booster). */
+/* Takes an idle proxy, or makes one (only while the pool warms up); NULL when that fails. */
+static xgb_proxy *proxy_borrow(xgb_model *m)
+{
+    pthread_mutex_lock(&m->proxy_lock);
+    xgb_proxy *p = m->proxies;
+    if (p != NULL)
+        m->proxies = p->next;
+    pthread_mutex_unlock(&m->proxy_lock);
+    if (p != NULL)
+        return p;
+    p = calloc(1, sizeof *p);
+    if (p != NULL && XGProxyDMatrixCreate(&p->handle) != 0) {
+        free(p);
+        p = NULL;
+    }
+    return p;
+}
+
+static void proxy_return(xgb_model *m, xgb_proxy *p)
+{
+    pthread_mutex_lock(&m->proxy_lock);
+    p->next = m->proxies;
+    m->proxies = p;
+    pthread_mutex_unlock(&m->proxy_lock);
+}
+
+/* The shape of one libxgboost prediction. */
+typedef struct xgb_shape {
+    bst_ulong dim;
+    bst_ulong shape[3];
+    size_t values;
+} xgb_shape;
+
+/* Records the shape of a result; false when libxgboost gives more dimensions than ferry knows. */
+static bool record_shape(const bst_ulong *shape, bst_ulong dim, xgb_shape *s)
+{
+    if (dim < 1 || dim > 3)
+        return false;
+    s->dim = dim;
+    s->values = 1;
+    for (bst_ulong d = 0; d < dim; d++) {
+        s->shape[d] = shape[d];
+        s->values *= (size_t)shape[d];
+    }
+    return true;
+}
+
+/* Predicts in place from the dense rows, on a proxy DMatrix from the pool. */
+static int predict_in_place(xgb_model *m, const float *x, int64_t rows, float *out, size_t capacity,
+                            xgb_shape *s)
+{
+    char array[160];
+    snprintf(array, sizeof array,
+             "{\"data\":[%" PRIuPTR ",true],\"shape\":[%" PRId64
+             ",%zu],\"typestr\":\"<f4\",\"version\":3}",
+             (uintptr_t)x, rows, m->n_features);
+    const bst_ulong *shape = NULL;
+    bst_ulong dim = 0;
+    const float *result = NULL;
+    xgb_proxy *proxy = proxy_borrow(m);
+    if (proxy == NULL)
+        return -1;
+    int rc = XGBoosterPredictFromDense(m->booster, array, m->config, proxy->handle, &shape, &dim,
+                                       &result);
+    if (rc == 0 && !record_shape(shape, dim, s))
+        rc = -2;
+    if (rc == 0 && out != NULL && s->values == capacity)
+        memcpy(out, result, capacity * sizeof *out);
+    proxy_return(m, proxy);
+    return rc;
+}
+
+/* Predicts through a DMatrix made for the call (boosters without in-place prediction), one call at
+ * a time. */
+static int predict_from_dmatrix(xgb_model *m, const float *x, int64_t rows, float *out,
+                                size_t capacity, xgb_shape *s)
+{
+    pthread_mutex_lock(&m->dmatrix_lock);
+    DMatrixHandle d = NULL;
+    const bst_ulong *shape = NULL;
+    bst_ulong dim = 0;
+    const float *result = NULL;
+    int rc = XGDMatrixCreateFromMat_omp(x, (bst_ulong)rows, (bst_ulong)m->n_features, NAN, &d, 1);
+    if (rc == 0)
+        rc = XGBoosterPredictFromDMatrix(m->booster, d, m->config, &shape, &dim, &result);
+    if (rc == 0 && !record_shape(shape, dim, s))
+        rc = -2;
+    if (rc == 0 && out != NULL && s->values == capacity)
+        memcpy(out, result, capacity * sizeof *out);
+    if (d != NULL)
+        XGDMatrixFree(d);
+    pthread_mutex_unlock(&m->dmatrix_lock);
+    return rc;
+}
+
+/* Predicts `rows` rows with libxgboost, copying the result to out when it holds exactly `capacity`
+ * values (out may be NULL to learn the shape only). Returns 0, libxgboost's error (-1) or -2 for a
+ * shape ferry does not handle. */
+static int xgb_predict(xgb_model *m, const float *x, int64_t rows, float *out, size_t capacity,
+                       xgb_shape *s)
+{
+    if (m->from_dmatrix)
+        return predict_from_dmatrix(m, x, rows, out, capacity, s);
+    return predict_in_place(m, x, rows, out, capacity, s);
+}
+
+/* Runs one row of zeros to learn the output's trailing dimensions (and to warm the booster).
+ * A booster without in-place prediction (gblinear) switches to DMatrix prediction. */
 static ferry_status probe_output(xgb_model *m, const ferry_backend_config *cfg, ferry_error *err)
 {
     float *row = calloc(m->n_features ? m->n_features : 1, sizeof *row);
     if (row == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory", cfg->model_name);
-    char array[160];
-    snprintf(array, sizeof array,
-             "{\"data\":[%" PRIuPTR ",true],\"shape\":[1,%zu],\"typestr\":\"<f4\",\"version\":3}",
-             (uintptr_t)row, m->n_features);
-    const bst_ulong *shape = NULL;
-    bst_ulong dim = 0;
-    const float *result = NULL;
-    int rc = XGBoosterPredictFromDense(m->booster, array, m->config, NULL, &shape, &dim, &result);
+    xgb_shape s;
+    int rc = xgb_predict(m, row, 1, NULL, 0, &s);
+    if (rc == -1 && strstr(XGBGetLastError(), "Inplace predict is not supported") != NULL) {
+        m->from_dmatrix = true;
+        rc = xgb_predict(m, row, 1, NULL, 0, &s);
+    }
     free(row);
-    if (rc != 0)
+    if (rc == -1)
         return xgb_fail(err, cfg, "test prediction");
-    if (dim < 1 || dim > 3 || shape[0] != 1)
+    if (rc != 0 || s.shape[0] != 1)
         return ferry_error_set(err, FERRY_UNSUPPORTED,
                                "model '%s' version %s: unsupported prediction shape (%" PRIu64
                                " dimensions)",
-                               cfg->model_name, cfg->version, (uint64_t)dim);
-    m->output.ndim = (int)dim;
+                               cfg->model_name, cfg->version, (uint64_t)s.dim);
+    m->output.ndim = (int)s.dim;
     m->output.shape[0] = -1;
-    for (bst_ulong d = 1; d < dim; d++)
-        m->output.shape[d] = (int64_t)shape[d];
+    for (bst_ulong d = 1; d < s.dim; d++)
+        m->output.shape[d] = (int64_t)s.shape[d];
     return FERRY_OK;
 }
 
@@ -187,6 +312,25 @@ static ferry_status load_booster(xgb_model *m, const ferry_backend_config *cfg, 
     return FERRY_OK;
 }
 
+/* Builds ferry's tree engine and verifies it; when it cannot serve, logs why and leaves
+ * libxgboost serving. Either way the log says which engine serves. */
+static void start_tree_engine(xgb_model *m, const ferry_backend_config *cfg)
+{
+    log_fields where = {.model = cfg->model_name, .version = cfg->version};
+    xgb_trees_predict predict = {.config = m->config, .margin = m->margin};
+    xgboost_json_info info;
+    ferry_error err;
+    if (xgb_trees_build(m->booster, &predict, &m->trees, &info, &err) != FERRY_OK) {
+        log_warn(&where, "%s; serving through libxgboost", err.message);
+        return;
+    }
+    log_info(&where,
+             "served by ferry's tree engine (%s, %s, %zu trees of depth up to %u), verified "
+             "against libxgboost on %d sample rows",
+             info.booster, info.objective, m->trees->n_trees, m->trees->max_depth,
+             XGB_TREES_VERIFY_ROWS);
+}
+
 static ferry_status xgb_load(const ferry_backend_config *cfg, const char *path, void **out,
                              ferry_error *err)
 {
@@ -198,6 +342,12 @@ static ferry_status xgb_load(const ferry_backend_config *cfg, const char *path, 
         return ferry_error_set(err, FERRY_INTERNAL, "model '%s': cannot create a mutex",
                                cfg->model_name);
     }
+    if (pthread_mutex_init(&m->dmatrix_lock, NULL) != 0) {
+        pthread_mutex_destroy(&m->proxy_lock);
+        free(m);
+        return ferry_error_set(err, FERRY_INTERNAL, "model '%s': cannot create a mutex",
+                               cfg->model_name);
+    }
     ferry_status st = apply_options(m, cfg, err);
     if (st == FERRY_OK)
         st = load_booster(m, cfg, path, err);
@@ -205,6 +355,8 @@ static ferry_status xgb_load(const ferry_backend_config *cfg, const char *path, 
         st = copy_feature_names(m, cfg, err);
     if (st == FERRY_OK)
         st = probe_output(m, cfg, err);
+    if (st == FERRY_OK && m->want_trees)
+        start_tree_engine(m, cfg);
     if (st != FERRY_OK) {
         xgb_unload(m);
         return st;
@@ -237,32 +389,6 @@ static ferry_status xgb_describe(void *handle, ferry_model_io *io, ferry_error *
     return FERRY_OK;
 }
 
-/* Takes an idle proxy, or makes one (only while the pool warms up); NULL when that fails. */
-static xgb_proxy *proxy_borrow(xgb_model *m)
-{
-    pthread_mutex_lock(&m->proxy_lock);
-    xgb_proxy *p = m->proxies;
-    if (p != NULL)
-        m->proxies = p->next;
-    pthread_mutex_unlock(&m->proxy_lock);
-    if (p != NULL)
-        return p;
-    p = calloc(1, sizeof *p);
-    if (p != NULL && XGProxyDMatrixCreate(&p->handle) != 0) {
-        free(p);
-        p = NULL;
-    }
-    return p;
-}
-
-static void proxy_return(xgb_model *m, xgb_proxy *p)
-{
-    pthread_mutex_lock(&m->proxy_lock);
-    p->next = m->proxies;
-    m->proxies = p;
-    pthread_mutex_unlock(&m->proxy_lock);
-}
-
 static ferry_status xgb_infer(void *handle, const ferry_tensor *inputs, size_t n_inputs,
                               ferry_tensor *outputs, size_t n_outputs, const ferry_allocator *alloc,
                               ferry_error *err)
@@ -287,33 +413,32 @@ static ferry_status xgb_infer(void *handle, const ferry_tensor *inputs, size_t n
         return ferry_error_set(err, FERRY_NO_MEMORY, "output '%s': out of memory", m->output_name);
     if (rows == 0)
         return FERRY_OK;
-    char array[160];
-    snprintf(array, sizeof array,
-             "{\"data\":[%" PRIuPTR ",true],\"shape\":[%" PRId64
-             ",%zu],\"typestr\":\"<f4\",\"version\":3}",
-             (uintptr_t)inputs[0].data, rows, m->n_features);
-    const bst_ulong *shape = NULL;
-    bst_ulong dim = 0;
-    const float *result = NULL;
-    xgb_proxy *proxy = proxy_borrow(m);
-    if (proxy == NULL)
-        return ferry_error_set(err, FERRY_NO_MEMORY, "xgboost: cannot create a proxy DMatrix");
-    int rc = XGBoosterPredictFromDense(m->booster, array, m->config, proxy->handle, &shape, &dim,
-                                       &result);
-    proxy_return(m, proxy);
+    if (m->trees != NULL) {
+        if (inputs[0].shape[1] != (int64_t)m->n_features)
+            return ferry_error_set(err, FERRY_INTERNAL,
+                                   "xgboost backend called with %" PRId64 " features for %zu",
+                                   inputs[0].shape[1], m->n_features);
+        tree_predict(m->trees, inputs[0].data, (size_t)rows, out->data, m->margin);
+        return FERRY_OK;
+    }
+    xgb_shape s;
+    size_t capacity = (size_t)rows * per_row;
+    int rc = xgb_predict(m, inputs[0].data, rows, out->data, capacity, &s);
     if (rc != 0) {
         char why[FERRY_ERROR_MESSAGE_MAX];
         return ferry_error_set(err, FERRY_INTERNAL, "xgboost predict failed: %s",
-                               xgb_last_error(why, sizeof why));
+                               rc == -2 ? "unexpected shape" : xgb_last_error(why, sizeof why));
     }
-    size_t produced = 1;
-    for (bst_ulong d = 0; d < dim; d++)
-        produced *= (size_t)shape[d];
-    if (produced * sizeof(float) != out->nbytes)
+    if (s.values != capacity)
         return ferry_error_set(err, FERRY_INTERNAL,
-                               "xgboost returned %zu values for %" PRId64 " rows", produced, rows);
-    memcpy(out->data, result, out->nbytes);
+                               "xgboost returned %zu values for %" PRId64 " rows", s.values, rows);
     return FERRY_OK;
+}
+
+const char *xgboost_backend_engine(const void *model)
+{
+    const xgb_model *m = model;
+    return m->trees != NULL ? "ferry" : "xgboost";
 }
 
 const ferry_backend xgboost_backend = {

@@ -6,4 +6,8 @@
 
 extern const ferry_backend xgboost_backend;
 
+/* Which engine serves a model this backend loaded: "ferry" (ferry's tree engine) or "xgboost"
+ * (libxgboost). */
+const char *xgboost_backend_engine(const void *model);
+
 #endif

@@ -1,5 +1,6 @@
-/* The XGBoost backend against python3-xgboost's own outputs (../shared/models expected.json), and
- * on models trained here with libxgboost's C API: multi-class shapes, margins, options, bad files.
+/* The XGBoost backend against python3-xgboost's own outputs (../shared/models expected.json),
+ * through ferry's tree engine (the default) and through libxgboost (`tree_engine: xgboost`), and on
+ * models trained here with libxgboost's C API: multi-class shapes, margins, options, bad files.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,6 +46,11 @@ static void check_fixture(const char *model_file, const char *fixture, const cha
     loaded m;
     ferry_error err;
     assert_int_equal(load_with(path, options, n_options, &m, &err), FERRY_OK);
+    const char *engine = "ferry";
+    for (size_t i = 0; i < n_options; i++)
+        if (strcmp(options[i].key, "tree_engine") == 0)
+            engine = options[i].value;
+    assert_string_equal(xgboost_backend_engine(m.model), engine);
     json_t *in = ts_load_json(inputs_path), *exp = ts_load_json(expected_path);
     json_t *data = json_object_get(in, "data");
     int64_t rows = json_integer_value(json_array_get(json_object_get(in, "shape"), 0));
@@ -105,6 +111,18 @@ static void test_diabetes_matches_python(void **state)
     check_fixture("models/diabetes_xgb/model.json", "models/diabetes_xgb", "outputs", NULL, 0);
 }
 
+static void test_fixtures_through_libxgboost(void **state)
+{
+    (void)state;
+    ferry_option xgb[] = {{"tree_engine", "xgboost"}, {"predict", "margin"}};
+    check_fixture("models/bc_xgb/model.json", "models/bc_xgb", "outputs", xgb, 1);
+    check_fixture("models/bc_xgb/model.ubj", "models/bc_xgb", "margin_outputs", xgb, 2);
+    check_fixture("models/diabetes_xgb/model.json", "models/diabetes_xgb", "outputs", xgb, 1);
+    ferry_option ferry[] = {{"tree_engine", "ferry"}, {"predict", "margin"}};
+    check_fixture("models/diabetes_xgb/model.json", "models/diabetes_xgb", "margin_outputs", ferry,
+                  2);
+}
+
 static void test_describe_reports_names_and_shapes(void **state)
 {
     (void)state;
@@ -138,6 +156,11 @@ static void test_unknown_option_refused(void **state)
     assert_int_equal(load_with(ts_shared("models/bc_xgb/model.json"), &bad, 1, &m, &err),
                      FERRY_INVALID_ARG);
     assert_non_null(strstr(err.message, "nthreads"));
+    ferry_option engine = {"tree_engine", "treelite"};
+    assert_int_equal(load_with(ts_shared("models/bc_xgb/model.json"), &engine, 1, &m, &err),
+                     FERRY_INVALID_ARG);
+    assert_non_null(strstr(err.message, "'tree_engine: treelite'"));
+    assert_non_null(strstr(err.message, "tree_engine: ferry|xgboost"));
 }
 
 static void test_corrupt_and_missing_files(void **state)
@@ -336,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_bc_ubj_matches_python),
         cmocka_unit_test(test_bc_margins_match_python),
         cmocka_unit_test(test_diabetes_matches_python),
+        cmocka_unit_test(test_fixtures_through_libxgboost),
         cmocka_unit_test(test_describe_reports_names_and_shapes),
         cmocka_unit_test(test_unknown_option_refused),
         cmocka_unit_test(test_corrupt_and_missing_files),
