@@ -6,7 +6,10 @@
  *     window is a plain copy), one dnnl_sgemm per chunk, then a pass adds the bias and lays the
  *     product out as NCHW. Small images thus make one large GEMM instead of one tiny GEMM each.
  *   - im2row: the same channels-last, for groups of many channels: what is gathered are runs of
- *     channels rather than a few pixels of a small image.
+ *     channels (kernel width times channels) rather than a few pixels of a small image; the GEMM
+ *     multiplies that matrix by the weights re-laid [kernel * C/group, M/group] (dnnl_sgemm's
+ *     fastest orientation for these shapes) and the store transposes the product back to NCHW.
+ * Every path finishes an image's block of outputs in conv_store_block (bias added there).
  *   - 1x1 with unit strides and no padding: the input already is the im2col matrix, one GEMM per
  *     image and group straight into the output.
  *   - depthwise (one input and one output channel per group): a direct loop over kernel
@@ -21,7 +24,7 @@
 
 /* Bytes of scratch the im2col path aims at: large enough that a chunk makes one GEMM worth its
  * call, small enough that the chunk stays in the L2 cache while the GEMM reads it. */
-#define CONV_CHUNK_BYTES ((size_t)1 << 20)
+#define CONV_CHUNK_BYTES ((size_t)512 << 10)
 
 /* The im2row path (channels-last) pays when a group has this many channels, so that what it
  * gathers are runs of channels rather than a few pixels of a small image, and the batch has this
@@ -267,6 +270,38 @@ static void fill_bias(const float *bias, int64_t m, int64_t vol, float *y)
             y[i * vol + j] = bias[i];
 }
 
+/* The one place where a block of outputs is finished: dst[m][j] = P[m][j] + bias[m] for the mg
+ * output channels of one image and group (bias NULL: none), P being the GEMM's product: src[m *
+ * ld + j] (NCHW), or src[j * ld + m] when `channels_last`. src may be dst itself (ld = vol), when
+ * the GEMM wrote straight into the output. */
+static void conv_store_block(const float *src, int64_t ld, bool channels_last, const float *bias,
+                             int64_t mg, int64_t vol, float *dst)
+{
+    for (int64_t m = 0; m < mg; m++) {
+        float *d = dst + m * vol;
+        float add = bias != NULL ? bias[m] : 0.0f;
+        if (channels_last)
+            for (int64_t j = 0; j < vol; j++)
+                d[j] = src[j * ld + m] + add;
+        else
+            for (int64_t j = 0; j < vol; j++)
+                d[j] = src[m * ld + j] + add;
+    }
+}
+
+/* Stores a chunk's product, [mg, count * vol] or channels-last [count * vol, mg], as images
+ * first .. first+count-1 of group grp. */
+static void conv_store_chunk(const conv_geom *g, const float *prod, bool channels_last,
+                             const float *bias, int64_t first, int64_t count, int64_t grp, float *y)
+{
+    int64_t vol = g->out_vol;
+    const float *bg = bias != NULL ? bias + grp * g->mg : NULL;
+    for (int64_t i = 0; i < count; i++)
+        conv_store_block(prod + i * vol * (channels_last ? g->mg : 1),
+                         channels_last ? g->mg : count * vol, channels_last, bg, g->mg, vol,
+                         y + ((first + i) * g->m + grp * g->mg) * vol);
+}
+
 /* Images [lo, hi) in chunks: per group, one GEMM of the weights by the chunk's im2col matrix. */
 static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo, int64_t hi,
                                 float *scratch)
@@ -282,80 +317,77 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
     for (int64_t first = lo; first < hi; first += g->chunk) {
         int64_t count = hi - first < g->chunk ? hi - first : g->chunk;
         int64_t ld = count * vol;
-        float *prod = col + g->ck * ld;
+        /* one image: the product goes straight into the output */
+        float *prod = count == 1 ? y + first * g->m * vol : col + g->ck * ld;
         for (int64_t grp = 0; grp < g->group; grp++) {
             for (int64_t i = 0; i < count; i++)
                 im2col(x + ((first + i) * g->c + grp * g->cg) * g->in_vol, g, plane, col + i * vol,
                        ld);
-            const float *wg = w + grp * g->mg * g->ck;
-            const float *bg = bias != NULL ? bias + grp * g->mg : NULL;
-            if (count == 1) { /* the product is the image's output: no copy */
-                float *yg = y + (first * g->m + grp * g->mg) * vol;
-                if (bg != NULL)
-                    fill_bias(bg, g->mg, vol, yg);
-                ferry_status st = onnx_sgemm(false, false, g->mg, vol, g->ck, 1.0f, wg, g->ck, col,
-                                             ld, bg != NULL ? 1.0f : 0.0f, yg, vol);
-                if (st != FERRY_OK)
-                    return st;
-                continue;
-            }
-            ferry_status st = onnx_sgemm(false, false, g->mg, ld, g->ck, 1.0f, wg, g->ck, col, ld,
-                                         0.0f, prod, ld);
+            float *pg = count == 1 ? prod + grp * g->mg * vol : prod;
+            ferry_status st = onnx_sgemm(false, false, g->mg, ld, g->ck, 1.0f,
+                                         w + grp * g->mg * g->ck, g->ck, col, ld, 0.0f, pg, ld);
             if (st != FERRY_OK)
                 return st;
-            for (int64_t i = 0; i < count; i++)
-                for (int64_t m = 0; m < g->mg; m++) {
-                    const float *src = prod + m * ld + i * vol;
-                    float *dst = y + ((first + i) * g->m + grp * g->mg + m) * vol;
-                    float add = bg != NULL ? bg[m] : 0.0f;
-                    for (int64_t j = 0; j < vol; j++)
-                        dst[j] = src[j] + add;
-                }
+            conv_store_chunk(g, pg, false, bias, first, count, grp, y);
         }
     }
     return FERRY_OK;
 }
 
-/* Rows [0, out_vol) of the [out_vol, k_vol * cg] matrix `rows` (kernel offset major, channel
- * minor) from one image's group `x`: the image is laid channels-last into `img` (zero border
- * kept), so that each output and kernel offset is one contiguous run of cg channels. */
-static void im2row(const float *x, const conv_geom *g, float *img, float *rows)
+/* One image's group `x` laid channels-last into `img` ([padded volume, cg]); the zero border,
+ * written once per run, is left alone. */
+static void to_channels_last(const float *x, const conv_geom *g, float *img)
 {
     const onnx_window_dim *d = g->d;
     const int64_t *pd = g->padded;
     int64_t cg = g->cg;
-    for (int64_t c = 0; c < cg; c++)
-        for (int64_t i0 = 0; i0 < d[0].in; i0++)
-            for (int64_t i1 = 0; i1 < d[1].in; i1++) {
-                const float *src = x + c * g->in_vol + (i0 * d[1].in + i1) * d[2].in;
-                float *dst = img +
-                             (((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
-                              d[2].pad_begin) *
-                                 cg +
-                             c;
-                for (int64_t i2 = 0; i2 < d[2].in; i2++)
-                    dst[i2 * cg] = src[i2];
-            }
-    for (int64_t o0 = 0; o0 < d[0].out; o0++)
-        for (int64_t o1 = 0; o1 < d[1].out; o1++)
-            for (int64_t o2 = 0; o2 < d[2].out; o2++) {
-                int64_t k[3];
-                for (k[0] = 0; k[0] < d[0].kernel; k[0]++)
-                    for (k[1] = 0; k[1] < d[1].kernel; k[1]++) {
-                        const float *src =
-                            img + (((o0 * d[0].stride + k[0] * d[0].dilation) * pd[1] +
-                                    o1 * d[1].stride + k[1] * d[1].dilation) *
-                                       pd[2] +
-                                   o2 * d[2].stride) *
-                                      cg;
-                        for (k[2] = 0; k[2] < d[2].kernel; k[2]++, rows += cg)
-                            memcpy(rows, src + k[2] * d[2].dilation * cg, (size_t)cg * sizeof *src);
-                    }
-            }
+    for (int64_t i0 = 0; i0 < d[0].in; i0++)
+        for (int64_t i1 = 0; i1 < d[1].in; i1++) {
+            const float *src = x + (i0 * d[1].in + i1) * d[2].in;
+            float *dst = img + (((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
+                                d[2].pad_begin) *
+                                   cg;
+            for (int64_t i2 = 0; i2 < d[2].in; i2++)
+                for (int64_t c = 0; c < cg; c++)
+                    dst[i2 * cg + c] = src[c * g->in_vol + i2];
+        }
 }
 
-/* Images [lo, hi) in chunks, channels-last: per group, one GEMM of the chunk's im2row matrix by
- * the re-laid weights gives [images * outputs, M/group], written out transposed with the bias. */
+/* A run of floats; restrict lets the compiler copy without checking for overlap. */
+static void copy_floats(float *restrict dst, const float *restrict src, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
+/* Rows [0, out_vol) of the [out_vol, k_vol * cg] matrix `rows` (kernel offset major, channel
+ * minor) from a channels-last image: each output and kernel row is one contiguous run of
+ * kernel[2] * cg values when dilation[2] is 1, else kernel[2] runs of cg. */
+static void im2row(const float *img, const conv_geom *g, float *rows)
+{
+    const onnx_window_dim *d = g->d;
+    const int64_t *pd = g->padded;
+    int64_t cg = g->cg, run = d[2].kernel * cg;
+    for (int64_t o0 = 0; o0 < d[0].out; o0++)
+        for (int64_t o1 = 0; o1 < d[1].out; o1++)
+            for (int64_t o2 = 0; o2 < d[2].out; o2++)
+                for (int64_t k0 = 0; k0 < d[0].kernel; k0++)
+                    for (int64_t k1 = 0; k1 < d[1].kernel; k1++, rows += run) {
+                        const float *src = img + (((o0 * d[0].stride + k0 * d[0].dilation) * pd[1] +
+                                                   o1 * d[1].stride + k1 * d[1].dilation) *
+                                                      pd[2] +
+                                                  o2 * d[2].stride) *
+                                                     cg;
+                        if (d[2].dilation == 1)
+                            copy_floats(rows, src, run);
+                        else
+                            for (int64_t k2 = 0; k2 < d[2].kernel; k2++)
+                                copy_floats(rows + k2 * cg, src + k2 * d[2].dilation * cg, cg);
+                    }
+}
+
+/* Images [lo, hi) in chunks, channels-last: per group, one GEMM of the re-laid weights by the
+ * chunk's im2row matrix (transposed) gives [M/group, images * outputs], as on the im2col path. */
 static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo, int64_t hi,
                                 float *scratch)
 {
@@ -369,30 +401,24 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
     float *prod = rows + ck * g->chunk * vol;
     memset(img, 0, (size_t)img_len * sizeof *img); /* the border stays zero */
     for (int64_t grp = 0; grp < g->group; grp++) {
-        /* wr[m][t * cg + c] = W[m][c][t]: the weights in the rows' order */
+        /* wr[t * cg + c][m] = W[m][c][t]: the weights in the rows' order, transposed */
         const float *wg = w + grp * mg * ck;
         for (int64_t m = 0; m < mg; m++)
             for (int64_t c = 0; c < g->cg; c++)
                 for (int64_t t = 0; t < g->k_vol; t++)
-                    wr[m * ck + t * g->cg + c] = wg[m * ck + c * g->k_vol + t];
-        const float *bg = bias != NULL ? bias + grp * mg : NULL;
+                    wr[(t * g->cg + c) * mg + m] = wg[m * ck + c * g->k_vol + t];
         for (int64_t first = lo; first < hi; first += g->chunk) {
             int64_t count = hi - first < g->chunk ? hi - first : g->chunk;
-            for (int64_t i = 0; i < count; i++)
-                im2row(x + ((first + i) * g->c + grp * g->cg) * g->in_vol, g, img,
-                       rows + i * vol * ck);
-            ferry_status st = onnx_sgemm(false, true, count * vol, mg, ck, 1.0f, rows, ck, wr, ck,
-                                         0.0f, prod, mg);
+            int64_t ld = count * vol;
+            for (int64_t i = 0; i < count; i++) {
+                to_channels_last(x + ((first + i) * g->c + grp * g->cg) * g->in_vol, g, img);
+                im2row(img, g, rows + i * vol * ck);
+            }
+            ferry_status st =
+                onnx_sgemm(false, false, ld, mg, ck, 1.0f, rows, ck, wr, mg, 0.0f, prod, mg);
             if (st != FERRY_OK)
                 return st;
-            for (int64_t i = 0; i < count; i++)
-                for (int64_t m = 0; m < mg; m++) {
-                    const float *src = prod + i * vol * mg + m;
-                    float *dst = y + ((first + i) * g->m + grp * mg + m) * vol;
-                    float add = bg != NULL ? bg[m] : 0.0f;
-                    for (int64_t j = 0; j < vol; j++)
-                        dst[j] = src[j * mg] + add;
-                }
+            conv_store_chunk(g, prod, true, bias, first, count, grp, y);
         }
     }
     return FERRY_OK;

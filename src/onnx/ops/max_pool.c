@@ -184,15 +184,18 @@ static int64_t column_major_index(const onnx_window_dim *d, int64_t at)
         }                                                                                          \
     }
 
-/* The common 2x2 window with stride 2 on 2-D planes, every window inside: a straight loop. The
- * comparisons run in the general kernels' order, so NaN never wins here either. */
+/* The common 2x2 window with stride 2 on 2-D planes, every window inside: output row r (of
+ * `wout` values) from input rows 2r and 2r+1 (`win` values apart), for `rows` rows in a row. The
+ * comparisons run in the general kernels' order, so NaN never wins here either. Small constant
+ * widths are expanded so that the compiler unrolls and vectorizes whole rows: planes of small
+ * images otherwise spend their time in loop overhead. */
 #define MAX_POOL_2X2_KERNEL(D, T, UT, S)                                                           \
-    static void max_pool_2x2_##S(const pool_geom *g, const T *x, T *y, T lowest)                   \
+    static inline __attribute__((always_inline)) void max_pool_2x2_rows_##S(                       \
+        const T *restrict x, T *restrict y, int64_t rows, int64_t win, int64_t wout, T lowest)     \
     {                                                                                              \
-        const onnx_window_dim *d = g->d;                                                           \
-        for (int64_t o1 = 0; o1 < d[1].out; o1++, y += d[2].out) {                                 \
-            const T *r0 = x + 2 * o1 * d[2].in, *r1 = r0 + d[2].in;                                \
-            for (int64_t o2 = 0; o2 < d[2].out; o2++) {                                            \
+        for (int64_t r = 0; r < rows; r++, y += wout) {                                            \
+            const T *r0 = x + 2 * r * win, *r1 = r0 + win;                                         \
+            for (int64_t o2 = 0; o2 < wout; o2++) {                                                \
                 T m = lowest;                                                                      \
                 m = r0[2 * o2] > m ? r0[2 * o2] : m;                                               \
                 m = r0[2 * o2 + 1] > m ? r0[2 * o2 + 1] : m;                                       \
@@ -200,6 +203,16 @@ static int64_t column_major_index(const onnx_window_dim *d, int64_t at)
                 y[o2] = r1[2 * o2 + 1] > m ? r1[2 * o2 + 1] : m;                                   \
             }                                                                                      \
         }                                                                                          \
+    }                                                                                              \
+    static void max_pool_2x2_##S(const T *x, T *y, int64_t rows, int64_t win, int64_t wout,        \
+                                 T lowest)                                                         \
+    {                                                                                              \
+        if (wout == 4)                                                                             \
+            max_pool_2x2_rows_##S(x, y, rows, win, 4, lowest);                                     \
+        else if (wout == 8)                                                                        \
+            max_pool_2x2_rows_##S(x, y, rows, win, 8, lowest);                                     \
+        else                                                                                       \
+            max_pool_2x2_rows_##S(x, y, rows, win, wout, lowest);                                  \
     }
 
 /* True when the window is 2x2 with stride 2 on a 2-D plane and never reaches padding. */
@@ -243,23 +256,27 @@ static void max_pool_rows(ferry_dtype dtype, const pool_geom *g, const void *x, 
                           int64_t hi, const int64_t *lo2, const int64_t *hi2)
 {
     bool two = is_2x2_stride_2(g);
-    for (int64_t i = lo; i < hi && two; i++) {
+    /* With an even plane height, the planes' rows follow one another as one tall plane. */
+    int64_t step = two && g->d[1].in == 2 * g->d[1].out ? hi - lo : 1;
+    for (int64_t i = lo; i < hi && two; i += step) {
+        int64_t rows = (step < hi - i ? step : hi - i) * g->d[1].out, win = g->d[2].in;
+        int64_t wout = g->d[2].out;
         switch (dtype) {
         case FERRY_DTYPE_FP32:
-            max_pool_2x2_f32(g, (const float *)x + i * g->in_vol, (float *)y + i * g->out_vol,
-                             -INFINITY);
+            max_pool_2x2_f32((const float *)x + i * g->in_vol, (float *)y + i * g->out_vol, rows,
+                             win, wout, -INFINITY);
             break;
         case FERRY_DTYPE_FP64:
-            max_pool_2x2_f64(g, (const double *)x + i * g->in_vol, (double *)y + i * g->out_vol,
-                             -INFINITY);
+            max_pool_2x2_f64((const double *)x + i * g->in_vol, (double *)y + i * g->out_vol, rows,
+                             win, wout, -INFINITY);
             break;
         case FERRY_DTYPE_INT8:
-            max_pool_2x2_i8(g, (const int8_t *)x + i * g->in_vol, (int8_t *)y + i * g->out_vol,
-                            INT8_MIN);
+            max_pool_2x2_i8((const int8_t *)x + i * g->in_vol, (int8_t *)y + i * g->out_vol, rows,
+                            win, wout, INT8_MIN);
             break;
         default:
-            max_pool_2x2_u8(g, (const uint8_t *)x + i * g->in_vol, (uint8_t *)y + i * g->out_vol,
-                            0);
+            max_pool_2x2_u8((const uint8_t *)x + i * g->in_vol, (uint8_t *)y + i * g->out_vol, rows,
+                            win, wout, 0);
             break;
         }
     }
