@@ -263,20 +263,15 @@ static void im2col(const float *x, const conv_geom *g, float *plane, float *col,
 /* Paths                                                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
-static void fill_bias(const float *bias, int64_t m, int64_t vol, float *y)
-{
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < vol; j++)
-            y[i * vol + j] = bias[i];
-}
-
-/* The one place where a block of outputs is finished: dst[m][j] = P[m][j] + bias[m] for the mg
- * output channels of one image and group (bias NULL: none), P being the GEMM's product: src[m *
- * ld + j] (NCHW), or src[j * ld + m] when `channels_last`. src may be dst itself (ld = vol), when
- * the GEMM wrote straight into the output. */
+/* The one place where a block of outputs is finished, on every path: dst[m][j] = P[m][j] +
+ * bias[m] for the mg output channels of one image and group (bias NULL: none), P being the
+ * product: src[m * ld + j] (NCHW), or src[j * ld + m] when `channels_last`. src may be dst itself
+ * (ld = vol) when the product was computed in place (one image, 1x1, depthwise). */
 static void conv_store_block(const float *src, int64_t ld, bool channels_last, const float *bias,
                              int64_t mg, int64_t vol, float *dst)
 {
+    if (src == dst && bias == NULL) /* finished already */
+        return;
     for (int64_t m = 0; m < mg; m++) {
         float *d = dst + m * vol;
         float add = bias != NULL ? bias[m] : 0.0f;
@@ -435,13 +430,14 @@ static ferry_status conv_pointwise(const onnx_op_ctx *ctx, const conv_geom *g, i
     for (int64_t img = lo; img < hi; img++)
         for (int64_t grp = 0; grp < g->group; grp++) {
             float *yg = y + (img * g->m + grp * g->mg) * vol;
-            if (b != NULL)
-                fill_bias((const float *)b->data + grp * g->mg, g->mg, vol, yg);
-            ferry_status st = onnx_sgemm(
-                false, false, g->mg, vol, g->cg, 1.0f, w + grp * g->mg * g->cg, g->cg,
-                x + (img * g->c + grp * g->cg) * vol, vol, b != NULL ? 1.0f : 0.0f, yg, vol);
+            ferry_status st =
+                onnx_sgemm(false, false, g->mg, vol, g->cg, 1.0f, w + grp * g->mg * g->cg, g->cg,
+                           x + (img * g->c + grp * g->cg) * vol, vol, 0.0f, yg, vol);
             if (st != FERRY_OK)
                 return st;
+            conv_store_block(yg, vol, false,
+                             b != NULL ? (const float *)b->data + grp * g->mg : NULL, g->mg, vol,
+                             yg);
         }
     return FERRY_OK;
 }
@@ -484,14 +480,14 @@ static void conv_depthwise(const onnx_op_ctx *ctx, const conv_geom *g, int64_t l
             const float *xc = x + (img * g->c + m / g->mg) * g->in_vol;
             const float *wm = w + m * g->k_vol;
             float *ym = y + (img * g->m + m) * g->out_vol;
-            float init = b != NULL ? ((const float *)b->data)[m] : 0.0f;
-            for (int64_t i = 0; i < g->out_vol; i++)
-                ym[i] = init;
+            memset(ym, 0, (size_t)g->out_vol * sizeof *ym);
             int64_t k[3], t = 0;
             for (k[0] = 0; k[0] < d[0].kernel; k[0]++)
                 for (k[1] = 0; k[1] < d[1].kernel; k[1]++)
                     for (k[2] = 0; k[2] < d[2].kernel; k[2]++)
                         depthwise_tap(xc, &rg, k, wm[t++], ym);
+            conv_store_block(ym, g->out_vol, false, b != NULL ? (const float *)b->data + m : NULL,
+                             1, g->out_vol, ym);
         }
 }
 
