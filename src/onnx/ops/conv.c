@@ -44,6 +44,20 @@ typedef enum conv_path {
     CONV_DEPTHWISE, /* one input and one output channel per group */
 } conv_path;
 
+/* Up to 3 segments per spatial dimension (the outputs whose windows start in the leading padding,
+ * those inside, those that end in the trailing padding), so at most 27 classes. */
+#define CONV_MAX_SEGMENTS 3
+#define CONV_MAX_CLASSES  27
+
+/* A box of outputs [o_lo, o_hi) and the box of kernel offsets [k_lo, k_hi) their windows reach
+ * inside the input (some outputs of a merged border segment may reach a little padding). */
+typedef struct conv_class {
+    int64_t o_lo[ONNX_WINDOW_MAX_DIMS], o_hi[ONNX_WINDOW_MAX_DIMS];
+    int64_t k_lo[ONNX_WINDOW_MAX_DIMS], k_hi[ONNX_WINDOW_MAX_DIMS];
+    int64_t outputs; /* outputs in the box */
+    int64_t k;       /* kernel offsets in the box times channels per group: the GEMM's depth */
+} conv_class;
+
 /* Geometry of one planned Conv, padded to 3 spatial dimensions (leading ones of size 1). */
 typedef struct conv_geom {
     int64_t n, c, m, group;
@@ -53,7 +67,12 @@ typedef struct conv_geom {
     int64_t padded[ONNX_WINDOW_MAX_DIMS]; /* a channel with the padding every window reaches */
     int64_t padded_vol;                   /* 0: no padding reached, im2col reads X itself */
     conv_path path;
-    int64_t chunk; /* images per GEMM on the im2col path */
+    int64_t chunk; /* images per GEMM */
+    /* im2row: the outputs in boxes whose windows reach the same kernel offsets */
+    int n_classes;
+    conv_class cls[CONV_MAX_CLASSES];
+    int64_t class_rows;    /* sum of outputs * k over the classes: one image's im2row matrix */
+    int64_t class_weights; /* sum of k over the classes: rows of their weights */
 } conv_geom;
 
 static ferry_status conv_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
@@ -73,10 +92,88 @@ static ferry_status conv_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
 /* Images per im2col chunk: as many as fit CONV_CHUNK_BYTES, at least one. */
 static int64_t conv_chunk(const conv_geom *g)
 {
-    size_t per_image = (size_t)((g->ck + g->mg) * g->out_vol) * sizeof(float);
+    int64_t matrix = g->path == CONV_IM2ROW ? g->class_rows : g->ck * g->out_vol;
+    size_t per_image = (size_t)(matrix + g->mg * g->out_vol) * sizeof(float);
     int64_t chunk = per_image > 0 ? (int64_t)(CONV_CHUNK_BYTES / per_image) : g->n;
     chunk = chunk < 1 ? 1 : chunk;
     return chunk < g->n ? chunk : (g->n > 0 ? g->n : 1);
+}
+
+/* The kernel offsets [*lo, *hi) of dimension d whose input lies inside for output o. */
+static void taps_inside(const onnx_window_dim *d, int64_t o, int64_t *lo, int64_t *hi)
+{
+    int64_t base = o * d->stride - d->pad_begin; /* input index of kernel offset 0 */
+    *lo = base >= 0 ? 0 : (-base + d->dilation - 1) / d->dilation;
+    *hi = d->in - base <= 0 ? 0 : (d->in - base + d->dilation - 1) / d->dilation;
+    *hi = *hi < d->kernel ? *hi : d->kernel;
+    *lo = *lo < *hi ? *lo : *hi;
+}
+
+/* Splits dimension d's outputs into segments: the outputs before the first whose window lies
+ * wholly inside, those from it to the last such, and those after; each with the union of the
+ * kernel offsets its outputs reach inside. Without a window wholly inside, one segment. */
+static int conv_segments(const onnx_window_dim *d, int64_t seg[CONV_MAX_SEGMENTS][4])
+{
+    int64_t first = -1, last = -1, lo, hi;
+    for (int64_t o = 0; o < d->out; o++) {
+        taps_inside(d, o, &lo, &hi);
+        if (lo == 0 && hi == d->kernel) {
+            first = first < 0 ? o : first;
+            last = o;
+        }
+    }
+    int64_t bounds[4] = {0, first, last + 1, d->out};
+    if (first < 0) {
+        bounds[1] = bounds[2] = d->out;
+    }
+    int n = 0;
+    for (int s = 0; s < 3; s++) {
+        if (bounds[s] >= bounds[s + 1])
+            continue;
+        int64_t klo = d->kernel, khi = 0;
+        for (int64_t o = bounds[s]; o < bounds[s + 1]; o++) {
+            taps_inside(d, o, &lo, &hi);
+            if (lo < hi) {
+                klo = lo < klo ? lo : klo;
+                khi = hi > khi ? hi : khi;
+            }
+        }
+        seg[n][0] = bounds[s];
+        seg[n][1] = bounds[s + 1];
+        seg[n][2] = klo < khi ? klo : 0;
+        seg[n][3] = klo < khi ? khi : 1; /* a window reaching only padding reads one zero */
+        n++;
+    }
+    return n;
+}
+
+/* The classes of the im2row path: every combination of the dimensions' segments. */
+static void conv_classes(conv_geom *g)
+{
+    int64_t seg[ONNX_WINDOW_MAX_DIMS][CONV_MAX_SEGMENTS][4];
+    int ns[ONNX_WINDOW_MAX_DIMS];
+    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++)
+        ns[i] = conv_segments(&g->d[i], seg[i]);
+    g->n_classes = 0;
+    g->class_rows = g->class_weights = 0;
+    for (int a = 0; a < ns[0]; a++)
+        for (int b = 0; b < ns[1]; b++)
+            for (int c = 0; c < ns[2]; c++) {
+                conv_class *q = &g->cls[g->n_classes++];
+                const int64_t *s3[3] = {seg[0][a], seg[1][b], seg[2][c]};
+                q->outputs = 1;
+                q->k = g->cg;
+                for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
+                    q->o_lo[i] = s3[i][0];
+                    q->o_hi[i] = s3[i][1];
+                    q->k_lo[i] = s3[i][2];
+                    q->k_hi[i] = s3[i][3];
+                    q->outputs *= q->o_hi[i] - q->o_lo[i];
+                    q->k *= q->k_hi[i] - q->k_lo[i];
+                }
+                g->class_rows += q->outputs * q->k;
+                g->class_weights += q->k;
+            }
 }
 
 static ferry_status conv_geometry(const onnx_op_ctx *ctx, conv_geom *g, ferry_error *err)
@@ -132,6 +229,8 @@ static ferry_status conv_geometry(const onnx_op_ctx *ctx, conv_geom *g, ferry_er
               : g->cg == 1 && g->mg == 1                              ? CONV_DEPTHWISE
               : g->cg >= CONV_ROW_CHANNELS && g->n >= CONV_ROW_IMAGES ? CONV_IM2ROW
                                                                       : CONV_IM2COL;
+    if (g->path == CONV_IM2ROW)
+        conv_classes(g);
     g->chunk = conv_chunk(g);
     return FERRY_OK;
 }
@@ -168,8 +267,9 @@ static size_t conv_plan(const onnx_op_ctx *ctx)
         return 0;
     int64_t product = g.chunk > 1 ? g.mg * g.chunk * g.out_vol : 0;
     if (g.path == CONV_IM2ROW) /* and the channels-last image, and the re-laid weights */
-        return (size_t)(g.ck * g.chunk * g.out_vol + g.mg * g.chunk * g.out_vol +
-                        g.cg * (g.padded_vol > 0 ? g.padded_vol : g.in_vol) + g.mg * g.ck) *
+        return (size_t)((g.class_rows + g.mg * g.out_vol) * g.chunk +
+                        g.cg * (g.padded_vol > 0 ? g.padded_vol : g.in_vol) +
+                        (g.ck + g.class_weights) * g.mg) *
                sizeof(float);
     if (g.path != CONV_IM2COL)
         return 0;
@@ -263,37 +363,33 @@ static void im2col(const float *x, const conv_geom *g, float *plane, float *col,
 /* Paths                                                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
-/* The one place where a block of outputs is finished, on every path: dst[m][j] = P[m][j] +
- * bias[m] for the mg output channels of one image and group (bias NULL: none), P being the
- * product: src[m * ld + j] (NCHW), or src[j * ld + m] when `channels_last`. src may be dst itself
- * (ld = vol) when the product was computed in place (one image, 1x1, depthwise). */
-static void conv_store_block(const float *src, int64_t ld, bool channels_last, const float *bias,
-                             int64_t mg, int64_t vol, float *dst)
+/* The one place where a block of outputs is finished, on every path: dst[m][j] = src[m * ld + j]
+ * + bias[m] for the mg output channels of one image and group (bias NULL: none). src may be dst
+ * itself (ld = vol) when the product was laid out in place (one image, 1x1, depthwise), or with
+ * its bias added already (im2row, which adds it while scattering the product). After this, the
+ * block holds the convolution with its bias. */
+static void conv_store_block(const float *src, int64_t ld, const float *bias, int64_t mg,
+                             int64_t vol, float *dst)
 {
     if (src == dst && bias == NULL) /* finished already */
         return;
     for (int64_t m = 0; m < mg; m++) {
+        const float *s = src + m * ld;
         float *d = dst + m * vol;
         float add = bias != NULL ? bias[m] : 0.0f;
-        if (channels_last)
-            for (int64_t j = 0; j < vol; j++)
-                d[j] = src[j * ld + m] + add;
-        else
-            for (int64_t j = 0; j < vol; j++)
-                d[j] = src[m * ld + j] + add;
+        for (int64_t j = 0; j < vol; j++)
+            d[j] = s[j] + add;
     }
 }
 
-/* Stores a chunk's product, [mg, count * vol] or channels-last [count * vol, mg], as images
- * first .. first+count-1 of group grp. */
-static void conv_store_chunk(const conv_geom *g, const float *prod, bool channels_last,
-                             const float *bias, int64_t first, int64_t count, int64_t grp, float *y)
+/* Stores a chunk's product [mg, count * vol] as images first .. first+count-1 of group grp. */
+static void conv_store_chunk(const conv_geom *g, const float *prod, const float *bias,
+                             int64_t first, int64_t count, int64_t grp, float *y)
 {
     int64_t vol = g->out_vol;
     const float *bg = bias != NULL ? bias + grp * g->mg : NULL;
     for (int64_t i = 0; i < count; i++)
-        conv_store_block(prod + i * vol * (channels_last ? g->mg : 1),
-                         channels_last ? g->mg : count * vol, channels_last, bg, g->mg, vol,
+        conv_store_block(prod + i * vol, count * vol, bg, g->mg, vol,
                          y + ((first + i) * g->m + grp * g->mg) * vol);
 }
 
@@ -323,7 +419,7 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
                                          w + grp * g->mg * g->ck, g->ck, col, ld, 0.0f, pg, ld);
             if (st != FERRY_OK)
                 return st;
-            conv_store_chunk(g, pg, false, bias, first, count, grp, y);
+            conv_store_chunk(g, pg, bias, first, count, grp, y);
         }
     }
     return FERRY_OK;
@@ -355,34 +451,84 @@ static void copy_floats(float *restrict dst, const float *restrict src, int64_t 
         dst[i] = src[i];
 }
 
-/* Rows [0, out_vol) of the [out_vol, k_vol * cg] matrix `rows` (kernel offset major, channel
- * minor) from a channels-last image: each output and kernel row is one contiguous run of
- * kernel[2] * cg values when dilation[2] is 1, else kernel[2] runs of cg. */
-static void im2row(const float *img, const conv_geom *g, float *rows)
+/* The im2row matrix of class q from a channels-last image: a row per output of the box (row
+ * major), holding the box's kernel offsets (row major) each with its cg channels; each output and
+ * kernel row is one contiguous run of (k_hi[2] - k_lo[2]) * cg values when dilation[2] is 1. */
+static void im2row(const float *img, const conv_geom *g, const conv_class *q, float *rows)
 {
     const onnx_window_dim *d = g->d;
     const int64_t *pd = g->padded;
-    int64_t cg = g->cg, run = d[2].kernel * cg;
-    for (int64_t o0 = 0; o0 < d[0].out; o0++)
-        for (int64_t o1 = 0; o1 < d[1].out; o1++)
-            for (int64_t o2 = 0; o2 < d[2].out; o2++)
-                for (int64_t k0 = 0; k0 < d[0].kernel; k0++)
-                    for (int64_t k1 = 0; k1 < d[1].kernel; k1++, rows += run) {
+    int64_t cg = g->cg, w2 = q->k_hi[2] - q->k_lo[2], run = w2 * cg;
+    for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
+        for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++)
+            for (int64_t o2 = q->o_lo[2]; o2 < q->o_hi[2]; o2++)
+                for (int64_t k0 = q->k_lo[0]; k0 < q->k_hi[0]; k0++)
+                    for (int64_t k1 = q->k_lo[1]; k1 < q->k_hi[1]; k1++, rows += run) {
                         const float *src = img + (((o0 * d[0].stride + k0 * d[0].dilation) * pd[1] +
                                                    o1 * d[1].stride + k1 * d[1].dilation) *
                                                       pd[2] +
-                                                  o2 * d[2].stride) *
+                                                  o2 * d[2].stride + q->k_lo[2] * d[2].dilation) *
                                                      cg;
                         if (d[2].dilation == 1)
                             copy_floats(rows, src, run);
                         else
-                            for (int64_t k2 = 0; k2 < d[2].kernel; k2++)
+                            for (int64_t k2 = 0; k2 < w2; k2++)
                                 copy_floats(rows + k2 * cg, src + k2 * d[2].dilation * cg, cg);
                     }
 }
 
-/* Images [lo, hi) in chunks, channels-last: per group, one GEMM of the re-laid weights by the
- * chunk's im2row matrix (transposed) gives [M/group, images * outputs], as on the im2col path. */
+/* The weights of one group re-laid for the classes: wt[t * cg + c][m] = W[m][c][t] for every
+ * kernel offset t, then each class's [k, mg] block of the offsets in its box, one after another
+ * in `wq`. */
+static void class_weights(const conv_geom *g, const float *wg, float *wt, float *wq)
+{
+    int64_t mg = g->mg, cg = g->cg, ck = g->ck;
+    for (int64_t m = 0; m < mg; m++)
+        for (int64_t c = 0; c < cg; c++)
+            for (int64_t t = 0; t < g->k_vol; t++)
+                wt[(t * cg + c) * mg + m] = wg[m * ck + c * g->k_vol + t];
+    const onnx_window_dim *d = g->d;
+    for (int i = 0; i < g->n_classes; i++) {
+        const conv_class *q = &g->cls[i];
+        for (int64_t k0 = q->k_lo[0]; k0 < q->k_hi[0]; k0++)
+            for (int64_t k1 = q->k_lo[1]; k1 < q->k_hi[1]; k1++) {
+                int64_t t = (k0 * d[1].kernel + k1) * d[2].kernel + q->k_lo[2];
+                int64_t len = (q->k_hi[2] - q->k_lo[2]) * cg * mg;
+                memcpy(wq, wt + t * cg * mg, (size_t)len * sizeof *wq);
+                wq += len;
+            }
+    }
+}
+
+/* Lays image i's rows of the classes' products ([count * outputs, mg] each, one after another
+ * from `prod`) out as the image's NCHW block `dst` [mg, out_vol], adding the bias (NULL: none)
+ * on the way: a pass of its own would cost more than the layout on small images. */
+static void class_scatter(const conv_geom *g, const float *prod, int64_t count, int64_t i,
+                          const float *bias, float *dst)
+{
+    const onnx_window_dim *d = g->d;
+    int64_t mg = g->mg, vol = g->out_vol;
+    for (int c = 0; c < g->n_classes; c++) {
+        const conv_class *q = &g->cls[c];
+        const float *src = prod + i * q->outputs * mg;
+        for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
+            for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++)
+                for (int64_t o2 = q->o_lo[2]; o2 < q->o_hi[2]; o2++, src += mg) {
+                    float *out = dst + (o0 * d[1].out + o1) * d[2].out + o2;
+                    if (bias != NULL)
+                        for (int64_t m = 0; m < mg; m++)
+                            out[m * vol] = src[m] + bias[m];
+                    else
+                        for (int64_t m = 0; m < mg; m++)
+                            out[m * vol] = src[m];
+                }
+        prod += count * q->outputs * mg;
+    }
+}
+
+/* Images [lo, hi) in chunks, channels-last, class by class: one GEMM per class of its im2row
+ * matrix by its weights, so that windows at the border skip the kernel offsets that reach only
+ * padding (a 3x3 window with padding 1 on a 4x4 image: 30% of the products). */
 static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo, int64_t hi,
                                 float *scratch)
 {
@@ -390,30 +536,42 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
     const ferry_tensor *b = onnx_in(ctx, 2);
     const float *bias = b != NULL ? b->data : NULL;
     float *y = ctx->outputs[0]->data;
-    int64_t vol = g->out_vol, mg = g->mg, ck = g->ck;
+    int64_t vol = g->out_vol, mg = g->mg;
     int64_t img_len = g->cg * (g->padded_vol > 0 ? g->padded_vol : g->in_vol);
-    float *img = scratch, *wr = img + img_len, *rows = wr + mg * ck;
-    float *prod = rows + ck * g->chunk * vol;
+    float *img = scratch, *wt = img + img_len, *wq = wt + g->ck * mg;
+    float *rows = wq + g->class_weights * mg, *prod = rows + g->class_rows * g->chunk;
     memset(img, 0, (size_t)img_len * sizeof *img); /* the border stays zero */
     for (int64_t grp = 0; grp < g->group; grp++) {
-        /* wr[t * cg + c][m] = W[m][c][t]: the weights in the rows' order, transposed */
-        const float *wg = w + grp * mg * ck;
-        for (int64_t m = 0; m < mg; m++)
-            for (int64_t c = 0; c < g->cg; c++)
-                for (int64_t t = 0; t < g->k_vol; t++)
-                    wr[(t * g->cg + c) * mg + m] = wg[m * ck + c * g->k_vol + t];
+        class_weights(g, w + grp * mg * g->ck, wt, wq);
         for (int64_t first = lo; first < hi; first += g->chunk) {
             int64_t count = hi - first < g->chunk ? hi - first : g->chunk;
-            int64_t ld = count * vol;
             for (int64_t i = 0; i < count; i++) {
                 to_channels_last(x + ((first + i) * g->c + grp * g->cg) * g->in_vol, g, img);
-                im2row(img, g, rows + i * vol * ck);
+                float *r = rows; /* each class's matrix over the chunk, one after another */
+                for (int c = 0; c < g->n_classes; c++) {
+                    const conv_class *q = &g->cls[c];
+                    im2row(img, g, q, r + i * q->outputs * q->k);
+                    r += count * q->outputs * q->k;
+                }
             }
-            ferry_status st =
-                onnx_sgemm(false, false, ld, mg, ck, 1.0f, rows, ck, wr, mg, 0.0f, prod, mg);
+            ferry_status st = FERRY_OK;
+            const float *rq = rows, *wc = wq;
+            float *pq = prod;
+            for (int c = 0; c < g->n_classes && st == FERRY_OK; c++) {
+                const conv_class *q = &g->cls[c];
+                st = onnx_sgemm(false, false, count * q->outputs, mg, q->k, 1.0f, rq, q->k, wc, mg,
+                                0.0f, pq, mg);
+                rq += count * q->outputs * q->k;
+                wc += q->k * mg;
+                pq += count * q->outputs * mg;
+            }
             if (st != FERRY_OK)
                 return st;
-            conv_store_chunk(g, prod, true, bias, first, count, grp, y);
+            for (int64_t i = 0; i < count; i++) {
+                float *dst = y + ((first + i) * g->m + grp * mg) * vol;
+                class_scatter(g, prod, count, i, bias != NULL ? bias + grp * mg : NULL, dst);
+                conv_store_block(dst, vol, NULL, mg, vol, dst); /* the bias is in */
+            }
         }
     }
     return FERRY_OK;
@@ -435,9 +593,8 @@ static ferry_status conv_pointwise(const onnx_op_ctx *ctx, const conv_geom *g, i
                            x + (img * g->c + grp * g->cg) * vol, vol, 0.0f, yg, vol);
             if (st != FERRY_OK)
                 return st;
-            conv_store_block(yg, vol, false,
-                             b != NULL ? (const float *)b->data + grp * g->mg : NULL, g->mg, vol,
-                             yg);
+            conv_store_block(yg, vol, b != NULL ? (const float *)b->data + grp * g->mg : NULL,
+                             g->mg, vol, yg);
         }
     return FERRY_OK;
 }
@@ -486,8 +643,8 @@ static void conv_depthwise(const onnx_op_ctx *ctx, const conv_geom *g, int64_t l
                 for (k[1] = 0; k[1] < d[1].kernel; k[1]++)
                     for (k[2] = 0; k[2] < d[2].kernel; k[2]++)
                         depthwise_tap(xc, &rg, k, wm[t++], ym);
-            conv_store_block(ym, g->out_vol, false, b != NULL ? (const float *)b->data + m : NULL,
-                             1, g->out_vol, ym);
+            conv_store_block(ym, g->out_vol, b != NULL ? (const float *)b->data + m : NULL, 1,
+                             g->out_vol, ym);
         }
 }
 
