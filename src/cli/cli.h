@@ -19,6 +19,10 @@ int cli_predict(int argc, char **argv);
 int cli_perf(int argc, char **argv);
 int cli_conformance(int argc, char **argv);
 
+/* The data commands (src/cli/profile.c, drift.c; helpers in data_cli.h). */
+int cli_profile(int argc, char **argv);
+int cli_drift(int argc, char **argv);
+
 /* The repository commands (src/cli/register.c, models.c, ...; helpers in repo_cli.h). */
 int cli_register(int argc, char **argv);
 int cli_models(int argc, char **argv);

@@ -24,6 +24,8 @@ static const command commands[] = {
     {"rollback", cli_rollback, "return to the previous production version (or --to V)"},
     {"archive", cli_archive, "archive a version so it can no longer be deployed"},
     {"history", cli_history, "list a model's deployment changes"},
+    {"profile", cli_profile, "profile training data (schema, statistics, a reference sample)"},
+    {"drift", cli_drift, "report drift between reference and current data"},
 };
 
 static void usage(FILE *out)

@@ -1,13 +1,17 @@
 /* `ferry register NAME ARTIFACT [...]`: adds the next version of a model to the repository (an
- * atomic version folder with the artifact and version.yaml) and prints its number. */
+ * atomic version folder with the artifact, version.yaml and, with --data, profile.json) and prints
+ * its number. */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/data_cli.h"
 #include "cli/repo_cli.h"
+#include "monitor/profile.h"
 #include "serving/registry.h"
 
 static const char register_help[] =
@@ -24,7 +28,10 @@ static const char register_help[] =
     "  --metric K=V      an evaluation metric, a number (repeatable)\n"
     "  --param K=V       a training parameter (repeatable)\n"
     "  --tag K=V         a free-form label (repeatable)\n"
-    "  --data FILE.csv   training data to fingerprint (sha256, rows, column names)\n"
+    "  --data FILE.csv   training data: fingerprinted (sha256, rows, column names) and profiled\n"
+    "                    into the version's profile.json (see ferry profile)\n"
+    "  --label COL       the training data's label column (with --data)\n"
+    "  --categorical A,B training data columns to treat as categorical (with --data; repeatable)\n"
     "  --notes TEXT      free text\n"
     "  --parent V        the version this one was derived from\n"
     "  --author WHO      who trained it (default $USER)\n"
@@ -33,6 +40,8 @@ static const char register_help[] =
 typedef struct register_ctx {
     registry_register_options opts;
     const char *parent;
+    const char *label;
+    data_cli_columns categorical;
 } register_ctx;
 
 /* The repeatable K=V options. */
@@ -59,8 +68,14 @@ static bool register_option(int argc, char **argv, int *i, void *ctx, bool *bad)
         o->create = true;
         return true;
     }
+    const char *v = NULL;
+    if (cli_option(argc, argv, i, "--categorical", &v, bad)) {
+        *bad = *bad || !data_cli_add_columns("register", "--categorical", v, &c->categorical);
+        return true;
+    }
     return pair_option(argc, argv, i, c, bad) ||
            cli_option(argc, argv, i, "--data", &o->data, bad) ||
+           cli_option(argc, argv, i, "--label", &c->label, bad) ||
            cli_option(argc, argv, i, "--notes", &o->notes, bad) ||
            cli_option(argc, argv, i, "--parent", &c->parent, bad) ||
            cli_option(argc, argv, i, "--author", &o->author, bad) ||
@@ -80,12 +95,36 @@ static bool has_version(const repo_cli_args *a, uint64_t v)
     return false;
 }
 
+/* Profiles --data into c->opts.profile_json (malloc'ed; the caller frees it). */
+static int profile_data(register_ctx *c)
+{
+    profile_options po = {.label = c->label,
+                          .categorical = (const char *const *)c->categorical.names,
+                          .n_categorical = c->categorical.n};
+    profile *p = NULL;
+    ferry_error err;
+    if (profile_build(c->opts.data, &po, &p, &err) != FERRY_OK)
+        return repo_cli_fail("register", &err);
+    c->opts.profile_json = profile_to_text(p, &c->opts.profile_json_len);
+    profile_destroy(p);
+    if (c->opts.profile_json == NULL) {
+        fprintf(stderr, "ferry register: out of memory profiling %s\n", c->opts.data);
+        return CLI_FAILURE;
+    }
+    return CLI_OK;
+}
+
 static int run_register(const repo_cli_args *a, register_ctx *c)
 {
     if (c->parent != NULL && !repo_cli_version("register", "--parent", c->parent, &c->opts.parent))
         return CLI_USAGE;
+    if (c->opts.data == NULL && (c->label != NULL || c->categorical.n > 0))
+        return repo_cli_usage("register", "--label and --categorical describe --data");
     if (c->opts.parent != 0 && !has_version(a, c->opts.parent))
         return CLI_FAILURE;
+    int rc = c->opts.data != NULL ? profile_data(c) : CLI_OK;
+    if (rc != CLI_OK)
+        return rc;
     c->opts.artifact = a->positional[1];
     uint64_t version = 0;
     ferry_error err;
@@ -110,5 +149,7 @@ int cli_register(int argc, char **argv)
     repo_cli_free_pairs(c.opts.metrics, c.opts.n_metrics);
     repo_cli_free_pairs(c.opts.params, c.opts.n_params);
     repo_cli_free_pairs(c.opts.tags, c.opts.n_tags);
+    data_cli_free_columns(&c.categorical);
+    free((char *)c.opts.profile_json);
     return rc < 0 ? CLI_OK : rc;
 }

@@ -9,6 +9,7 @@
 
 #include "core/arena.h"
 #include "ferry/tensor.h"
+#include "onnx/activation.h"
 
 typedef struct onnx_op onnx_op;
 
@@ -85,6 +86,9 @@ typedef struct onnx_node {
     onnx_attr *attrs;
     void *params; /* the op's parsed attributes, from its prepare() */
     bool folded;  /* evaluated at load: its outputs are constants now */
+    /* Applied by the op itself (Gemm, Conv) to its output: set by the optimizer when it removes the
+     * activation node that followed (optimize/fuse_activation.c). NONE by default. */
+    onnx_activation fused;
 } onnx_node;
 
 typedef struct onnx_opset {

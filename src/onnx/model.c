@@ -1,10 +1,12 @@
-/* Loading a model: parse, bind ops, prepare, fold constants, probe shapes; see model.h. */
+/* Loading a model: parse, bind ops, prepare, fold constants, optimize, probe shapes; see
+ * model.h. */
 #include "onnx/model.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "core/log.h"
 #include "onnx/exec.h"
 #include "onnx/loader.h"
 #include "onnx/op_registry.h"
@@ -291,9 +293,36 @@ static ferry_status describe(onnx_model *m, ferry_error *err)
 /* Loading                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-ferry_status onnx_model_load_buffer(const void *data, size_t len, const char *what,
-                                    onnx_model **out, ferry_error *err)
+/* The defaults, which the environment may change: FERRY_ONNX_OPTIMIZE=0 loads graphs as written
+ * (to compare, or to rule the optimizer out). */
+static onnx_model_options default_options(void)
 {
+    const char *v = getenv("FERRY_ONNX_OPTIMIZE");
+    return (onnx_model_options){.no_optimize = v != NULL && strcmp(v, "0") == 0};
+}
+
+static ferry_status optimize(onnx_model *m, const onnx_model_options *opts, const char *what,
+                             ferry_error *err)
+{
+    if (opts->no_optimize)
+        return FERRY_OK;
+    ferry_status st = onnx_optimize(m->graph, &m->optimized, err);
+    const onnx_optimize_stats *s = &m->optimized;
+    if (st == FERRY_OK && log_enabled(LOG_DEBUG))
+        log_debug(&(log_fields){.file = what},
+                  "onnx optimizer: %d Identity/Dropout removed, %d BatchNormalization folded, %d "
+                  "MatMul+Add made Gemm, %d activations fused",
+                  s->removed, s->batch_norms, s->gemms, s->activations);
+    return st;
+}
+
+ferry_status onnx_model_load_buffer_with(const void *data, size_t len, const char *what,
+                                         const onnx_model_options *opts, onnx_model **out,
+                                         ferry_error *err)
+{
+    onnx_model_options defaults = default_options();
+    if (opts == NULL)
+        opts = &defaults;
     onnx_model *m = calloc(1, sizeof *m);
     if (m == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "%s: out of memory", what);
@@ -305,6 +334,8 @@ ferry_status onnx_model_load_buffer(const void *data, size_t len, const char *wh
     st = bind_and_prepare(m->graph, err);
     if (st == FERRY_OK)
         st = fold_constants(m->graph, err);
+    if (st == FERRY_OK)
+        st = optimize(m, opts, what, err);
     if (st == FERRY_OK)
         st = mark_by_value(m->graph, err);
     if (st == FERRY_OK)
@@ -318,16 +349,28 @@ ferry_status onnx_model_load_buffer(const void *data, size_t len, const char *wh
     return FERRY_OK;
 }
 
-ferry_status onnx_model_load_file(const char *path, onnx_model **out, ferry_error *err)
+ferry_status onnx_model_load_buffer(const void *data, size_t len, const char *what,
+                                    onnx_model **out, ferry_error *err)
+{
+    return onnx_model_load_buffer_with(data, len, what, NULL, out, err);
+}
+
+ferry_status onnx_model_load_file_with(const char *path, const onnx_model_options *opts,
+                                       onnx_model **out, ferry_error *err)
 {
     char *data = NULL;
     size_t len = 0;
     ferry_status st = fs_read_file(path, &data, &len, err);
     if (st != FERRY_OK)
         return st;
-    st = onnx_model_load_buffer(data, len, path, out, err);
+    st = onnx_model_load_buffer_with(data, len, path, opts, out, err);
     free(data);
     return st;
+}
+
+ferry_status onnx_model_load_file(const char *path, onnx_model **out, ferry_error *err)
+{
+    return onnx_model_load_file_with(path, NULL, out, err);
 }
 
 void onnx_model_destroy(onnx_model *m)

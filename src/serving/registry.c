@@ -594,10 +594,11 @@ static ferry_status next_version(const model_ref *m, uint64_t *next, ferry_error
 }
 
 /* Writes the version into a temporary folder and renames it into place. */
-static ferry_status publish_version(const model_ref *m, const char *artifact,
+static ferry_status publish_version(const model_ref *m, const registry_register_options *o,
                                     const char *artifact_name, const buffer *yaml,
                                     uint64_t *version, ferry_error *err)
 {
+    const char *artifact = o->artifact;
     char tmp[PATH_MAX], path[PATH_MAX], final[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "XXXXXX", m->dir);
     if (mkdtemp(tmp) == NULL)
@@ -608,6 +609,9 @@ static ferry_status publish_version(const model_ref *m, const char *artifact,
     snprintf(path, sizeof path, "%s/version.yaml", tmp);
     if (st == FERRY_OK)
         st = fs_write_atomic(path, yaml->data, yaml->len, err);
+    snprintf(path, sizeof path, "%s/profile.json", tmp);
+    if (st == FERRY_OK && o->profile_json != NULL)
+        st = fs_write_atomic(path, o->profile_json, o->profile_json_len, err);
     if (st == FERRY_OK && chmod(tmp, 0755) != 0)
         st = ferry_error_set(err, FERRY_IO, "cannot chmod %s: %s", tmp, strerror(errno));
     if (st == FERRY_OK)
@@ -685,7 +689,7 @@ ferry_status registry_register(const char *repo, const char *name,
         st = read_deploy_state(&m, &d, err);
     }
     if (st == FERRY_OK)
-        st = publish_version(&m, opts->artifact, artifact_name, &yaml, version, err);
+        st = publish_version(&m, opts, artifact_name, &yaml, version, err);
     if (st == FERRY_OK)
         st = record(&m, "register", actor, 0, *version, opts->notes, err);
     if (st == FERRY_OK && d.production == 0) {

@@ -30,6 +30,9 @@ typedef struct registry_register_options {
     const char *notes;
     uint64_t parent;  /* 0: none */
     const char *data; /* training CSV to fingerprint (sha256, rows, columns), or NULL */
+    /* profile.json's text (monitor/profile.h) stored beside the artifact, or NULL. */
+    const char *profile_json;
+    size_t profile_json_len;
     const char *run_id;
     bool create; /* create the model when it does not exist */
     size_t n_metrics, n_params, n_tags;
@@ -39,11 +42,11 @@ typedef struct registry_register_options {
 } registry_register_options;
 
 /* Registers a new version of model `name` in `repo`: the next version number, its folder written
- * atomically with the artifact and version.yaml. The first version of a model becomes production;
- * when model.yaml names no production, the highest version before this one is written there, so
- * that registering never changes what is served.
- * Fails with NOT_FOUND for a missing model without `create`, INVALID_ARG for a bad name or a file
- * no backend loads, IO naming the path. On success *version is the new number. */
+ * atomically with the artifact, version.yaml and, when given, profile.json. The first version of a
+ * model becomes production; when model.yaml names no production, the highest version before this
+ * one is written there, so that registering never changes what is served. Fails with NOT_FOUND for
+ * a missing model without `create`, INVALID_ARG for a bad name or a file no backend loads, IO
+ * naming the path. On success *version is the new number. */
 ferry_status registry_register(const char *repo, const char *name,
                                const registry_register_options *opts, const char *actor,
                                uint64_t *version, ferry_error *err) FERRY_MUST_CHECK;

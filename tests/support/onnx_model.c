@@ -238,6 +238,12 @@ void ts_onnx_attr_string(ts_onnx_model *b, int node, const char *name, const cha
 
 ferry_status ts_onnx_load(const ts_onnx_model *b, onnx_model **out, ferry_error *err)
 {
+    return ts_onnx_load_with(b, NULL, out, err);
+}
+
+ferry_status ts_onnx_load_with(const ts_onnx_model *b, const onnx_model_options *opts,
+                               onnx_model **out, ferry_error *err)
+{
     Onnx__OperatorSetIdProto opset = ONNX__OPERATOR_SET_ID_PROTO__INIT;
     opset.domain = "";
     opset.has_version = 1;
@@ -274,16 +280,21 @@ ferry_status ts_onnx_load(const ts_onnx_model *b, onnx_model **out, ferry_error 
     uint8_t *buf = malloc(len + 1);
     assert_non_null(buf);
     assert_int_equal(onnx__model_proto__pack(&m, buf), len);
-    ferry_status st = onnx_model_load_buffer(buf, len, "test.onnx", out, err);
+    ferry_status st = onnx_model_load_buffer_with(buf, len, "test.onnx", opts, out, err);
     free(buf);
     return st;
 }
 
 onnx_model *ts_onnx_load_ok(const ts_onnx_model *b)
 {
+    return ts_onnx_load_ok_with(b, NULL);
+}
+
+onnx_model *ts_onnx_load_ok_with(const ts_onnx_model *b, const onnx_model_options *opts)
+{
     onnx_model *m = NULL;
     ferry_error err;
-    if (ts_onnx_load(b, &m, &err) != FERRY_OK)
+    if (ts_onnx_load_with(b, opts, &m, &err) != FERRY_OK)
         fail_msg("loading failed: %s", err.message);
     return m;
 }

@@ -50,8 +50,13 @@ void ts_onnx_attr_string(ts_onnx_model *b, int node, const char *name, const cha
 /* Packs and loads the model ("test.onnx" in messages). */
 ferry_status ts_onnx_load(const ts_onnx_model *b, onnx_model **out, ferry_error *err);
 
+/* As ts_onnx_load with explicit load options (NULL: the defaults). */
+ferry_status ts_onnx_load_with(const ts_onnx_model *b, const onnx_model_options *opts,
+                               onnx_model **out, ferry_error *err);
+
 /* As ts_onnx_load, failing the test (with the message) when loading fails. */
 onnx_model *ts_onnx_load_ok(const ts_onnx_model *b);
+onnx_model *ts_onnx_load_ok_with(const ts_onnx_model *b, const onnx_model_options *opts);
 
 /* Fails the test unless loading fails with `code` and a message containing `needle`. */
 void ts_onnx_load_fails(const ts_onnx_model *b, ferry_status code, const char *needle);

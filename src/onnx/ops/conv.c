@@ -5,17 +5,21 @@
  *     matrix per group (each channel first copied into a zero-bordered plane, so that every
  *     window is a plain copy), one dnnl_sgemm per chunk, then a pass adds the bias and lays the
  *     product out as NCHW. Small images thus make one large GEMM instead of one tiny GEMM each.
- *   - im2row: the same channels-last, for groups of many channels: what is gathered are runs of
- *     channels (kernel width times channels) rather than a few pixels of a small image; the GEMM
- *     multiplies that matrix by the weights re-laid [kernel * C/group, M/group] (dnnl_sgemm's
- *     fastest orientation for these shapes) and the store transposes the product back to NCHW.
- * Every path finishes an image's block of outputs in conv_store_block (bias added there).
+ *   - im2row: channels-last, for groups of many channels, so that what is gathered are runs of
+ *     channels (kernel width times channels) rather than a few pixels of a small image. The
+ *     outputs fall into border classes, boxes whose windows reach the same kernel offsets inside
+ *     the input; each class makes one GEMM of its rows by its weights [offsets * C/group,
+ *     M/group] (dnnl_sgemm's fastest orientation here), so windows at the border skip the
+ *     products with padding, and a scatter lays the products out as NCHW with the bias.
  *   - 1x1 with unit strides and no padding: the input already is the im2col matrix, one GEMM per
  *     image and group straight into the output.
  *   - depthwise (one input and one output channel per group): a direct loop over kernel
  *     offsets, no GEMM.
- * oneDNN's convolution primitive measured slower overall on these sizes (docs/onnx.md). Threads
- * take slices of the batch; the matrices and the bordered plane are planned scratch. */
+ * Every path finishes each image's block of outputs in conv_store_block, which adds the bias (if
+ * not added yet) and then applies the activation the optimizer fused into the node
+ * (activation.h) while the block is in cache. oneDNN's convolution primitive measured slower on
+ * these sizes (docs/onnx.md). Threads take slices of the batch; the matrices, the bordered plane
+ * and the channels-last image are planned scratch. */
 #include <string.h>
 
 #include "onnx/blas.h"
@@ -364,32 +368,34 @@ static void im2col(const float *x, const conv_geom *g, float *plane, float *col,
 /* ------------------------------------------------------------------------------------------ */
 
 /* The one place where a block of outputs is finished, on every path: dst[m][j] = src[m * ld + j]
- * + bias[m] for the mg output channels of one image and group (bias NULL: none). src may be dst
- * itself (ld = vol) when the product was laid out in place (one image, 1x1, depthwise), or with
- * its bias added already (im2row, which adds it while scattering the product). After this, the
- * block holds the convolution with its bias. */
-static void conv_store_block(const float *src, int64_t ld, const float *bias, int64_t mg,
-                             int64_t vol, float *dst)
+ * + bias[m] for the mg output channels of one image and group (bias NULL: none), then the fused
+ * activation over the block while it is in cache. src may be dst itself (ld = vol) when the
+ * product was laid out in place (one image, 1x1, depthwise), or with its bias added already
+ * (im2row, which adds it while scattering the product). */
+static void conv_store_block(const float *src, int64_t ld, const float *bias,
+                             const onnx_activation *act, int64_t mg, int64_t vol, float *dst)
 {
-    if (src == dst && bias == NULL) /* finished already */
-        return;
-    for (int64_t m = 0; m < mg; m++) {
-        const float *s = src + m * ld;
-        float *d = dst + m * vol;
-        float add = bias != NULL ? bias[m] : 0.0f;
-        for (int64_t j = 0; j < vol; j++)
-            d[j] = s[j] + add;
-    }
+    if (src != dst || bias != NULL)
+        for (int64_t m = 0; m < mg; m++) {
+            const float *s = src + m * ld;
+            float *d = dst + m * vol;
+            float add = bias != NULL ? bias[m] : 0.0f;
+            for (int64_t j = 0; j < vol; j++)
+                d[j] = s[j] + add;
+        }
+    onnx_activation_apply(act, dst, mg * vol);
 }
 
 /* Stores a chunk's product [mg, count * vol] as images first .. first+count-1 of group grp. */
-static void conv_store_chunk(const conv_geom *g, const float *prod, const float *bias,
-                             int64_t first, int64_t count, int64_t grp, float *y)
+static void conv_store_chunk(const onnx_op_ctx *ctx, const conv_geom *g, const float *prod,
+                             int64_t first, int64_t count, int64_t grp)
 {
+    const ferry_tensor *b = onnx_in(ctx, 2);
+    const float *bg = b != NULL ? (const float *)b->data + grp * g->mg : NULL;
+    float *y = ctx->outputs[0]->data;
     int64_t vol = g->out_vol;
-    const float *bg = bias != NULL ? bias + grp * g->mg : NULL;
     for (int64_t i = 0; i < count; i++)
-        conv_store_block(prod + i * vol, count * vol, bg, g->mg, vol,
+        conv_store_block(prod + i * vol, count * vol, bg, &ctx->node->fused, g->mg, vol,
                          y + ((first + i) * g->m + grp * g->mg) * vol);
 }
 
@@ -398,8 +404,6 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
                                 float *scratch)
 {
     const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
-    const ferry_tensor *b = onnx_in(ctx, 2);
-    const float *bias = b != NULL ? b->data : NULL;
     float *y = ctx->outputs[0]->data;
     int64_t vol = g->out_vol;
     /* The plane's border is zeroed once: each channel overwrites only its middle. */
@@ -419,7 +423,7 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
                                          w + grp * g->mg * g->ck, g->ck, col, ld, 0.0f, pg, ld);
             if (st != FERRY_OK)
                 return st;
-            conv_store_chunk(g, pg, bias, first, count, grp, y);
+            conv_store_chunk(ctx, g, pg, first, count, grp);
         }
     }
     return FERRY_OK;
@@ -570,7 +574,7 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
             for (int64_t i = 0; i < count; i++) {
                 float *dst = y + ((first + i) * g->m + grp * mg) * vol;
                 class_scatter(g, prod, count, i, bias != NULL ? bias + grp * mg : NULL, dst);
-                conv_store_block(dst, vol, NULL, mg, vol, dst); /* the bias is in */
+                conv_store_block(dst, vol, NULL, &ctx->node->fused, mg, vol, dst); /* bias in */
             }
         }
     }
@@ -594,7 +598,7 @@ static ferry_status conv_pointwise(const onnx_op_ctx *ctx, const conv_geom *g, i
             if (st != FERRY_OK)
                 return st;
             conv_store_block(yg, vol, b != NULL ? (const float *)b->data + grp * g->mg : NULL,
-                             g->mg, vol, yg);
+                             &ctx->node->fused, g->mg, vol, yg);
         }
     return FERRY_OK;
 }
@@ -643,8 +647,8 @@ static void conv_depthwise(const onnx_op_ctx *ctx, const conv_geom *g, int64_t l
                 for (k[1] = 0; k[1] < d[1].kernel; k[1]++)
                     for (k[2] = 0; k[2] < d[2].kernel; k[2]++)
                         depthwise_tap(xc, &rg, k, wm[t++], ym);
-            conv_store_block(ym, g->out_vol, b != NULL ? (const float *)b->data + m : NULL, 1,
-                             g->out_vol, ym);
+            conv_store_block(ym, g->out_vol, b != NULL ? (const float *)b->data + m : NULL,
+                             &ctx->node->fused, 1, g->out_vol, ym);
         }
 }
 

@@ -1,6 +1,7 @@
 /* Gemm (ai.onnx, since 7): Y = alpha * A' * B' + beta * C, with A' and B' optionally transposed
  * and C (optional from opset 11; accepted from 7) broadcast to [M, N]. float32 through
- * dnnl_sgemm; each thread computes a slice of Y's rows. Opsets 1-6 (the broadcast attribute) are
+ * dnnl_sgemm; each thread computes a slice of Y's rows, then applies the activation the
+ * optimizer fused into the node (activation.h) to it. Opsets 1-6 (the broadcast attribute) are
  * not registered. */
 #include "onnx/blas.h"
 #include "onnx/op.h"
@@ -102,6 +103,7 @@ static ferry_status gemm_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_err
                    p->trans_b ? k : n, beta, (float *)y->data + lo * n, n);
     if (st != FERRY_OK)
         return onnx_node_error(err, st, ctx->node, "dnnl_sgemm failed");
+    onnx_activation_apply(&ctx->node->fused, (float *)y->data + lo * n, (hi - lo) * n);
     return FERRY_OK;
 }
 
