@@ -375,15 +375,7 @@ static void im2col(const float *x, const conv_geom *g, float *plane, float *col,
 static void conv_store_block(const float *src, int64_t ld, const float *bias,
                              const onnx_activation *act, int64_t mg, int64_t vol, float *dst)
 {
-    if (src != dst || bias != NULL)
-        for (int64_t m = 0; m < mg; m++) {
-            const float *s = src + m * ld;
-            float *d = dst + m * vol;
-            float add = bias != NULL ? bias[m] : 0.0f;
-            for (int64_t j = 0; j < vol; j++)
-                d[j] = s[j] + add;
-        }
-    onnx_activation_apply(act, dst, mg * vol);
+    onnx_activation_bias_rows(act, src, ld, bias, mg, vol, dst);
 }
 
 /* Stores a chunk's product [mg, count * vol] as images first .. first+count-1 of group grp. */
