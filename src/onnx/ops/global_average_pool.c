@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "onnx/op.h"
+#include "onnx/vector_clones.h"
 
 static ferry_status global_average_pool_infer(const onnx_op_ctx *ctx, ferry_error *err)
 {
@@ -23,7 +24,8 @@ static ferry_status global_average_pool_infer(const onnx_op_ctx *ctx, ferry_erro
 }
 
 #define GLOBAL_AVERAGE_POOL_KERNEL(T, S)                                                           \
-    static void global_average_pool_##S(const T *x, T *y, int64_t lo, int64_t hi, int64_t vol)     \
+    ONNX_VECTOR_CLONES static void global_average_pool_##S(const T *x, T *y, int64_t lo,           \
+                                                           int64_t hi, int64_t vol)                \
     {                                                                                              \
         for (int64_t p = lo; p < hi; p++) {                                                        \
             const T *v = x + p * vol;                                                              \

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "onnx/op.h"
+#include "onnx/vector_clones.h"
 #include "onnx/window.h"
 
 typedef struct max_pool_params {
@@ -204,8 +205,8 @@ static int64_t column_major_index(const onnx_window_dim *d, int64_t at)
             }                                                                                      \
         }                                                                                          \
     }                                                                                              \
-    static void max_pool_2x2_##S(const T *x, T *y, int64_t rows, int64_t win, int64_t wout,        \
-                                 T lowest)                                                         \
+    ONNX_VECTOR_CLONES static void max_pool_2x2_##S(const T *x, T *y, int64_t rows, int64_t win,   \
+                                                    int64_t wout, T lowest)                        \
     {                                                                                              \
         if (wout == 4)                                                                             \
             max_pool_2x2_rows_##S(x, y, rows, win, 4, lowest);                                     \
