@@ -24,6 +24,7 @@
 
 #include "onnx/blas.h"
 #include "onnx/op.h"
+#include "onnx/vector_clones.h"
 #include "onnx/window.h"
 
 /* Bytes of scratch the im2col path aims at: large enough that a chunk makes one GEMM worth its
@@ -423,6 +424,7 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
 
 /* One image's group `x` laid channels-last into `img` ([padded volume, cg]); the zero border,
  * written once per run, is left alone. */
+ONNX_VECTOR_CLONES
 static void to_channels_last(const float *x, const conv_geom *g, float *img)
 {
     const onnx_window_dim *d = g->d;
@@ -450,6 +452,7 @@ static void copy_floats(float *restrict dst, const float *restrict src, int64_t 
 /* The im2row matrix of class q from a channels-last image: a row per output of the box (row
  * major), holding the box's kernel offsets (row major) each with its cg channels; each output and
  * kernel row is one contiguous run of (k_hi[2] - k_lo[2]) * cg values when dilation[2] is 1. */
+ONNX_VECTOR_CLONES
 static void im2row(const float *img, const conv_geom *g, const conv_class *q, float *rows)
 {
     const onnx_window_dim *d = g->d;
@@ -499,6 +502,7 @@ static void class_weights(const conv_geom *g, const float *wg, float *wt, float 
 /* Lays image i's rows of the classes' products ([count * outputs, mg] each, one after another
  * from `prod`) out as the image's NCHW block `dst` [mg, out_vol], adding the bias (NULL: none)
  * on the way: a pass of its own would cost more than the layout on small images. */
+ONNX_VECTOR_CLONES
 static void class_scatter(const conv_geom *g, const float *prod, int64_t count, int64_t i,
                           const float *bias, float *dst)
 {
