@@ -65,10 +65,9 @@ typedef struct conv_class {
 
 /* Geometry of one planned Conv, padded to 3 spatial dimensions (leading ones of size 1). */
 typedef struct conv_geom {
-    int64_t n, c, m, group;
+    onnx_window_geom win; /* batch, channels, spatial dimensions and volumes */
+    int64_t m, group;
     int64_t cg, mg, ck; /* channels and output channels per group; cg * kernel volume */
-    onnx_window_dim d[ONNX_WINDOW_MAX_DIMS];
-    int64_t in_vol, out_vol, k_vol;       /* spatial volumes */
     int64_t padded[ONNX_WINDOW_MAX_DIMS]; /* a channel with the padding every window reaches */
     int64_t padded_vol;                   /* 0: no padding reached, im2col reads X itself */
     conv_path path;
@@ -97,21 +96,11 @@ static ferry_status conv_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
 /* Images per im2col chunk: as many as fit CONV_CHUNK_BYTES, at least one. */
 static int64_t conv_chunk(const conv_geom *g)
 {
-    int64_t matrix = g->path == CONV_IM2ROW ? g->class_rows : g->ck * g->out_vol;
-    size_t per_image = (size_t)(matrix + g->mg * g->out_vol) * sizeof(float);
-    int64_t chunk = per_image > 0 ? (int64_t)(CONV_CHUNK_BYTES / per_image) : g->n;
+    int64_t matrix = g->path == CONV_IM2ROW ? g->class_rows : g->ck * g->win.out_vol;
+    size_t per_image = (size_t)(matrix + g->mg * g->win.out_vol) * sizeof(float);
+    int64_t chunk = per_image > 0 ? (int64_t)(CONV_CHUNK_BYTES / per_image) : g->win.n;
     chunk = chunk < 1 ? 1 : chunk;
-    return chunk < g->n ? chunk : (g->n > 0 ? g->n : 1);
-}
-
-/* The kernel offsets [*lo, *hi) of dimension d whose input lies inside for output o. */
-static void taps_inside(const onnx_window_dim *d, int64_t o, int64_t *lo, int64_t *hi)
-{
-    int64_t base = o * d->stride - d->pad_begin; /* input index of kernel offset 0 */
-    *lo = base >= 0 ? 0 : (-base + d->dilation - 1) / d->dilation;
-    *hi = d->in - base <= 0 ? 0 : (d->in - base + d->dilation - 1) / d->dilation;
-    *hi = *hi < d->kernel ? *hi : d->kernel;
-    *lo = *lo < *hi ? *lo : *hi;
+    return chunk < g->win.n ? chunk : (g->win.n > 0 ? g->win.n : 1);
 }
 
 /* Splits dimension d's outputs into segments: the outputs before the first whose window lies
@@ -121,7 +110,7 @@ static int conv_segments(const onnx_window_dim *d, int64_t seg[CONV_MAX_SEGMENTS
 {
     int64_t first = -1, last = -1, lo, hi;
     for (int64_t o = 0; o < d->out; o++) {
-        taps_inside(d, o, &lo, &hi);
+        onnx_window_taps(d, o, 0, d->in, &lo, &hi);
         if (lo == 0 && hi == d->kernel) {
             first = first < 0 ? o : first;
             last = o;
@@ -137,7 +126,7 @@ static int conv_segments(const onnx_window_dim *d, int64_t seg[CONV_MAX_SEGMENTS
             continue;
         int64_t klo = d->kernel, khi = 0;
         for (int64_t o = bounds[s]; o < bounds[s + 1]; o++) {
-            taps_inside(d, o, &lo, &hi);
+            onnx_window_taps(d, o, 0, d->in, &lo, &hi);
             if (lo < hi) {
                 klo = lo < klo ? lo : klo;
                 khi = hi > khi ? hi : khi;
@@ -158,7 +147,7 @@ static void conv_classes(conv_geom *g)
     int64_t seg[ONNX_WINDOW_MAX_DIMS][CONV_MAX_SEGMENTS][4];
     int ns[ONNX_WINDOW_MAX_DIMS];
     for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++)
-        ns[i] = conv_segments(&g->d[i], seg[i]);
+        ns[i] = conv_segments(&g->win.d[i], seg[i]);
     g->n_classes = 0;
     g->class_rows = g->class_weights = 0;
     for (int a = 0; a < ns[0]; a++)
@@ -185,55 +174,46 @@ static ferry_status conv_geometry(const onnx_op_ctx *ctx, conv_geom *g, ferry_er
 {
     const conv_params *p = ctx->node->params;
     const ferry_tensor *x = ctx->inputs[0], *w = ctx->inputs[1];
-    int rank = x->ndim - 2;
     if (x->ndim < 3 || w->ndim != x->ndim)
         return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
                                "X has rank %d and W rank %d; both must be N+2 with N >= 1", x->ndim,
                                w->ndim);
-    *g = (conv_geom){.n = x->shape[0], .c = x->shape[1], .m = w->shape[0], .group = p->group};
-    if (g->c % g->group != 0 || w->shape[1] * g->group != g->c || g->m % g->group != 0)
+    *g = (conv_geom){.m = w->shape[0], .group = p->group};
+    if (x->shape[1] % g->group != 0 || w->shape[1] * g->group != x->shape[1] ||
+        g->m % g->group != 0)
         return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
                                "X has %lld channels and W is [%lld, %lld, ...] with group %lld",
-                               (long long)g->c, (long long)g->m, (long long)w->shape[1],
+                               (long long)x->shape[1], (long long)g->m, (long long)w->shape[1],
                                (long long)g->group);
-    onnx_window_dim dims[ONNX_WINDOW_MAX_DIMS];
-    ferry_status st =
-        onnx_window_plan(ctx->node, &p->w, rank, x->shape + 2, w->shape + 2, dims, err);
+    ferry_status st = onnx_window_geometry(ctx->node, &p->w, x, w->shape + 2, &g->win, err);
     if (st != FERRY_OK)
         return st;
-    for (int i = 0; i < rank; i++)
+    for (int i = 0; i < x->ndim - 2; i++)
         if (p->w.has_kernel && p->w.kernel[i] != w->shape[2 + i])
             return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
                                    "kernel_shape disagrees with the weights");
-    int lead = ONNX_WINDOW_MAX_DIMS - rank;
-    g->in_vol = g->out_vol = g->k_vol = 1;
     bool pointwise = true;
-    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
-        g->d[i] = i < lead ? (onnx_window_dim){1, 1, 1, 1, 1, 0, 0} : dims[i - lead];
-        g->in_vol *= g->d[i].in;
-        g->out_vol *= g->d[i].out;
-        g->k_vol *= g->d[i].kernel;
-        pointwise = pointwise && g->d[i].kernel == 1 && g->d[i].stride == 1 &&
-                    g->d[i].pad_begin == 0 && g->d[i].out == g->d[i].in;
-    }
+    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++)
+        pointwise = pointwise && g->win.d[i].kernel == 1 && g->win.d[i].stride == 1 &&
+                    g->win.d[i].pad_begin == 0 && g->win.d[i].out == g->win.d[i].in;
     g->padded_vol = 1;
     bool padding = false;
     for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
-        const onnx_window_dim *o = &g->d[i];
+        const onnx_window_dim *o = &g->win.d[i];
         int64_t end = (o->out - 1) * o->stride + (o->kernel - 1) * o->dilation + 1 - o->pad_begin;
         g->padded[i] = o->pad_begin + (end > o->in ? end : o->in);
         g->padded_vol *= g->padded[i];
         padding = padding || g->padded[i] != o->in;
     }
     g->padded_vol = padding ? g->padded_vol : 0;
-    g->cg = g->c / g->group;
+    g->cg = g->win.c / g->group;
     g->mg = g->m / g->group;
-    g->ck = g->cg * g->k_vol;
+    g->ck = g->cg * g->win.k_vol;
     /* With several outputs per input channel, im2col + GEMM reuses each gathered row mg times. */
-    g->path = pointwise                                               ? CONV_POINTWISE
-              : g->cg == 1 && g->mg == 1                              ? CONV_DEPTHWISE
-              : g->cg >= CONV_ROW_CHANNELS && g->n >= CONV_ROW_IMAGES ? CONV_IM2ROW
-                                                                      : CONV_IM2COL;
+    g->path = pointwise                                                   ? CONV_POINTWISE
+              : g->cg == 1 && g->mg == 1                                  ? CONV_DEPTHWISE
+              : g->cg >= CONV_ROW_CHANNELS && g->win.n >= CONV_ROW_IMAGES ? CONV_IM2ROW
+                                                                          : CONV_IM2COL;
     if (g->path == CONV_IM2ROW)
         conv_classes(g);
     g->chunk = conv_chunk(g);
@@ -254,11 +234,9 @@ static ferry_status conv_infer(const onnx_op_ctx *ctx, ferry_error *err)
     if (b != NULL && (b->ndim != 1 || b->shape[0] != g.m))
         return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node, "bias must be [%lld]",
                                (long long)g.m);
-    int64_t shape[FERRY_MAX_DIMS] = {g.n, g.m};
-    int rank = ctx->inputs[0]->ndim - 2;
-    for (int i = 0; i < rank; i++)
-        shape[2 + i] = g.d[ONNX_WINDOW_MAX_DIMS - rank + i].out;
-    onnx_set_output(ctx, 0, FERRY_DTYPE_FP32, rank + 2, shape);
+    int64_t shape[FERRY_MAX_DIMS];
+    onnx_window_out_shape(&g.win, g.win.n, g.m, shape);
+    onnx_set_output(ctx, 0, FERRY_DTYPE_FP32, g.win.rank + 2, shape);
     return FERRY_OK;
 }
 
@@ -270,33 +248,24 @@ static size_t conv_plan(const onnx_op_ctx *ctx)
     conv_geom g;
     if (conv_geometry(ctx, &g, NULL) != FERRY_OK)
         return 0;
-    int64_t product = g.chunk > 1 ? g.mg * g.chunk * g.out_vol : 0;
+    int64_t product = g.chunk > 1 ? g.mg * g.chunk * g.win.out_vol : 0;
     if (g.path == CONV_IM2ROW) /* and the channels-last image, and the re-laid weights */
-        return (size_t)((g.class_rows + g.mg * g.out_vol) * g.chunk +
-                        g.cg * (g.padded_vol > 0 ? g.padded_vol : g.in_vol) +
+        return (size_t)((g.class_rows + g.mg * g.win.out_vol) * g.chunk +
+                        g.cg * (g.padded_vol > 0 ? g.padded_vol : g.win.in_vol) +
                         (g.ck + g.class_weights) * g.mg) *
                sizeof(float);
     if (g.path != CONV_IM2COL)
         return 0;
-    return (size_t)(g.ck * g.chunk * g.out_vol + product + g.padded_vol) * sizeof(float);
+    return (size_t)(g.ck * g.chunk * g.win.out_vol + product + g.padded_vol) * sizeof(float);
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* im2col                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-/* The outputs o of one dimension whose input o * stride - pad + k * dilation lies inside. */
-static void valid_range(const onnx_window_dim *d, int64_t k, int64_t *lo, int64_t *hi)
-{
-    int64_t off = k * d->dilation - d->pad_begin; /* input index of output 0 */
-    *lo = off >= 0 ? 0 : (-off + d->stride - 1) / d->stride;
-    *hi = d->in - off <= 0 ? 0 : (d->in - off + d->stride - 1) / d->stride;
-    *hi = *hi < d->out ? *hi : d->out;
-    *lo = *lo < *hi ? *lo : *hi;
-}
-
-/* valid_range of every kernel offset, worked out once per run (the divisions would otherwise
- * cost more than copying a small image's row); offsets past CONV_RANGES are worked out as met. */
+/* onnx_window_outputs of every kernel offset, worked out once per run (the divisions would
+ * otherwise cost more than copying a small image's row); offsets past CONV_RANGES are worked out as
+ * met. */
 #define CONV_RANGES 16
 typedef struct conv_ranges {
     const onnx_window_dim *d;
@@ -308,7 +277,7 @@ static void ranges_init(conv_ranges *r, const onnx_window_dim *d)
     r->d = d;
     for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++)
         for (int64_t k = 0; k < d[i].kernel && k < CONV_RANGES; k++)
-            valid_range(&d[i], k, &r->lo[i][k], &r->hi[i][k]);
+            onnx_window_outputs(&d[i], k, &r->lo[i][k], &r->hi[i][k]);
 }
 
 static void ranges_get(const conv_ranges *r, const int64_t *k, int64_t *lo, int64_t *hi)
@@ -318,7 +287,7 @@ static void ranges_get(const conv_ranges *r, const int64_t *k, int64_t *lo, int6
             lo[i] = r->lo[i][k[i]];
             hi[i] = r->hi[i][k[i]];
         } else {
-            valid_range(&r->d[i], k[i], &lo[i], &hi[i]);
+            onnx_window_outputs(&r->d[i], k[i], &lo[i], &hi[i]);
         }
     }
 }
@@ -328,11 +297,11 @@ static void ranges_get(const conv_ranges *r, const int64_t *k, int64_t *lo, int6
  * that every window reads inside it and a row of outputs is a plain (strided) copy. */
 static void im2col(const float *x, const conv_geom *g, float *plane, float *col, int64_t ld)
 {
-    const onnx_window_dim *d = g->d;
+    const onnx_window_dim *d = g->win.d;
     const int64_t *pd = g->padded;
     int64_t r = 0, k[3];
     for (int64_t c = 0; c < g->cg; c++) {
-        const float *src = x + c * g->in_vol;
+        const float *src = x + c * g->win.in_vol;
         if (g->padded_vol > 0) {
             for (int64_t i0 = 0; i0 < d[0].in; i0++)
                 for (int64_t i1 = 0; i1 < d[1].in; i1++)
@@ -386,7 +355,7 @@ static void conv_store_chunk(const onnx_op_ctx *ctx, const conv_geom *g, const f
     const ferry_tensor *b = onnx_in(ctx, 2);
     const float *bg = b != NULL ? (const float *)b->data + grp * g->mg : NULL;
     float *y = ctx->outputs[0]->data;
-    int64_t vol = g->out_vol;
+    int64_t vol = g->win.out_vol;
     for (int64_t i = 0; i < count; i++)
         conv_store_block(prod + i * vol, count * vol, bg, &ctx->node->fused, g->mg, vol,
                          y + ((first + i) * g->m + grp * g->mg) * vol);
@@ -398,7 +367,7 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
 {
     const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
     float *y = ctx->outputs[0]->data;
-    int64_t vol = g->out_vol;
+    int64_t vol = g->win.out_vol;
     /* The plane's border is zeroed once: each channel overwrites only its middle. */
     float *plane = scratch, *col = scratch + g->padded_vol;
     memset(plane, 0, (size_t)g->padded_vol * sizeof *plane);
@@ -409,8 +378,8 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
         float *prod = count == 1 ? y + first * g->m * vol : col + g->ck * ld;
         for (int64_t grp = 0; grp < g->group; grp++) {
             for (int64_t i = 0; i < count; i++)
-                im2col(x + ((first + i) * g->c + grp * g->cg) * g->in_vol, g, plane, col + i * vol,
-                       ld);
+                im2col(x + ((first + i) * g->win.c + grp * g->cg) * g->win.in_vol, g, plane,
+                       col + i * vol, ld);
             float *pg = count == 1 ? prod + grp * g->mg * vol : prod;
             ferry_status st = onnx_sgemm(false, false, g->mg, ld, g->ck, 1.0f,
                                          w + grp * g->mg * g->ck, g->ck, col, ld, 0.0f, pg, ld);
@@ -427,7 +396,7 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
 ONNX_VECTOR_CLONES
 static void to_channels_last(const float *x, const conv_geom *g, float *img)
 {
-    const onnx_window_dim *d = g->d;
+    const onnx_window_dim *d = g->win.d;
     const int64_t *pd = g->padded;
     int64_t cg = g->cg;
     for (int64_t i0 = 0; i0 < d[0].in; i0++)
@@ -438,7 +407,7 @@ static void to_channels_last(const float *x, const conv_geom *g, float *img)
                                    cg;
             for (int64_t i2 = 0; i2 < d[2].in; i2++)
                 for (int64_t c = 0; c < cg; c++)
-                    dst[i2 * cg + c] = src[c * g->in_vol + i2];
+                    dst[i2 * cg + c] = src[c * g->win.in_vol + i2];
         }
 }
 
@@ -455,7 +424,7 @@ static void copy_floats(float *restrict dst, const float *restrict src, int64_t 
 ONNX_VECTOR_CLONES
 static void im2row(const float *img, const conv_geom *g, const conv_class *q, float *rows)
 {
-    const onnx_window_dim *d = g->d;
+    const onnx_window_dim *d = g->win.d;
     const int64_t *pd = g->padded;
     int64_t cg = g->cg, w2 = q->k_hi[2] - q->k_lo[2], run = w2 * cg;
     for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
@@ -484,9 +453,9 @@ static void class_weights(const conv_geom *g, const float *wg, float *wt, float 
     int64_t mg = g->mg, cg = g->cg, ck = g->ck;
     for (int64_t m = 0; m < mg; m++)
         for (int64_t c = 0; c < cg; c++)
-            for (int64_t t = 0; t < g->k_vol; t++)
-                wt[(t * cg + c) * mg + m] = wg[m * ck + c * g->k_vol + t];
-    const onnx_window_dim *d = g->d;
+            for (int64_t t = 0; t < g->win.k_vol; t++)
+                wt[(t * cg + c) * mg + m] = wg[m * ck + c * g->win.k_vol + t];
+    const onnx_window_dim *d = g->win.d;
     for (int i = 0; i < g->n_classes; i++) {
         const conv_class *q = &g->cls[i];
         for (int64_t k0 = q->k_lo[0]; k0 < q->k_hi[0]; k0++)
@@ -506,8 +475,8 @@ ONNX_VECTOR_CLONES
 static void class_scatter(const conv_geom *g, const float *prod, int64_t count, int64_t i,
                           const float *bias, float *dst)
 {
-    const onnx_window_dim *d = g->d;
-    int64_t mg = g->mg, vol = g->out_vol;
+    const onnx_window_dim *d = g->win.d;
+    int64_t mg = g->mg, vol = g->win.out_vol;
     for (int c = 0; c < g->n_classes; c++) {
         const conv_class *q = &g->cls[c];
         const float *src = prod + i * q->outputs * mg;
@@ -536,8 +505,8 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
     const ferry_tensor *b = onnx_in(ctx, 2);
     const float *bias = b != NULL ? b->data : NULL;
     float *y = ctx->outputs[0]->data;
-    int64_t vol = g->out_vol, mg = g->mg;
-    int64_t img_len = g->cg * (g->padded_vol > 0 ? g->padded_vol : g->in_vol);
+    int64_t vol = g->win.out_vol, mg = g->mg;
+    int64_t img_len = g->cg * (g->padded_vol > 0 ? g->padded_vol : g->win.in_vol);
     float *img = scratch, *wt = img + img_len, *wq = wt + g->ck * mg;
     float *rows = wq + g->class_weights * mg, *prod = rows + g->class_rows * g->chunk;
     memset(img, 0, (size_t)img_len * sizeof *img); /* the border stays zero */
@@ -546,7 +515,8 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
         for (int64_t first = lo; first < hi; first += g->chunk) {
             int64_t count = hi - first < g->chunk ? hi - first : g->chunk;
             for (int64_t i = 0; i < count; i++) {
-                to_channels_last(x + ((first + i) * g->c + grp * g->cg) * g->in_vol, g, img);
+                to_channels_last(x + ((first + i) * g->win.c + grp * g->cg) * g->win.in_vol, g,
+                                 img);
                 float *r = rows; /* each class's matrix over the chunk, one after another */
                 for (int c = 0; c < g->n_classes; c++) {
                     const conv_class *q = &g->cls[c];
@@ -584,13 +554,13 @@ static ferry_status conv_pointwise(const onnx_op_ctx *ctx, const conv_geom *g, i
     const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
     const ferry_tensor *b = onnx_in(ctx, 2);
     float *y = ctx->outputs[0]->data;
-    int64_t vol = g->out_vol;
+    int64_t vol = g->win.out_vol;
     for (int64_t img = lo; img < hi; img++)
         for (int64_t grp = 0; grp < g->group; grp++) {
             float *yg = y + (img * g->m + grp * g->mg) * vol;
             ferry_status st =
                 onnx_sgemm(false, false, g->mg, vol, g->cg, 1.0f, w + grp * g->mg * g->cg, g->cg,
-                           x + (img * g->c + grp * g->cg) * vol, vol, 0.0f, yg, vol);
+                           x + (img * g->win.c + grp * g->cg) * vol, vol, 0.0f, yg, vol);
             if (st != FERRY_OK)
                 return st;
             conv_store_block(yg, vol, b != NULL ? (const float *)b->data + grp * g->mg : NULL,
@@ -629,22 +599,22 @@ static void conv_depthwise(const onnx_op_ctx *ctx, const conv_geom *g, int64_t l
     const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
     const ferry_tensor *b = onnx_in(ctx, 2);
     float *y = ctx->outputs[0]->data;
-    const onnx_window_dim *d = g->d;
+    const onnx_window_dim *d = g->win.d;
     conv_ranges rg;
     ranges_init(&rg, d);
     for (int64_t img = lo; img < hi; img++)
         for (int64_t m = 0; m < g->m; m++) {
-            const float *xc = x + (img * g->c + m / g->mg) * g->in_vol;
-            const float *wm = w + m * g->k_vol;
-            float *ym = y + (img * g->m + m) * g->out_vol;
-            memset(ym, 0, (size_t)g->out_vol * sizeof *ym);
+            const float *xc = x + (img * g->win.c + m / g->mg) * g->win.in_vol;
+            const float *wm = w + m * g->win.k_vol;
+            float *ym = y + (img * g->m + m) * g->win.out_vol;
+            memset(ym, 0, (size_t)g->win.out_vol * sizeof *ym);
             int64_t k[3], t = 0;
             for (k[0] = 0; k[0] < d[0].kernel; k[0]++)
                 for (k[1] = 0; k[1] < d[1].kernel; k[1]++)
                     for (k[2] = 0; k[2] < d[2].kernel; k[2]++)
                         depthwise_tap(xc, &rg, k, wm[t++], ym);
-            conv_store_block(ym, g->out_vol, b != NULL ? (const float *)b->data + m : NULL,
-                             &ctx->node->fused, 1, g->out_vol, ym);
+            conv_store_block(ym, g->win.out_vol, b != NULL ? (const float *)b->data + m : NULL,
+                             &ctx->node->fused, 1, g->win.out_vol, ym);
         }
 }
 
@@ -655,7 +625,7 @@ static ferry_status conv_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_err
     if (st != FERRY_OK)
         return st;
     int64_t lo, hi;
-    onnx_slice(g.n, ith, nth, &lo, &hi);
+    onnx_slice(g.win.n, ith, nth, &lo, &hi);
     switch (g.path) {
     case CONV_DEPTHWISE:
         conv_depthwise(ctx, &g, lo, hi);
