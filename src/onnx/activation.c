@@ -116,3 +116,30 @@ void onnx_activation_bias_rows(const onnx_activation *a, const float *src, int64
     if (!relu_too)
         onnx_activation_apply(a, dst, rows * cols);
 }
+
+/* y[r][j] += scale * row[j], and Relu's expression in the same loop when `relu_too`. */
+ONNX_VECTOR_CLONES
+static void add_row(float *y, int64_t rows, int64_t cols, const float *row, float scale,
+                    bool relu_too)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *d = y + r * cols;
+        if (relu_too)
+            for (int64_t j = 0; j < cols; j++) {
+                float v = d[j] + scale * row[j];
+                d[j] = v > 0 ? v : 0.0f;
+            }
+        else
+            for (int64_t j = 0; j < cols; j++)
+                d[j] += scale * row[j];
+    }
+}
+
+void onnx_activation_add_row(const onnx_activation *a, float *y, int64_t rows, int64_t cols,
+                             const float *row, float scale)
+{
+    bool relu_too = a->kind == ONNX_ACTIVATION_RELU;
+    add_row(y, rows, cols, row, scale, relu_too);
+    if (!relu_too)
+        onnx_activation_apply(a, y, rows * cols);
+}
