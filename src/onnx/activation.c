@@ -5,6 +5,10 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "onnx/vector_clones.h"
 
 static const char *const activation_names[] = {
     [ONNX_ACTIVATION_NONE] = "none",
@@ -22,18 +26,21 @@ const char *onnx_activation_name(onnx_activation_kind kind)
     return kind >= 0 && kind < ONNX_ACTIVATION_COUNT ? activation_names[kind] : "none";
 }
 
+ONNX_VECTOR_CLONES
 static void relu(float *y, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)
         y[i] = y[i] > 0 ? y[i] : 0.0f;
 }
 
+ONNX_VECTOR_CLONES
 static void leaky_relu(float *y, int64_t n, float alpha)
 {
     for (int64_t i = 0; i < n; i++)
         y[i] = y[i] >= 0 ? y[i] : alpha * y[i];
 }
 
+ONNX_VECTOR_CLONES
 static void clip(float *y, int64_t n, float min, float max)
 {
     for (int64_t i = 0; i < n; i++) {
@@ -75,4 +82,64 @@ void onnx_activation_run(const onnx_activation *a, float *y, int64_t n)
     default:
         break;
     }
+}
+
+/* The rows plus their bias, and Relu's expression in the same loop when `relu`. */
+ONNX_VECTOR_CLONES
+static void bias_rows(const float *src, int64_t ld, const float *bias, int64_t rows, int64_t cols,
+                      float *dst, bool relu_too)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *s = src + r * ld;
+        float *d = dst + r * cols;
+        float add = bias != NULL ? bias[r] : 0.0f;
+        if (relu_too)
+            for (int64_t j = 0; j < cols; j++) {
+                float v = s[j] + add;
+                d[j] = v > 0 ? v : 0.0f;
+            }
+        else
+            for (int64_t j = 0; j < cols; j++)
+                d[j] = s[j] + add;
+    }
+}
+
+void onnx_activation_bias_rows(const onnx_activation *a, const float *src, int64_t ld,
+                               const float *bias, int64_t rows, int64_t cols, float *dst)
+{
+    bool relu_too = a->kind == ONNX_ACTIVATION_RELU;
+    if (src == dst && bias == NULL && !relu_too) { /* the block holds its sums already */
+        onnx_activation_apply(a, dst, rows * cols);
+        return;
+    }
+    bias_rows(src, ld, bias, rows, cols, dst, relu_too);
+    if (!relu_too)
+        onnx_activation_apply(a, dst, rows * cols);
+}
+
+/* y[r][j] += scale * row[j], and Relu's expression in the same loop when `relu_too`. */
+ONNX_VECTOR_CLONES
+static void add_row(float *y, int64_t rows, int64_t cols, const float *row, float scale,
+                    bool relu_too)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *d = y + r * cols;
+        if (relu_too)
+            for (int64_t j = 0; j < cols; j++) {
+                float v = d[j] + scale * row[j];
+                d[j] = v > 0 ? v : 0.0f;
+            }
+        else
+            for (int64_t j = 0; j < cols; j++)
+                d[j] += scale * row[j];
+    }
+}
+
+void onnx_activation_add_row(const onnx_activation *a, float *y, int64_t rows, int64_t cols,
+                             const float *row, float scale)
+{
+    bool relu_too = a->kind == ONNX_ACTIVATION_RELU;
+    add_row(y, rows, cols, row, scale, relu_too);
+    if (!relu_too)
+        onnx_activation_apply(a, y, rows * cols);
 }

@@ -29,6 +29,17 @@ const char *onnx_activation_name(onnx_activation_kind kind);
 /* Applies a (not NONE) to y[0..n) in place. */
 void onnx_activation_run(const onnx_activation *a, float *y, int64_t n);
 
+/* A block's rows with their bias, then a: dst[r * cols + j] = a(src[r * ld + j] + bias[r]) for
+ * r < rows, j < cols (bias NULL: none). dst may be src itself (ld = cols). One pass for Relu and
+ * NONE (the bias and the activation in the same loop), two for the others. */
+void onnx_activation_bias_rows(const onnx_activation *a, const float *src, int64_t ld,
+                               const float *bias, int64_t rows, int64_t cols, float *dst);
+
+/* Adds scale * row[j] to every row of y [rows, cols], then a: one pass for Relu and NONE (Gemm's
+ * bias C of shape [N] or [1, N]). */
+void onnx_activation_add_row(const onnx_activation *a, float *y, int64_t rows, int64_t cols,
+                             const float *row, float scale);
+
 /* Applies a to y[0..n) in place; free when a is NONE, so kernels call it unconditionally. */
 static inline void onnx_activation_apply(const onnx_activation *a, float *y, int64_t n)
 {

@@ -110,15 +110,29 @@ static bool plan_dim(const onnx_window *w, int d, int rank, onnx_window_dim *o)
     return true;
 }
 
-ferry_status onnx_window_plan(const onnx_node *n, const onnx_window *w, int rank, const int64_t *in,
-                              const int64_t *kernel, onnx_window_dim *dims, ferry_error *err)
+ferry_status onnx_window_check_rank(const onnx_node *n, const onnx_window *w, int rank,
+                                    ferry_error *err)
 {
     if (rank < 1 || rank > ONNX_WINDOW_MAX_DIMS || (w->has_kernel && w->rank != rank))
         return onnx_node_error(err,
                                rank > ONNX_WINDOW_MAX_DIMS ? FERRY_UNSUPPORTED : FERRY_INVALID_ARG,
                                n, "input has %d spatial dimensions; the window %d", rank, w->rank);
     if ((w->n_strides && w->n_strides != rank) || (w->n_dilations && w->n_dilations != rank) ||
-        (w->n_pads && w->n_pads != 2 * rank) || (!w->has_kernel && kernel == NULL))
+        (w->n_pads && w->n_pads != 2 * rank))
+        return onnx_node_error(err, FERRY_INVALID_ARG, n,
+                               "strides, dilations, pads or kernel_shape do not match the input's "
+                               "%d spatial dimensions",
+                               rank);
+    return FERRY_OK;
+}
+
+ferry_status onnx_window_plan(const onnx_node *n, const onnx_window *w, int rank, const int64_t *in,
+                              const int64_t *kernel, onnx_window_dim *dims, ferry_error *err)
+{
+    ferry_status st = onnx_window_check_rank(n, w, rank, err);
+    if (st != FERRY_OK)
+        return st;
+    if (!w->has_kernel && kernel == NULL)
         return onnx_node_error(err, FERRY_INVALID_ARG, n,
                                "strides, dilations, pads or kernel_shape do not match the input's "
                                "%d spatial dimensions",
@@ -137,4 +151,42 @@ ferry_status onnx_window_plan(const onnx_node *n, const onnx_window *w, int rank
                                    (long long)o->in);
     }
     return FERRY_OK;
+}
+
+void onnx_window_geom_set(onnx_window_geom *g, int rank, const onnx_window_dim *dims)
+{
+    int lead = ONNX_WINDOW_MAX_DIMS - rank;
+    g->rank = rank;
+    g->in_vol = g->out_vol = g->k_vol = 1;
+    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
+        g->d[i] = i < lead ? (onnx_window_dim){1, 1, 1, 1, 1, 0, 0} : dims[i - lead];
+        g->in_vol *= g->d[i].in;
+        g->out_vol *= g->d[i].out;
+        g->k_vol *= g->d[i].kernel;
+    }
+}
+
+ferry_status onnx_window_geometry(const onnx_node *n, const onnx_window *w, const ferry_tensor *x,
+                                  const int64_t *kernel, onnx_window_geom *g, ferry_error *err)
+{
+    if (x->ndim < 3)
+        return onnx_node_error(err, FERRY_INVALID_ARG, n, "input rank %d; expected N+2 with N >= 1",
+                               x->ndim);
+    onnx_window_dim dims[ONNX_WINDOW_MAX_DIMS];
+    int rank = x->ndim - 2;
+    ferry_status st = onnx_window_plan(n, w, rank, x->shape + 2, kernel, dims, err);
+    if (st != FERRY_OK)
+        return st;
+    g->n = x->shape[0];
+    g->c = x->shape[1];
+    onnx_window_geom_set(g, rank, dims);
+    return FERRY_OK;
+}
+
+void onnx_window_out_shape(const onnx_window_geom *g, int64_t n, int64_t c, int64_t *shape)
+{
+    shape[0] = n;
+    shape[1] = c;
+    for (int i = 0; i < g->rank; i++)
+        shape[2 + i] = g->d[ONNX_WINDOW_MAX_DIMS - g->rank + i].out;
 }

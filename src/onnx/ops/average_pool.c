@@ -12,12 +12,6 @@ typedef struct average_pool_params {
     bool count_include_pad;
 } average_pool_params;
 
-typedef struct pool_geom {
-    int64_t planes; /* N * C */
-    onnx_window_dim d[ONNX_WINDOW_MAX_DIMS];
-    int64_t in_vol, out_vol;
-} pool_geom;
-
 static ferry_status average_pool_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
 {
     average_pool_params *p = onnx_graph_alloc(g, sizeof *p);
@@ -34,77 +28,39 @@ static ferry_status average_pool_prepare(onnx_graph *g, onnx_node *n, ferry_erro
     return st;
 }
 
-static ferry_status pool_geometry(const onnx_op_ctx *ctx, pool_geom *g, ferry_error *err)
-{
-    const ferry_tensor *x = ctx->inputs[0];
-    const average_pool_params *p = ctx->node->params;
-    int rank = x->ndim - 2;
-    onnx_window_dim dims[ONNX_WINDOW_MAX_DIMS];
-    ferry_status st = x->ndim < 3
-                          ? onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
-                                            "input rank %d; expected N+2", x->ndim)
-                          : onnx_window_plan(ctx->node, &p->w, rank, x->shape + 2, NULL, dims, err);
-    if (st != FERRY_OK)
-        return st;
-    int lead = ONNX_WINDOW_MAX_DIMS - rank;
-    g->planes = x->shape[0] * x->shape[1];
-    g->in_vol = g->out_vol = 1;
-    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
-        g->d[i] = i < lead ? (onnx_window_dim){1, 1, 1, 1, 1, 0, 0} : dims[i - lead];
-        g->in_vol *= g->d[i].in;
-        g->out_vol *= g->d[i].out;
-    }
-    return FERRY_OK;
-}
-
 static ferry_status average_pool_infer(const onnx_op_ctx *ctx, ferry_error *err)
 {
-    pool_geom g;
+    const average_pool_params *p = ctx->node->params;
+    const ferry_tensor *x = ctx->inputs[0];
+    onnx_window_geom g;
     ferry_status st = onnx_check_dtype(ctx, 0, ONNX_MASK_FLOATS, err);
     if (st == FERRY_OK)
-        st = pool_geometry(ctx, &g, err);
+        st = onnx_window_geometry(ctx->node, &p->w, x, NULL, &g, err);
     if (st != FERRY_OK)
         return st;
-    const ferry_tensor *x = ctx->inputs[0];
-    int64_t shape[FERRY_MAX_DIMS] = {x->shape[0], x->shape[1]};
-    int rank = x->ndim - 2;
-    for (int i = 0; i < rank; i++)
-        shape[2 + i] = g.d[ONNX_WINDOW_MAX_DIMS - rank + i].out;
+    int64_t shape[FERRY_MAX_DIMS];
+    onnx_window_out_shape(&g, g.n, g.c, shape);
     onnx_set_output(ctx, 0, x->dtype, x->ndim, shape);
     return FERRY_OK;
 }
 
-/* The kernel offsets [*lo, *hi) of output o whose input index lies in [from, to). */
-static void taps(const onnx_window_dim *d, int64_t o, int64_t from, int64_t to, int64_t *lo,
-                 int64_t *hi)
-{
-    int64_t base = o * d->stride - d->pad_begin; /* input index of kernel offset 0 */
-    if (base >= from && base + (d->kernel - 1) * d->dilation < to) { /* inside: no division */
-        *lo = 0;
-        *hi = d->kernel;
-        return;
-    }
-    int64_t a = from - base, b = to - base; /* offsets k * dilation in [a, b) */
-    *lo = a <= 0 ? 0 : (a + d->dilation - 1) / d->dilation;
-    *hi = b <= 0 ? 0 : (b + d->dilation - 1) / d->dilation;
-    *hi = *hi < d->kernel ? *hi : d->kernel;
-    *lo = *lo < *hi ? *lo : *hi;
-}
-
 #define AVERAGE_POOL_KERNEL(T, S)                                                                  \
-    static void average_pool_##S(const pool_geom *g, bool include_pad, const T *x, T *y)           \
+    static void average_pool_##S(const onnx_window_geom *g, bool include_pad, const T *x, T *y)    \
     {                                                                                              \
         const onnx_window_dim *d = g->d;                                                           \
         int64_t lo[3], hi[3], plo[3], phi[3];                                                      \
         for (int64_t o0 = 0; o0 < d[0].out; o0++) {                                                \
-            taps(&d[0], o0, 0, d[0].in, &lo[0], &hi[0]);                                           \
-            taps(&d[0], o0, -d[0].pad_begin, d[0].in + d[0].pad_end, &plo[0], &phi[0]);            \
+            onnx_window_taps(&d[0], o0, 0, d[0].in, &lo[0], &hi[0]);                               \
+            onnx_window_taps(&d[0], o0, -d[0].pad_begin, d[0].in + d[0].pad_end, &plo[0],          \
+                             &phi[0]);                                                             \
             for (int64_t o1 = 0; o1 < d[1].out; o1++) {                                            \
-                taps(&d[1], o1, 0, d[1].in, &lo[1], &hi[1]);                                       \
-                taps(&d[1], o1, -d[1].pad_begin, d[1].in + d[1].pad_end, &plo[1], &phi[1]);        \
+                onnx_window_taps(&d[1], o1, 0, d[1].in, &lo[1], &hi[1]);                           \
+                onnx_window_taps(&d[1], o1, -d[1].pad_begin, d[1].in + d[1].pad_end, &plo[1],      \
+                                 &phi[1]);                                                         \
                 for (int64_t o2 = 0; o2 < d[2].out; o2++) {                                        \
-                    taps(&d[2], o2, 0, d[2].in, &lo[2], &hi[2]);                                   \
-                    taps(&d[2], o2, -d[2].pad_begin, d[2].in + d[2].pad_end, &plo[2], &phi[2]);    \
+                    onnx_window_taps(&d[2], o2, 0, d[2].in, &lo[2], &hi[2]);                       \
+                    onnx_window_taps(&d[2], o2, -d[2].pad_begin, d[2].in + d[2].pad_end, &plo[2],  \
+                                     &phi[2]);                                                     \
                     T sum = 0;                                                                     \
                     for (int64_t k0 = lo[0]; k0 < hi[0]; k0++) {                                   \
                         int64_t i0 = o0 * d[0].stride - d[0].pad_begin + k0 * d[0].dilation;       \
@@ -130,12 +86,12 @@ AVERAGE_POOL_KERNEL(double, f64)
 static ferry_status average_pool_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_error *err)
 {
     const average_pool_params *p = ctx->node->params;
-    pool_geom g;
-    ferry_status st = pool_geometry(ctx, &g, err);
+    onnx_window_geom g;
+    ferry_status st = onnx_window_geometry(ctx->node, &p->w, ctx->inputs[0], NULL, &g, err);
     if (st != FERRY_OK)
         return st;
     int64_t lo, hi;
-    onnx_slice(g.planes, ith, nth, &lo, &hi);
+    onnx_slice(g.n * g.c, ith, nth, &lo, &hi);
     for (int64_t i = lo; i < hi; i++) {
         if (ctx->inputs[0]->dtype == FERRY_DTYPE_FP32)
             average_pool_f32(&g, p->count_include_pad,

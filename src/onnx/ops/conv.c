@@ -5,25 +5,31 @@
  *     matrix per group (each channel first copied into a zero-bordered plane, so that every
  *     window is a plain copy), one dnnl_sgemm per chunk, then a pass adds the bias and lays the
  *     product out as NCHW. Small images thus make one large GEMM instead of one tiny GEMM each.
- *   - im2row: the same channels-last, for groups of many channels: what is gathered are runs of
- *     channels rather than a few pixels of a small image.
+ *   - im2row: channels-last, for groups of many channels, so that what is gathered are runs of
+ *     channels (kernel width times channels) rather than a few pixels of a small image. The
+ *     outputs fall into border classes, boxes whose windows reach the same kernel offsets inside
+ *     the input; each class makes one GEMM of its rows by its weights [offsets * C/group,
+ *     M/group] (dnnl_sgemm's fastest orientation here), so windows at the border skip the
+ *     products with padding, and a scatter lays the products out as NCHW with the bias.
  *   - 1x1 with unit strides and no padding: the input already is the im2col matrix, one GEMM per
  *     image and group straight into the output.
  *   - depthwise (one input and one output channel per group): a direct loop over kernel
  *     offsets, no GEMM.
- * oneDNN's convolution primitive measured slower overall on these sizes (docs/onnx.md). Threads
- * take slices of the batch; the matrices and the bordered plane are planned scratch. Each path
- * applies the activation the optimizer fused into the node (activation.h) to every output block
- * as soon as it is final. */
+ * Every path finishes each image's block of outputs in conv_store_block, which adds the bias (if
+ * not added yet) and then applies the activation the optimizer fused into the node
+ * (activation.h) while the block is in cache. oneDNN's convolution primitive measured slower on
+ * these sizes (docs/onnx.md). Threads take slices of the batch; the matrices, the bordered plane
+ * and the channels-last image are planned scratch. */
 #include <string.h>
 
 #include "onnx/blas.h"
 #include "onnx/op.h"
+#include "onnx/vector_clones.h"
 #include "onnx/window.h"
 
 /* Bytes of scratch the im2col path aims at: large enough that a chunk makes one GEMM worth its
  * call, small enough that the chunk stays in the L2 cache while the GEMM reads it. */
-#define CONV_CHUNK_BYTES ((size_t)1 << 20)
+#define CONV_CHUNK_BYTES ((size_t)512 << 10)
 
 /* The im2row path (channels-last) pays when a group has this many channels, so that what it
  * gathers are runs of channels rather than a few pixels of a small image, and the batch has this
@@ -43,16 +49,34 @@ typedef enum conv_path {
     CONV_DEPTHWISE, /* one input and one output channel per group */
 } conv_path;
 
+/* Up to 3 segments per spatial dimension (the outputs whose windows start in the leading padding,
+ * those inside, those that end in the trailing padding), so at most 27 classes. */
+#define CONV_MAX_SEGMENTS 3
+#define CONV_MAX_CLASSES  27
+
+/* A box of outputs [o_lo, o_hi) and the box of kernel offsets [k_lo, k_hi) their windows reach
+ * inside the input (some outputs of a merged border segment may reach a little padding). */
+typedef struct conv_class {
+    int64_t o_lo[ONNX_WINDOW_MAX_DIMS], o_hi[ONNX_WINDOW_MAX_DIMS];
+    int64_t k_lo[ONNX_WINDOW_MAX_DIMS], k_hi[ONNX_WINDOW_MAX_DIMS];
+    int64_t outputs; /* outputs in the box */
+    int64_t k;       /* kernel offsets in the box times channels per group: the GEMM's depth */
+} conv_class;
+
 /* Geometry of one planned Conv, padded to 3 spatial dimensions (leading ones of size 1). */
 typedef struct conv_geom {
-    int64_t n, c, m, group;
+    onnx_window_geom win; /* batch, channels, spatial dimensions and volumes */
+    int64_t m, group;
     int64_t cg, mg, ck; /* channels and output channels per group; cg * kernel volume */
-    onnx_window_dim d[ONNX_WINDOW_MAX_DIMS];
-    int64_t in_vol, out_vol, k_vol;       /* spatial volumes */
     int64_t padded[ONNX_WINDOW_MAX_DIMS]; /* a channel with the padding every window reaches */
     int64_t padded_vol;                   /* 0: no padding reached, im2col reads X itself */
     conv_path path;
-    int64_t chunk; /* images per GEMM on the im2col path */
+    int64_t chunk; /* images per GEMM */
+    /* im2row: the outputs in boxes whose windows reach the same kernel offsets */
+    int n_classes;
+    conv_class cls[CONV_MAX_CLASSES];
+    int64_t class_rows;    /* sum of outputs * k over the classes: one image's im2row matrix */
+    int64_t class_weights; /* sum of k over the classes: rows of their weights */
 } conv_geom;
 
 static ferry_status conv_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
@@ -72,65 +96,126 @@ static ferry_status conv_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
 /* Images per im2col chunk: as many as fit CONV_CHUNK_BYTES, at least one. */
 static int64_t conv_chunk(const conv_geom *g)
 {
-    size_t per_image = (size_t)((g->ck + g->mg) * g->out_vol) * sizeof(float);
-    int64_t chunk = per_image > 0 ? (int64_t)(CONV_CHUNK_BYTES / per_image) : g->n;
+    int64_t matrix = g->path == CONV_IM2ROW ? g->class_rows : g->ck * g->win.out_vol;
+    size_t per_image = (size_t)(matrix + g->mg * g->win.out_vol) * sizeof(float);
+    int64_t chunk = per_image > 0 ? (int64_t)(CONV_CHUNK_BYTES / per_image) : g->win.n;
     chunk = chunk < 1 ? 1 : chunk;
-    return chunk < g->n ? chunk : (g->n > 0 ? g->n : 1);
+    return chunk < g->win.n ? chunk : (g->win.n > 0 ? g->win.n : 1);
+}
+
+/* Splits dimension d's outputs into segments: the outputs before the first whose window lies
+ * wholly inside, those from it to the last such, and those after; each with the union of the
+ * kernel offsets its outputs reach inside. Without a window wholly inside, one segment. */
+static int conv_segments(const onnx_window_dim *d, int64_t seg[CONV_MAX_SEGMENTS][4])
+{
+    int64_t first = -1, last = -1, lo, hi;
+    for (int64_t o = 0; o < d->out; o++) {
+        onnx_window_taps(d, o, 0, d->in, &lo, &hi);
+        if (lo == 0 && hi == d->kernel) {
+            first = first < 0 ? o : first;
+            last = o;
+        }
+    }
+    int64_t bounds[4] = {0, first, last + 1, d->out};
+    if (first < 0) {
+        bounds[1] = bounds[2] = d->out;
+    }
+    int n = 0;
+    for (int s = 0; s < 3; s++) {
+        if (bounds[s] >= bounds[s + 1])
+            continue;
+        int64_t klo = d->kernel, khi = 0;
+        for (int64_t o = bounds[s]; o < bounds[s + 1]; o++) {
+            onnx_window_taps(d, o, 0, d->in, &lo, &hi);
+            if (lo < hi) {
+                klo = lo < klo ? lo : klo;
+                khi = hi > khi ? hi : khi;
+            }
+        }
+        seg[n][0] = bounds[s];
+        seg[n][1] = bounds[s + 1];
+        seg[n][2] = klo < khi ? klo : 0;
+        seg[n][3] = klo < khi ? khi : 1; /* a window reaching only padding reads one zero */
+        n++;
+    }
+    return n;
+}
+
+/* The classes of the im2row path: every combination of the dimensions' segments. */
+static void conv_classes(conv_geom *g)
+{
+    int64_t seg[ONNX_WINDOW_MAX_DIMS][CONV_MAX_SEGMENTS][4];
+    int ns[ONNX_WINDOW_MAX_DIMS];
+    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++)
+        ns[i] = conv_segments(&g->win.d[i], seg[i]);
+    g->n_classes = 0;
+    g->class_rows = g->class_weights = 0;
+    for (int a = 0; a < ns[0]; a++)
+        for (int b = 0; b < ns[1]; b++)
+            for (int c = 0; c < ns[2]; c++) {
+                conv_class *q = &g->cls[g->n_classes++];
+                const int64_t *s3[3] = {seg[0][a], seg[1][b], seg[2][c]};
+                q->outputs = 1;
+                q->k = g->cg;
+                for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
+                    q->o_lo[i] = s3[i][0];
+                    q->o_hi[i] = s3[i][1];
+                    q->k_lo[i] = s3[i][2];
+                    q->k_hi[i] = s3[i][3];
+                    q->outputs *= q->o_hi[i] - q->o_lo[i];
+                    q->k *= q->k_hi[i] - q->k_lo[i];
+                }
+                g->class_rows += q->outputs * q->k;
+                g->class_weights += q->k;
+            }
 }
 
 static ferry_status conv_geometry(const onnx_op_ctx *ctx, conv_geom *g, ferry_error *err)
 {
     const conv_params *p = ctx->node->params;
     const ferry_tensor *x = ctx->inputs[0], *w = ctx->inputs[1];
-    int rank = x->ndim - 2;
     if (x->ndim < 3 || w->ndim != x->ndim)
         return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
                                "X has rank %d and W rank %d; both must be N+2 with N >= 1", x->ndim,
                                w->ndim);
-    *g = (conv_geom){.n = x->shape[0], .c = x->shape[1], .m = w->shape[0], .group = p->group};
-    if (g->c % g->group != 0 || w->shape[1] * g->group != g->c || g->m % g->group != 0)
+    *g = (conv_geom){.m = w->shape[0], .group = p->group};
+    if (x->shape[1] % g->group != 0 || w->shape[1] * g->group != x->shape[1] ||
+        g->m % g->group != 0)
         return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
                                "X has %lld channels and W is [%lld, %lld, ...] with group %lld",
-                               (long long)g->c, (long long)g->m, (long long)w->shape[1],
+                               (long long)x->shape[1], (long long)g->m, (long long)w->shape[1],
                                (long long)g->group);
-    onnx_window_dim dims[ONNX_WINDOW_MAX_DIMS];
-    ferry_status st =
-        onnx_window_plan(ctx->node, &p->w, rank, x->shape + 2, w->shape + 2, dims, err);
+    ferry_status st = onnx_window_geometry(ctx->node, &p->w, x, w->shape + 2, &g->win, err);
     if (st != FERRY_OK)
         return st;
-    for (int i = 0; i < rank; i++)
+    for (int i = 0; i < x->ndim - 2; i++)
         if (p->w.has_kernel && p->w.kernel[i] != w->shape[2 + i])
             return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
                                    "kernel_shape disagrees with the weights");
-    int lead = ONNX_WINDOW_MAX_DIMS - rank;
-    g->in_vol = g->out_vol = g->k_vol = 1;
     bool pointwise = true;
-    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
-        g->d[i] = i < lead ? (onnx_window_dim){1, 1, 1, 1, 1, 0, 0} : dims[i - lead];
-        g->in_vol *= g->d[i].in;
-        g->out_vol *= g->d[i].out;
-        g->k_vol *= g->d[i].kernel;
-        pointwise = pointwise && g->d[i].kernel == 1 && g->d[i].stride == 1 &&
-                    g->d[i].pad_begin == 0 && g->d[i].out == g->d[i].in;
-    }
+    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++)
+        pointwise = pointwise && g->win.d[i].kernel == 1 && g->win.d[i].stride == 1 &&
+                    g->win.d[i].pad_begin == 0 && g->win.d[i].out == g->win.d[i].in;
     g->padded_vol = 1;
     bool padding = false;
     for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
-        const onnx_window_dim *o = &g->d[i];
+        const onnx_window_dim *o = &g->win.d[i];
         int64_t end = (o->out - 1) * o->stride + (o->kernel - 1) * o->dilation + 1 - o->pad_begin;
         g->padded[i] = o->pad_begin + (end > o->in ? end : o->in);
         g->padded_vol *= g->padded[i];
         padding = padding || g->padded[i] != o->in;
     }
     g->padded_vol = padding ? g->padded_vol : 0;
-    g->cg = g->c / g->group;
+    g->cg = g->win.c / g->group;
     g->mg = g->m / g->group;
-    g->ck = g->cg * g->k_vol;
+    g->ck = g->cg * g->win.k_vol;
     /* With several outputs per input channel, im2col + GEMM reuses each gathered row mg times. */
-    g->path = pointwise                                               ? CONV_POINTWISE
-              : g->cg == 1 && g->mg == 1                              ? CONV_DEPTHWISE
-              : g->cg >= CONV_ROW_CHANNELS && g->n >= CONV_ROW_IMAGES ? CONV_IM2ROW
-                                                                      : CONV_IM2COL;
+    g->path = pointwise                                                   ? CONV_POINTWISE
+              : g->cg == 1 && g->mg == 1                                  ? CONV_DEPTHWISE
+              : g->cg >= CONV_ROW_CHANNELS && g->win.n >= CONV_ROW_IMAGES ? CONV_IM2ROW
+                                                                          : CONV_IM2COL;
+    if (g->path == CONV_IM2ROW)
+        conv_classes(g);
     g->chunk = conv_chunk(g);
     return FERRY_OK;
 }
@@ -149,11 +234,9 @@ static ferry_status conv_infer(const onnx_op_ctx *ctx, ferry_error *err)
     if (b != NULL && (b->ndim != 1 || b->shape[0] != g.m))
         return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node, "bias must be [%lld]",
                                (long long)g.m);
-    int64_t shape[FERRY_MAX_DIMS] = {g.n, g.m};
-    int rank = ctx->inputs[0]->ndim - 2;
-    for (int i = 0; i < rank; i++)
-        shape[2 + i] = g.d[ONNX_WINDOW_MAX_DIMS - rank + i].out;
-    onnx_set_output(ctx, 0, FERRY_DTYPE_FP32, rank + 2, shape);
+    int64_t shape[FERRY_MAX_DIMS];
+    onnx_window_out_shape(&g.win, g.win.n, g.m, shape);
+    onnx_set_output(ctx, 0, FERRY_DTYPE_FP32, g.win.rank + 2, shape);
     return FERRY_OK;
 }
 
@@ -165,32 +248,24 @@ static size_t conv_plan(const onnx_op_ctx *ctx)
     conv_geom g;
     if (conv_geometry(ctx, &g, NULL) != FERRY_OK)
         return 0;
-    int64_t product = g.chunk > 1 ? g.mg * g.chunk * g.out_vol : 0;
+    int64_t product = g.chunk > 1 ? g.mg * g.chunk * g.win.out_vol : 0;
     if (g.path == CONV_IM2ROW) /* and the channels-last image, and the re-laid weights */
-        return (size_t)(g.ck * g.chunk * g.out_vol + g.mg * g.chunk * g.out_vol +
-                        g.cg * (g.padded_vol > 0 ? g.padded_vol : g.in_vol) + g.mg * g.ck) *
+        return (size_t)((g.class_rows + g.mg * g.win.out_vol) * g.chunk +
+                        g.cg * (g.padded_vol > 0 ? g.padded_vol : g.win.in_vol) +
+                        (g.ck + g.class_weights) * g.mg) *
                sizeof(float);
     if (g.path != CONV_IM2COL)
         return 0;
-    return (size_t)(g.ck * g.chunk * g.out_vol + product + g.padded_vol) * sizeof(float);
+    return (size_t)(g.ck * g.chunk * g.win.out_vol + product + g.padded_vol) * sizeof(float);
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* im2col                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-/* The outputs o of one dimension whose input o * stride - pad + k * dilation lies inside. */
-static void valid_range(const onnx_window_dim *d, int64_t k, int64_t *lo, int64_t *hi)
-{
-    int64_t off = k * d->dilation - d->pad_begin; /* input index of output 0 */
-    *lo = off >= 0 ? 0 : (-off + d->stride - 1) / d->stride;
-    *hi = d->in - off <= 0 ? 0 : (d->in - off + d->stride - 1) / d->stride;
-    *hi = *hi < d->out ? *hi : d->out;
-    *lo = *lo < *hi ? *lo : *hi;
-}
-
-/* valid_range of every kernel offset, worked out once per run (the divisions would otherwise
- * cost more than copying a small image's row); offsets past CONV_RANGES are worked out as met. */
+/* onnx_window_outputs of every kernel offset, worked out once per run (the divisions would
+ * otherwise cost more than copying a small image's row); offsets past CONV_RANGES are worked out as
+ * met. */
 #define CONV_RANGES 16
 typedef struct conv_ranges {
     const onnx_window_dim *d;
@@ -202,7 +277,7 @@ static void ranges_init(conv_ranges *r, const onnx_window_dim *d)
     r->d = d;
     for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++)
         for (int64_t k = 0; k < d[i].kernel && k < CONV_RANGES; k++)
-            valid_range(&d[i], k, &r->lo[i][k], &r->hi[i][k]);
+            onnx_window_outputs(&d[i], k, &r->lo[i][k], &r->hi[i][k]);
 }
 
 static void ranges_get(const conv_ranges *r, const int64_t *k, int64_t *lo, int64_t *hi)
@@ -212,7 +287,7 @@ static void ranges_get(const conv_ranges *r, const int64_t *k, int64_t *lo, int6
             lo[i] = r->lo[i][k[i]];
             hi[i] = r->hi[i][k[i]];
         } else {
-            valid_range(&r->d[i], k[i], &lo[i], &hi[i]);
+            onnx_window_outputs(&r->d[i], k[i], &lo[i], &hi[i]);
         }
     }
 }
@@ -222,11 +297,11 @@ static void ranges_get(const conv_ranges *r, const int64_t *k, int64_t *lo, int6
  * that every window reads inside it and a row of outputs is a plain (strided) copy. */
 static void im2col(const float *x, const conv_geom *g, float *plane, float *col, int64_t ld)
 {
-    const onnx_window_dim *d = g->d;
+    const onnx_window_dim *d = g->win.d;
     const int64_t *pd = g->padded;
     int64_t r = 0, k[3];
     for (int64_t c = 0; c < g->cg; c++) {
-        const float *src = x + c * g->in_vol;
+        const float *src = x + c * g->win.in_vol;
         if (g->padded_vol > 0) {
             for (int64_t i0 = 0; i0 < d[0].in; i0++)
                 for (int64_t i1 = 0; i1 < d[1].in; i1++)
@@ -262,11 +337,28 @@ static void im2col(const float *x, const conv_geom *g, float *plane, float *col,
 /* Paths                                                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
-static void fill_bias(const float *bias, int64_t m, int64_t vol, float *y)
+/* The one place where a block of outputs is finished, on every path: dst[m][j] = src[m * ld + j]
+ * + bias[m] for the mg output channels of one image and group (bias NULL: none), then the fused
+ * activation over the block while it is in cache. src may be dst itself (ld = vol) when the
+ * product was laid out in place (one image, 1x1, depthwise), or with its bias added already
+ * (im2row, which adds it while scattering the product). */
+static void conv_store_block(const float *src, int64_t ld, const float *bias,
+                             const onnx_activation *act, int64_t mg, int64_t vol, float *dst)
 {
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < vol; j++)
-            y[i * vol + j] = bias[i];
+    onnx_activation_bias_rows(act, src, ld, bias, mg, vol, dst);
+}
+
+/* Stores a chunk's product [mg, count * vol] as images first .. first+count-1 of group grp. */
+static void conv_store_chunk(const onnx_op_ctx *ctx, const conv_geom *g, const float *prod,
+                             int64_t first, int64_t count, int64_t grp)
+{
+    const ferry_tensor *b = onnx_in(ctx, 2);
+    const float *bg = b != NULL ? (const float *)b->data + grp * g->mg : NULL;
+    float *y = ctx->outputs[0]->data;
+    int64_t vol = g->win.out_vol;
+    for (int64_t i = 0; i < count; i++)
+        conv_store_block(prod + i * vol, count * vol, bg, &ctx->node->fused, g->mg, vol,
+                         y + ((first + i) * g->m + grp * g->mg) * vol);
 }
 
 /* Images [lo, hi) in chunks: per group, one GEMM of the weights by the chunk's im2col matrix. */
@@ -274,92 +366,138 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
                                 float *scratch)
 {
     const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
-    const ferry_tensor *b = onnx_in(ctx, 2);
-    const float *bias = b != NULL ? b->data : NULL;
     float *y = ctx->outputs[0]->data;
-    int64_t vol = g->out_vol;
+    int64_t vol = g->win.out_vol;
     /* The plane's border is zeroed once: each channel overwrites only its middle. */
     float *plane = scratch, *col = scratch + g->padded_vol;
     memset(plane, 0, (size_t)g->padded_vol * sizeof *plane);
     for (int64_t first = lo; first < hi; first += g->chunk) {
         int64_t count = hi - first < g->chunk ? hi - first : g->chunk;
         int64_t ld = count * vol;
-        float *prod = col + g->ck * ld;
+        /* one image: the product goes straight into the output */
+        float *prod = count == 1 ? y + first * g->m * vol : col + g->ck * ld;
         for (int64_t grp = 0; grp < g->group; grp++) {
             for (int64_t i = 0; i < count; i++)
-                im2col(x + ((first + i) * g->c + grp * g->cg) * g->in_vol, g, plane, col + i * vol,
-                       ld);
-            const float *wg = w + grp * g->mg * g->ck;
-            const float *bg = bias != NULL ? bias + grp * g->mg : NULL;
-            if (count == 1) { /* the product is the image's output: no copy */
-                float *yg = y + (first * g->m + grp * g->mg) * vol;
-                if (bg != NULL)
-                    fill_bias(bg, g->mg, vol, yg);
-                ferry_status st = onnx_sgemm(false, false, g->mg, vol, g->ck, 1.0f, wg, g->ck, col,
-                                             ld, bg != NULL ? 1.0f : 0.0f, yg, vol);
-                if (st != FERRY_OK)
-                    return st;
-                onnx_activation_apply(&ctx->node->fused, yg, g->mg * vol);
-                continue;
-            }
-            ferry_status st = onnx_sgemm(false, false, g->mg, ld, g->ck, 1.0f, wg, g->ck, col, ld,
-                                         0.0f, prod, ld);
+                im2col(x + ((first + i) * g->win.c + grp * g->cg) * g->win.in_vol, g, plane,
+                       col + i * vol, ld);
+            float *pg = count == 1 ? prod + grp * g->mg * vol : prod;
+            ferry_status st = onnx_sgemm(false, false, g->mg, ld, g->ck, 1.0f,
+                                         w + grp * g->mg * g->ck, g->ck, col, ld, 0.0f, pg, ld);
             if (st != FERRY_OK)
                 return st;
-            for (int64_t i = 0; i < count; i++)
-                for (int64_t m = 0; m < g->mg; m++) {
-                    const float *src = prod + m * ld + i * vol;
-                    float *dst = y + ((first + i) * g->m + grp * g->mg + m) * vol;
-                    float add = bg != NULL ? bg[m] : 0.0f;
-                    for (int64_t j = 0; j < vol; j++)
-                        dst[j] = src[j] + add;
-                    onnx_activation_apply(&ctx->node->fused, dst, vol);
-                }
+            conv_store_chunk(ctx, g, pg, first, count, grp);
         }
     }
     return FERRY_OK;
 }
 
-/* Rows [0, out_vol) of the [out_vol, k_vol * cg] matrix `rows` (kernel offset major, channel
- * minor) from one image's group `x`: the image is laid channels-last into `img` (zero border
- * kept), so that each output and kernel offset is one contiguous run of cg channels. */
-static void im2row(const float *x, const conv_geom *g, float *img, float *rows)
+/* One image's group `x` laid channels-last into `img` ([padded volume, cg]); the zero border,
+ * written once per run, is left alone. */
+ONNX_VECTOR_CLONES
+static void to_channels_last(const float *x, const conv_geom *g, float *img)
 {
-    const onnx_window_dim *d = g->d;
+    const onnx_window_dim *d = g->win.d;
     const int64_t *pd = g->padded;
     int64_t cg = g->cg;
-    for (int64_t c = 0; c < cg; c++)
-        for (int64_t i0 = 0; i0 < d[0].in; i0++)
-            for (int64_t i1 = 0; i1 < d[1].in; i1++) {
-                const float *src = x + c * g->in_vol + (i0 * d[1].in + i1) * d[2].in;
-                float *dst = img +
-                             (((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
-                              d[2].pad_begin) *
-                                 cg +
-                             c;
-                for (int64_t i2 = 0; i2 < d[2].in; i2++)
-                    dst[i2 * cg] = src[i2];
-            }
-    for (int64_t o0 = 0; o0 < d[0].out; o0++)
-        for (int64_t o1 = 0; o1 < d[1].out; o1++)
-            for (int64_t o2 = 0; o2 < d[2].out; o2++) {
-                int64_t k[3];
-                for (k[0] = 0; k[0] < d[0].kernel; k[0]++)
-                    for (k[1] = 0; k[1] < d[1].kernel; k[1]++) {
-                        const float *src =
-                            img + (((o0 * d[0].stride + k[0] * d[0].dilation) * pd[1] +
-                                    o1 * d[1].stride + k[1] * d[1].dilation) *
-                                       pd[2] +
-                                   o2 * d[2].stride) *
-                                      cg;
-                        for (k[2] = 0; k[2] < d[2].kernel; k[2]++, rows += cg)
-                            memcpy(rows, src + k[2] * d[2].dilation * cg, (size_t)cg * sizeof *src);
-                    }
-            }
+    for (int64_t i0 = 0; i0 < d[0].in; i0++)
+        for (int64_t i1 = 0; i1 < d[1].in; i1++) {
+            const float *src = x + (i0 * d[1].in + i1) * d[2].in;
+            float *dst = img + (((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
+                                d[2].pad_begin) *
+                                   cg;
+            for (int64_t i2 = 0; i2 < d[2].in; i2++)
+                for (int64_t c = 0; c < cg; c++)
+                    dst[i2 * cg + c] = src[c * g->win.in_vol + i2];
+        }
 }
 
-/* Images [lo, hi) in chunks, channels-last: per group, one GEMM of the chunk's im2row matrix by
- * the re-laid weights gives [images * outputs, M/group], written out transposed with the bias. */
+/* A run of floats; restrict lets the compiler copy without checking for overlap. */
+static void copy_floats(float *restrict dst, const float *restrict src, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
+/* The im2row matrix of class q from a channels-last image: a row per output of the box (row
+ * major), holding the box's kernel offsets (row major) each with its cg channels; each output and
+ * kernel row is one contiguous run of (k_hi[2] - k_lo[2]) * cg values when dilation[2] is 1. */
+ONNX_VECTOR_CLONES
+static void im2row(const float *img, const conv_geom *g, const conv_class *q, float *rows)
+{
+    const onnx_window_dim *d = g->win.d;
+    const int64_t *pd = g->padded;
+    int64_t cg = g->cg, w2 = q->k_hi[2] - q->k_lo[2], run = w2 * cg;
+    for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
+        for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++)
+            for (int64_t o2 = q->o_lo[2]; o2 < q->o_hi[2]; o2++)
+                for (int64_t k0 = q->k_lo[0]; k0 < q->k_hi[0]; k0++)
+                    for (int64_t k1 = q->k_lo[1]; k1 < q->k_hi[1]; k1++, rows += run) {
+                        const float *src = img + (((o0 * d[0].stride + k0 * d[0].dilation) * pd[1] +
+                                                   o1 * d[1].stride + k1 * d[1].dilation) *
+                                                      pd[2] +
+                                                  o2 * d[2].stride + q->k_lo[2] * d[2].dilation) *
+                                                     cg;
+                        if (d[2].dilation == 1)
+                            copy_floats(rows, src, run);
+                        else
+                            for (int64_t k2 = 0; k2 < w2; k2++)
+                                copy_floats(rows + k2 * cg, src + k2 * d[2].dilation * cg, cg);
+                    }
+}
+
+/* The weights of one group re-laid for the classes: wt[t * cg + c][m] = W[m][c][t] for every
+ * kernel offset t, then each class's [k, mg] block of the offsets in its box, one after another
+ * in `wq`. */
+static void class_weights(const conv_geom *g, const float *wg, float *wt, float *wq)
+{
+    int64_t mg = g->mg, cg = g->cg, ck = g->ck;
+    for (int64_t m = 0; m < mg; m++)
+        for (int64_t c = 0; c < cg; c++)
+            for (int64_t t = 0; t < g->win.k_vol; t++)
+                wt[(t * cg + c) * mg + m] = wg[m * ck + c * g->win.k_vol + t];
+    const onnx_window_dim *d = g->win.d;
+    for (int i = 0; i < g->n_classes; i++) {
+        const conv_class *q = &g->cls[i];
+        for (int64_t k0 = q->k_lo[0]; k0 < q->k_hi[0]; k0++)
+            for (int64_t k1 = q->k_lo[1]; k1 < q->k_hi[1]; k1++) {
+                int64_t t = (k0 * d[1].kernel + k1) * d[2].kernel + q->k_lo[2];
+                int64_t len = (q->k_hi[2] - q->k_lo[2]) * cg * mg;
+                memcpy(wq, wt + t * cg * mg, (size_t)len * sizeof *wq);
+                wq += len;
+            }
+    }
+}
+
+/* Lays image i's rows of the classes' products ([count * outputs, mg] each, one after another
+ * from `prod`) out as the image's NCHW block `dst` [mg, out_vol], adding the bias (NULL: none)
+ * on the way: a pass of its own would cost more than the layout on small images. */
+ONNX_VECTOR_CLONES
+static void class_scatter(const conv_geom *g, const float *prod, int64_t count, int64_t i,
+                          const float *bias, float *dst)
+{
+    const onnx_window_dim *d = g->win.d;
+    int64_t mg = g->mg, vol = g->win.out_vol;
+    for (int c = 0; c < g->n_classes; c++) {
+        const conv_class *q = &g->cls[c];
+        const float *src = prod + i * q->outputs * mg;
+        for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
+            for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++)
+                for (int64_t o2 = q->o_lo[2]; o2 < q->o_hi[2]; o2++, src += mg) {
+                    float *out = dst + (o0 * d[1].out + o1) * d[2].out + o2;
+                    if (bias != NULL)
+                        for (int64_t m = 0; m < mg; m++)
+                            out[m * vol] = src[m] + bias[m];
+                    else
+                        for (int64_t m = 0; m < mg; m++)
+                            out[m * vol] = src[m];
+                }
+        prod += count * q->outputs * mg;
+    }
+}
+
+/* Images [lo, hi) in chunks, channels-last, class by class: one GEMM per class of its im2row
+ * matrix by its weights, so that windows at the border skip the kernel offsets that reach only
+ * padding (a 3x3 window with padding 1 on a 4x4 image: 30% of the products). */
 static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo, int64_t hi,
                                 float *scratch)
 {
@@ -367,37 +505,43 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
     const ferry_tensor *b = onnx_in(ctx, 2);
     const float *bias = b != NULL ? b->data : NULL;
     float *y = ctx->outputs[0]->data;
-    int64_t vol = g->out_vol, mg = g->mg, ck = g->ck;
-    int64_t img_len = g->cg * (g->padded_vol > 0 ? g->padded_vol : g->in_vol);
-    float *img = scratch, *wr = img + img_len, *rows = wr + mg * ck;
-    float *prod = rows + ck * g->chunk * vol;
+    int64_t vol = g->win.out_vol, mg = g->mg;
+    int64_t img_len = g->cg * (g->padded_vol > 0 ? g->padded_vol : g->win.in_vol);
+    float *img = scratch, *wt = img + img_len, *wq = wt + g->ck * mg;
+    float *rows = wq + g->class_weights * mg, *prod = rows + g->class_rows * g->chunk;
     memset(img, 0, (size_t)img_len * sizeof *img); /* the border stays zero */
     for (int64_t grp = 0; grp < g->group; grp++) {
-        /* wr[m][t * cg + c] = W[m][c][t]: the weights in the rows' order */
-        const float *wg = w + grp * mg * ck;
-        for (int64_t m = 0; m < mg; m++)
-            for (int64_t c = 0; c < g->cg; c++)
-                for (int64_t t = 0; t < g->k_vol; t++)
-                    wr[m * ck + t * g->cg + c] = wg[m * ck + c * g->k_vol + t];
-        const float *bg = bias != NULL ? bias + grp * mg : NULL;
+        class_weights(g, w + grp * mg * g->ck, wt, wq);
         for (int64_t first = lo; first < hi; first += g->chunk) {
             int64_t count = hi - first < g->chunk ? hi - first : g->chunk;
-            for (int64_t i = 0; i < count; i++)
-                im2row(x + ((first + i) * g->c + grp * g->cg) * g->in_vol, g, img,
-                       rows + i * vol * ck);
-            ferry_status st = onnx_sgemm(false, true, count * vol, mg, ck, 1.0f, rows, ck, wr, ck,
-                                         0.0f, prod, mg);
+            for (int64_t i = 0; i < count; i++) {
+                to_channels_last(x + ((first + i) * g->win.c + grp * g->cg) * g->win.in_vol, g,
+                                 img);
+                float *r = rows; /* each class's matrix over the chunk, one after another */
+                for (int c = 0; c < g->n_classes; c++) {
+                    const conv_class *q = &g->cls[c];
+                    im2row(img, g, q, r + i * q->outputs * q->k);
+                    r += count * q->outputs * q->k;
+                }
+            }
+            ferry_status st = FERRY_OK;
+            const float *rq = rows, *wc = wq;
+            float *pq = prod;
+            for (int c = 0; c < g->n_classes && st == FERRY_OK; c++) {
+                const conv_class *q = &g->cls[c];
+                st = onnx_sgemm(false, false, count * q->outputs, mg, q->k, 1.0f, rq, q->k, wc, mg,
+                                0.0f, pq, mg);
+                rq += count * q->outputs * q->k;
+                wc += q->k * mg;
+                pq += count * q->outputs * mg;
+            }
             if (st != FERRY_OK)
                 return st;
-            for (int64_t i = 0; i < count; i++)
-                for (int64_t m = 0; m < mg; m++) {
-                    const float *src = prod + i * vol * mg + m;
-                    float *dst = y + ((first + i) * g->m + grp * mg + m) * vol;
-                    float add = bg != NULL ? bg[m] : 0.0f;
-                    for (int64_t j = 0; j < vol; j++)
-                        dst[j] = src[j * mg] + add;
-                    onnx_activation_apply(&ctx->node->fused, dst, vol);
-                }
+            for (int64_t i = 0; i < count; i++) {
+                float *dst = y + ((first + i) * g->m + grp * mg) * vol;
+                class_scatter(g, prod, count, i, bias != NULL ? bias + grp * mg : NULL, dst);
+                conv_store_block(dst, vol, NULL, &ctx->node->fused, mg, vol, dst); /* bias in */
+            }
         }
     }
     return FERRY_OK;
@@ -410,18 +554,17 @@ static ferry_status conv_pointwise(const onnx_op_ctx *ctx, const conv_geom *g, i
     const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
     const ferry_tensor *b = onnx_in(ctx, 2);
     float *y = ctx->outputs[0]->data;
-    int64_t vol = g->out_vol;
+    int64_t vol = g->win.out_vol;
     for (int64_t img = lo; img < hi; img++)
         for (int64_t grp = 0; grp < g->group; grp++) {
             float *yg = y + (img * g->m + grp * g->mg) * vol;
-            if (b != NULL)
-                fill_bias((const float *)b->data + grp * g->mg, g->mg, vol, yg);
-            ferry_status st = onnx_sgemm(
-                false, false, g->mg, vol, g->cg, 1.0f, w + grp * g->mg * g->cg, g->cg,
-                x + (img * g->c + grp * g->cg) * vol, vol, b != NULL ? 1.0f : 0.0f, yg, vol);
+            ferry_status st =
+                onnx_sgemm(false, false, g->mg, vol, g->cg, 1.0f, w + grp * g->mg * g->cg, g->cg,
+                           x + (img * g->win.c + grp * g->cg) * vol, vol, 0.0f, yg, vol);
             if (st != FERRY_OK)
                 return st;
-            onnx_activation_apply(&ctx->node->fused, yg, g->mg * vol);
+            conv_store_block(yg, vol, b != NULL ? (const float *)b->data + grp * g->mg : NULL,
+                             &ctx->node->fused, g->mg, vol, yg);
         }
     return FERRY_OK;
 }
@@ -456,23 +599,22 @@ static void conv_depthwise(const onnx_op_ctx *ctx, const conv_geom *g, int64_t l
     const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
     const ferry_tensor *b = onnx_in(ctx, 2);
     float *y = ctx->outputs[0]->data;
-    const onnx_window_dim *d = g->d;
+    const onnx_window_dim *d = g->win.d;
     conv_ranges rg;
     ranges_init(&rg, d);
     for (int64_t img = lo; img < hi; img++)
         for (int64_t m = 0; m < g->m; m++) {
-            const float *xc = x + (img * g->c + m / g->mg) * g->in_vol;
-            const float *wm = w + m * g->k_vol;
-            float *ym = y + (img * g->m + m) * g->out_vol;
-            float init = b != NULL ? ((const float *)b->data)[m] : 0.0f;
-            for (int64_t i = 0; i < g->out_vol; i++)
-                ym[i] = init;
+            const float *xc = x + (img * g->win.c + m / g->mg) * g->win.in_vol;
+            const float *wm = w + m * g->win.k_vol;
+            float *ym = y + (img * g->m + m) * g->win.out_vol;
+            memset(ym, 0, (size_t)g->win.out_vol * sizeof *ym);
             int64_t k[3], t = 0;
             for (k[0] = 0; k[0] < d[0].kernel; k[0]++)
                 for (k[1] = 0; k[1] < d[1].kernel; k[1]++)
                     for (k[2] = 0; k[2] < d[2].kernel; k[2]++)
                         depthwise_tap(xc, &rg, k, wm[t++], ym);
-            onnx_activation_apply(&ctx->node->fused, ym, g->out_vol);
+            conv_store_block(ym, g->win.out_vol, b != NULL ? (const float *)b->data + m : NULL,
+                             &ctx->node->fused, 1, g->win.out_vol, ym);
         }
 }
 
@@ -483,7 +625,7 @@ static ferry_status conv_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_err
     if (st != FERRY_OK)
         return st;
     int64_t lo, hi;
-    onnx_slice(g.n, ith, nth, &lo, &hi);
+    onnx_slice(g.win.n, ith, nth, &lo, &hi);
     switch (g.path) {
     case CONV_DEPTHWISE:
         conv_depthwise(ctx, &g, lo, hi);

@@ -21,15 +21,11 @@ typedef struct conv_transpose_params {
     int64_t output_shape[ONNX_WINDOW_MAX_DIMS + 2];
 } conv_transpose_params;
 
-/* One spatial dimension: input positions i reach outputs i * stride - pad_begin + k * dilation. */
-typedef struct conv_transpose_dim {
-    int64_t in, out, kernel, stride, dilation, pad_begin;
-} conv_transpose_dim;
-
+/* Each spatial dimension (window.h's, padded to 3) reads the other way round: input position i
+ * reaches outputs i * stride - pad_begin + k * dilation; pad_end is not used. */
 typedef struct conv_transpose_geom {
-    int64_t n, c, m, group, cg, mg;
-    conv_transpose_dim d[ONNX_WINDOW_MAX_DIMS]; /* padded to 3 with leading ones */
-    int64_t in_vol, out_vol, k_vol;
+    onnx_window_geom win; /* batch, channels, spatial dimensions and volumes */
+    int64_t m, group, cg, mg;
 } conv_transpose_geom;
 
 static ferry_status read_small_ints(const onnx_node *n, const char *name, int max, int64_t *dst,
@@ -85,21 +81,20 @@ static ferry_status plan_dims(const onnx_op_ctx *ctx, conv_transpose_geom *g, fe
     const conv_transpose_params *p = ctx->node->params;
     const onnx_window *w = &p->w;
     const ferry_tensor *x = ctx->inputs[0], *wt = ctx->inputs[1];
-    int rank = x->ndim - 2, lead = ONNX_WINDOW_MAX_DIMS - rank;
-    if ((w->has_kernel && w->rank != rank) || (w->n_strides && w->n_strides != rank) ||
-        (w->n_dilations && w->n_dilations != rank) || (w->n_pads && w->n_pads != 2 * rank) ||
-        (p->n_output_padding && p->n_output_padding != rank) ||
+    int rank = x->ndim - 2;
+    ferry_status st = onnx_window_check_rank(ctx->node, w, rank, err);
+    if (st != FERRY_OK)
+        return st;
+    if ((p->n_output_padding && p->n_output_padding != rank) ||
         (p->n_output_shape && p->n_output_shape != rank && p->n_output_shape != rank + 2))
         return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
-                               "kernel_shape, strides, dilations, pads, output_padding or "
-                               "output_shape do not match the input's %d spatial dimensions",
+                               "output_padding or output_shape do not match the input's %d "
+                               "spatial dimensions",
                                rank);
-    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++)
-        g->d[i] = (conv_transpose_dim){1, 1, 1, 1, 1, 0};
+    onnx_window_dim dims[ONNX_WINDOW_MAX_DIMS];
     for (int i = 0; i < rank; i++) {
-        conv_transpose_dim *o = &g->d[lead + i];
-        o->in = x->shape[2 + i];
-        o->kernel = wt->shape[2 + i];
+        onnx_window_dim *o = &dims[i];
+        *o = (onnx_window_dim){.in = x->shape[2 + i], .kernel = wt->shape[2 + i]};
         if (w->has_kernel && w->kernel[i] != o->kernel)
             return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
                                    "kernel_shape disagrees with the weights");
@@ -124,6 +119,9 @@ static ferry_status plan_dims(const onnx_op_ctx *ctx, conv_transpose_geom *g, fe
                                    "spatial dimension %d of size %lld gives an output of %lld", i,
                                    (long long)o->in, (long long)o->out);
     }
+    g->win.n = x->shape[0];
+    g->win.c = x->shape[1];
+    onnx_window_geom_set(&g->win, rank, dims);
     return FERRY_OK;
 }
 
@@ -137,25 +135,17 @@ static ferry_status conv_transpose_geometry(const onnx_op_ctx *ctx, conv_transpo
             err, x->ndim > 2 + ONNX_WINDOW_MAX_DIMS ? FERRY_UNSUPPORTED : FERRY_INVALID_ARG,
             ctx->node, "X has rank %d and W rank %d; both must be N+2 with 1 <= N <= 3", x->ndim,
             w->ndim);
-    *g = (conv_transpose_geom){.n = x->shape[0], .c = x->shape[1], .group = p->group};
+    *g = (conv_transpose_geom){.group = p->group};
+    int64_t c = x->shape[1];
     g->m = w->shape[1] * g->group;
-    if (g->c % g->group != 0 || w->shape[0] != g->c)
+    if (c % g->group != 0 || w->shape[0] != c)
         return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
                                "X has %lld channels and W is [%lld, %lld, ...] with group %lld",
-                               (long long)g->c, (long long)w->shape[0], (long long)w->shape[1],
+                               (long long)c, (long long)w->shape[0], (long long)w->shape[1],
                                (long long)g->group);
-    g->cg = g->c / g->group;
+    g->cg = c / g->group;
     g->mg = g->m / g->group;
-    ferry_status st = plan_dims(ctx, g, err);
-    if (st != FERRY_OK)
-        return st;
-    g->in_vol = g->out_vol = g->k_vol = 1;
-    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
-        g->in_vol *= g->d[i].in;
-        g->out_vol *= g->d[i].out;
-        g->k_vol *= g->d[i].kernel;
-    }
-    return FERRY_OK;
+    return plan_dims(ctx, g, err);
 }
 
 static ferry_status conv_transpose_infer(const onnx_op_ctx *ctx, ferry_error *err)
@@ -173,11 +163,9 @@ static ferry_status conv_transpose_infer(const onnx_op_ctx *ctx, ferry_error *er
     if (b != NULL && (b->ndim != 1 || b->shape[0] != g.m))
         return onnx_node_error(err, FERRY_INVALID_ARG, ctx->node, "bias must be [%lld]",
                                (long long)g.m);
-    int rank = ctx->inputs[0]->ndim - 2;
-    int64_t shape[FERRY_MAX_DIMS] = {g.n, g.m};
-    for (int i = 0; i < rank; i++)
-        shape[2 + i] = g.d[ONNX_WINDOW_MAX_DIMS - rank + i].out;
-    onnx_set_output(ctx, 0, FERRY_DTYPE_FP32, rank + 2, shape);
+    int64_t shape[FERRY_MAX_DIMS];
+    onnx_window_out_shape(&g.win, g.win.n, g.m, shape);
+    onnx_set_output(ctx, 0, FERRY_DTYPE_FP32, g.win.rank + 2, shape);
     return FERRY_OK;
 }
 
@@ -187,12 +175,12 @@ static size_t conv_transpose_plan(const onnx_op_ctx *ctx)
     conv_transpose_geom g;
     if (conv_transpose_geometry(ctx, &g, NULL) != FERRY_OK)
         return 0;
-    return (size_t)(g.mg * g.k_vol * g.in_vol) * sizeof(float);
+    return (size_t)(g.mg * g.win.k_vol * g.win.in_vol) * sizeof(float);
 }
 
 /* The inputs [*lo, *hi) of one dimension whose output i * stride - pad + k * dilation lies
  * inside. */
-static void input_range(const conv_transpose_dim *d, int64_t k, int64_t *lo, int64_t *hi)
+static void input_range(const onnx_window_dim *d, int64_t k, int64_t *lo, int64_t *hi)
 {
     int64_t off = k * d->dilation - d->pad_begin; /* output index of input 0 */
     *lo = off >= 0 ? 0 : (-off + d->stride - 1) / d->stride;
@@ -202,7 +190,7 @@ static void input_range(const conv_transpose_dim *d, int64_t k, int64_t *lo, int
 }
 
 /* Adds one row of the column matrix (kernel offset k, over all inputs) into output plane y. */
-static void col2im_row(const float *row, const conv_transpose_dim *d, const int64_t *k, float *y)
+static void col2im_row(const float *row, const onnx_window_dim *d, const int64_t *k, float *y)
 {
     int64_t lo[3], hi[3];
     for (int i = 0; i < 3; i++)
@@ -223,29 +211,30 @@ static void col2im_row(const float *row, const conv_transpose_dim *d, const int6
 static ferry_status conv_transpose_image(const onnx_op_ctx *ctx, const conv_transpose_geom *g,
                                          int64_t img, float *col)
 {
-    const float *x = (const float *)ctx->inputs[0]->data + img * g->c * g->in_vol;
+    const float *x = (const float *)ctx->inputs[0]->data + img * g->win.c * g->win.in_vol;
     const float *w = ctx->inputs[1]->data;
     const ferry_tensor *b = onnx_in(ctx, 2);
-    float *y = (float *)ctx->outputs[0]->data + img * g->m * g->out_vol;
+    float *y = (float *)ctx->outputs[0]->data + img * g->m * g->win.out_vol;
     for (int64_t m = 0; m < g->m; m++) {
         float init = b != NULL ? ((const float *)b->data)[m] : 0.0f;
-        for (int64_t i = 0; i < g->out_vol; i++)
-            y[m * g->out_vol + i] = init;
+        for (int64_t i = 0; i < g->win.out_vol; i++)
+            y[m * g->win.out_vol + i] = init;
     }
-    int64_t rows = g->mg * g->k_vol;
+    int64_t rows = g->mg * g->win.k_vol;
     for (int64_t grp = 0; grp < g->group; grp++) {
         ferry_status st =
-            onnx_sgemm(true, false, rows, g->in_vol, g->cg, 1.0f, w + grp * g->cg * rows, rows,
-                       x + grp * g->cg * g->in_vol, g->in_vol, 0.0f, col, g->in_vol);
+            onnx_sgemm(true, false, rows, g->win.in_vol, g->cg, 1.0f, w + grp * g->cg * rows, rows,
+                       x + grp * g->cg * g->win.in_vol, g->win.in_vol, 0.0f, col, g->win.in_vol);
         if (st != FERRY_OK)
             return st;
-        const conv_transpose_dim *d = g->d;
+        const onnx_window_dim *d = g->win.d;
         int64_t r = 0, k[3];
         for (int64_t m = 0; m < g->mg; m++)
             for (k[0] = 0; k[0] < d[0].kernel; k[0]++)
                 for (k[1] = 0; k[1] < d[1].kernel; k[1]++)
                     for (k[2] = 0; k[2] < d[2].kernel; k[2]++, r++)
-                        col2im_row(col + r * g->in_vol, d, k, y + (grp * g->mg + m) * g->out_vol);
+                        col2im_row(col + r * g->win.in_vol, d, k,
+                                   y + (grp * g->mg + m) * g->win.out_vol);
     }
     return FERRY_OK;
 }
@@ -257,7 +246,7 @@ static ferry_status conv_transpose_run(const onnx_op_ctx *ctx, int ith, int nth,
     if (st != FERRY_OK)
         return st;
     int64_t lo, hi;
-    onnx_slice(g.n, ith, nth, &lo, &hi);
+    onnx_slice(g.win.n, ith, nth, &lo, &hi);
     for (int64_t img = lo; img < hi; img++)
         if (conv_transpose_image(ctx, &g, img, onnx_scratch(ctx, ith)) != FERRY_OK)
             return onnx_node_error(err, FERRY_INTERNAL, ctx->node, "dnnl_sgemm failed");

@@ -92,18 +92,25 @@ static ferry_status gemm_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_err
     onnx_slice(m, ith, nth, &lo, &hi);
     if (lo >= hi)
         return FERRY_OK;
+    /* A bias row ([N] or [1, N], a Linear layer's) is added after the product, in the pass that
+     * applies the fused activation; any other C is laid down first and accumulated into. */
+    bool bias = c != NULL && p->beta != 0.0f && onnx_numel(c) > 0;
+    bool row = bias && n > 1 && c->shape[c->ndim - 1] == n && onnx_numel(c) == n;
     float beta = 0.0f;
-    if (c != NULL && p->beta != 0.0f && onnx_numel(c) > 0) {
+    if (bias && !row) {
         fill_bias(c, p->beta, y->data, lo, hi, n);
         beta = 1.0f;
     }
     const float *av = (const float *)a->data + (p->trans_a ? lo : lo * k);
-    ferry_status st =
-        onnx_sgemm(p->trans_a, p->trans_b, hi - lo, n, k, p->alpha, av, p->trans_a ? m : k, b->data,
-                   p->trans_b ? k : n, beta, (float *)y->data + lo * n, n);
+    float *yv = (float *)y->data + lo * n;
+    ferry_status st = onnx_sgemm(p->trans_a, p->trans_b, hi - lo, n, k, p->alpha, av,
+                                 p->trans_a ? m : k, b->data, p->trans_b ? k : n, beta, yv, n);
     if (st != FERRY_OK)
         return onnx_node_error(err, st, ctx->node, "dnnl_sgemm failed");
-    onnx_activation_apply(&ctx->node->fused, (float *)y->data + lo * n, (hi - lo) * n);
+    if (row)
+        onnx_activation_add_row(&ctx->node->fused, yv, hi - lo, n, c->data, p->beta);
+    else
+        onnx_activation_apply(&ctx->node->fused, yv, (hi - lo) * n);
     return FERRY_OK;
 }
 

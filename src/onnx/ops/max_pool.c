@@ -8,18 +8,13 @@
 #include <math.h>
 
 #include "onnx/op.h"
+#include "onnx/vector_clones.h"
 #include "onnx/window.h"
 
 typedef struct max_pool_params {
     onnx_window w;
     bool column_major; /* storage_order = 1 */
 } max_pool_params;
-
-typedef struct pool_geom {
-    int64_t planes; /* N * C */
-    onnx_window_dim d[ONNX_WINDOW_MAX_DIMS];
-    int64_t in_vol, out_vol;
-} pool_geom;
 
 static ferry_status max_pool_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
 {
@@ -42,77 +37,38 @@ static ferry_status max_pool_prepare(onnx_graph *g, onnx_node *n, ferry_error *e
     return FERRY_OK;
 }
 
-static ferry_status pool_geometry(const onnx_op_ctx *ctx, pool_geom *g, ferry_error *err)
-{
-    const ferry_tensor *x = ctx->inputs[0];
-    const max_pool_params *p = ctx->node->params;
-    int rank = x->ndim - 2;
-    onnx_window_dim dims[ONNX_WINDOW_MAX_DIMS];
-    ferry_status st = x->ndim < 3
-                          ? onnx_node_error(err, FERRY_INVALID_ARG, ctx->node,
-                                            "input rank %d; expected N+2", x->ndim)
-                          : onnx_window_plan(ctx->node, &p->w, rank, x->shape + 2, NULL, dims, err);
-    if (st != FERRY_OK)
-        return st;
-    int lead = ONNX_WINDOW_MAX_DIMS - rank;
-    g->planes = x->shape[0] * x->shape[1];
-    g->in_vol = g->out_vol = 1;
-    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
-        g->d[i] = i < lead ? (onnx_window_dim){1, 1, 1, 1, 1, 0, 0} : dims[i - lead];
-        g->in_vol *= g->d[i].in;
-        g->out_vol *= g->d[i].out;
-    }
-    return FERRY_OK;
-}
-
 static ferry_status max_pool_infer(const onnx_op_ctx *ctx, ferry_error *err)
 {
-    pool_geom g;
+    const max_pool_params *p = ctx->node->params;
+    const ferry_tensor *x = ctx->inputs[0];
+    onnx_window_geom g;
     ferry_status st =
         onnx_check_dtype(ctx, 0, ONNX_MASK_FLOATS | ONNX_MASK(INT8) | ONNX_MASK(UINT8), err);
     if (st == FERRY_OK)
-        st = pool_geometry(ctx, &g, err);
+        st = onnx_window_geometry(ctx->node, &p->w, x, NULL, &g, err);
     if (st != FERRY_OK)
         return st;
-    const ferry_tensor *x = ctx->inputs[0];
-    int64_t shape[FERRY_MAX_DIMS] = {x->shape[0], x->shape[1]};
-    int rank = x->ndim - 2;
-    for (int i = 0; i < rank; i++)
-        shape[2 + i] = g.d[ONNX_WINDOW_MAX_DIMS - rank + i].out;
+    int64_t shape[FERRY_MAX_DIMS];
+    onnx_window_out_shape(&g, g.n, g.c, shape);
     onnx_set_output(ctx, 0, x->dtype, x->ndim, shape);
     onnx_set_output(ctx, 1, FERRY_DTYPE_INT64, x->ndim, shape);
     return FERRY_OK;
 }
 
-/* The kernel offsets [*lo, *hi) of output o whose input index lies inside. */
-static void taps(const onnx_window_dim *d, int64_t o, int64_t *lo, int64_t *hi)
-{
-    int64_t base = o * d->stride - d->pad_begin; /* input index of kernel offset 0 */
-    if (base >= 0 && base + (d->kernel - 1) * d->dilation < d->in) { /* inside: no division */
-        *lo = 0;
-        *hi = d->kernel;
-        return;
-    }
-    *lo = base >= 0 ? 0 : (-base + d->dilation - 1) / d->dilation;
-    *hi = d->in - base <= 0 ? 0 : (d->in - base + d->dilation - 1) / d->dilation;
-    *hi = *hi < d->kernel ? *hi : d->kernel;
-    *lo = *lo < *hi ? *lo : *hi;
-}
-
 /* Each output's maximum over its window of one plane (`lowest` if the window holds no input);
  * with `ind`, the position of the first maximum within the plane (row-major, or column-major). */
 #define MAX_POOL_KERNEL(D, T, UT, S)                                                               \
-    static void max_pool_##S(const pool_geom *g, const T *x, T *y, int64_t *ind, bool col_major,   \
-                             T lowest)                                                             \
+    static void max_pool_##S(const onnx_window_geom *g, const T *x, T *y, int64_t *ind,            \
+                             bool col_major, T lowest)                                             \
     {                                                                                              \
         const onnx_window_dim *d = g->d;                                                           \
         int64_t lo[3], hi[3];                                                                      \
         for (int64_t o0 = 0; o0 < d[0].out; o0++) {                                                \
-            taps(&d[0], o0, &lo[0], &hi[0]);                                                       \
+            onnx_window_taps(&d[0], o0, 0, d[0].in, &lo[0], &hi[0]);                               \
             for (int64_t o1 = 0; o1 < d[1].out; o1++) {                                            \
-                taps(&d[1], o1, &lo[1], &hi[1]);                                                   \
+                onnx_window_taps(&d[1], o1, 0, d[1].in, &lo[1], &hi[1]);                           \
                 for (int64_t o2 = 0; o2 < d[2].out; o2++) {                                        \
-                    taps(&d[2], o2, &lo[2], &hi[2]);                                               \
+                    onnx_window_taps(&d[2], o2, 0, d[2].in, &lo[2], &hi[2]);                       \
                     T best = lowest;                                                               \
                     int64_t at = -1;                                                               \
                     for (int64_t k0 = lo[0]; k0 < hi[0]; k0++) {                                   \
@@ -155,15 +111,15 @@ static int64_t column_major_index(const onnx_window_dim *d, int64_t at)
  * vectorises; `lo2`/`hi2` hold that run for each offset (kernel[2] <= MAX_POOL_ROW_TAPS). */
 #define MAX_POOL_ROW_TAPS 32
 #define MAX_POOL_ROWS_KERNEL(D, T, UT, S)                                                          \
-    static void max_pool_rows_##S(const pool_geom *g, const T *x, T *y, T lowest,                  \
+    static void max_pool_rows_##S(const onnx_window_geom *g, const T *x, T *y, T lowest,           \
                                   const int64_t *lo2, const int64_t *hi2)                          \
     {                                                                                              \
         const onnx_window_dim *d = g->d;                                                           \
         int64_t lo[2], hi[2], s2 = d[2].stride;                                                    \
         for (int64_t o0 = 0; o0 < d[0].out; o0++) {                                                \
-            taps(&d[0], o0, &lo[0], &hi[0]);                                                       \
+            onnx_window_taps(&d[0], o0, 0, d[0].in, &lo[0], &hi[0]);                               \
             for (int64_t o1 = 0; o1 < d[1].out; o1++, y += d[2].out) {                             \
-                taps(&d[1], o1, &lo[1], &hi[1]);                                                   \
+                onnx_window_taps(&d[1], o1, 0, d[1].in, &lo[1], &hi[1]);                           \
                 for (int64_t o2 = 0; o2 < d[2].out; o2++)                                          \
                     y[o2] = lowest;                                                                \
                 for (int64_t k0 = lo[0]; k0 < hi[0]; k0++) {                                       \
@@ -184,15 +140,18 @@ static int64_t column_major_index(const onnx_window_dim *d, int64_t at)
         }                                                                                          \
     }
 
-/* The common 2x2 window with stride 2 on 2-D planes, every window inside: a straight loop. The
- * comparisons run in the general kernels' order, so NaN never wins here either. */
+/* The common 2x2 window with stride 2 on 2-D planes, every window inside: output row r (of
+ * `wout` values) from input rows 2r and 2r+1 (`win` values apart), for `rows` rows in a row. The
+ * comparisons run in the general kernels' order, so NaN never wins here either. Small constant
+ * widths are expanded so that the compiler unrolls and vectorizes whole rows: planes of small
+ * images otherwise spend their time in loop overhead. */
 #define MAX_POOL_2X2_KERNEL(D, T, UT, S)                                                           \
-    static void max_pool_2x2_##S(const pool_geom *g, const T *x, T *y, T lowest)                   \
+    static inline __attribute__((always_inline)) void max_pool_2x2_rows_##S(                       \
+        const T *restrict x, T *restrict y, int64_t rows, int64_t win, int64_t wout, T lowest)     \
     {                                                                                              \
-        const onnx_window_dim *d = g->d;                                                           \
-        for (int64_t o1 = 0; o1 < d[1].out; o1++, y += d[2].out) {                                 \
-            const T *r0 = x + 2 * o1 * d[2].in, *r1 = r0 + d[2].in;                                \
-            for (int64_t o2 = 0; o2 < d[2].out; o2++) {                                            \
+        for (int64_t r = 0; r < rows; r++, y += wout) {                                            \
+            const T *r0 = x + 2 * r * win, *r1 = r0 + win;                                         \
+            for (int64_t o2 = 0; o2 < wout; o2++) {                                                \
                 T m = lowest;                                                                      \
                 m = r0[2 * o2] > m ? r0[2 * o2] : m;                                               \
                 m = r0[2 * o2 + 1] > m ? r0[2 * o2 + 1] : m;                                       \
@@ -200,10 +159,20 @@ static int64_t column_major_index(const onnx_window_dim *d, int64_t at)
                 y[o2] = r1[2 * o2 + 1] > m ? r1[2 * o2 + 1] : m;                                   \
             }                                                                                      \
         }                                                                                          \
+    }                                                                                              \
+    ONNX_VECTOR_CLONES static void max_pool_2x2_##S(const T *x, T *y, int64_t rows, int64_t win,   \
+                                                    int64_t wout, T lowest)                        \
+    {                                                                                              \
+        if (wout == 4)                                                                             \
+            max_pool_2x2_rows_##S(x, y, rows, win, 4, lowest);                                     \
+        else if (wout == 8)                                                                        \
+            max_pool_2x2_rows_##S(x, y, rows, win, 8, lowest);                                     \
+        else                                                                                       \
+            max_pool_2x2_rows_##S(x, y, rows, win, wout, lowest);                                  \
     }
 
 /* True when the window is 2x2 with stride 2 on a 2-D plane and never reaches padding. */
-static bool is_2x2_stride_2(const pool_geom *g)
+static bool is_2x2_stride_2(const onnx_window_geom *g)
 {
     const onnx_window_dim *d = g->d;
     if (d[0].in != 1 || d[0].kernel != 1 || d[0].out != 1)
@@ -213,16 +182,6 @@ static bool is_2x2_stride_2(const pool_geom *g)
             2 * d[i].out > d[i].in)
             return false;
     return true;
-}
-
-/* The outputs [*lo, *hi) of the last dimension that kernel offset k reaches inside the input. */
-static void outputs_of_tap(const onnx_window_dim *d, int64_t k, int64_t *lo, int64_t *hi)
-{
-    int64_t off = k * d->dilation - d->pad_begin; /* input index of output 0 */
-    *lo = off >= 0 ? 0 : (-off + d->stride - 1) / d->stride;
-    *hi = d->in - off <= 0 ? 0 : (d->in - off + d->stride - 1) / d->stride;
-    *hi = *hi < d->out ? *hi : d->out;
-    *lo = *lo < *hi ? *lo : *hi;
 }
 
 MAX_POOL_KERNEL(FP32, float, float, f32)
@@ -239,27 +198,31 @@ MAX_POOL_2X2_KERNEL(INT8, int8_t, uint8_t, i8)
 MAX_POOL_2X2_KERNEL(UINT8, uint8_t, uint8_t, u8)
 
 /* Planes [lo, hi) without Indices. */
-static void max_pool_rows(ferry_dtype dtype, const pool_geom *g, const void *x, void *y, int64_t lo,
-                          int64_t hi, const int64_t *lo2, const int64_t *hi2)
+static void max_pool_rows(ferry_dtype dtype, const onnx_window_geom *g, const void *x, void *y,
+                          int64_t lo, int64_t hi, const int64_t *lo2, const int64_t *hi2)
 {
     bool two = is_2x2_stride_2(g);
-    for (int64_t i = lo; i < hi && two; i++) {
+    /* With an even plane height, the planes' rows follow one another as one tall plane. */
+    int64_t step = two && g->d[1].in == 2 * g->d[1].out ? hi - lo : 1;
+    for (int64_t i = lo; i < hi && two; i += step) {
+        int64_t rows = (step < hi - i ? step : hi - i) * g->d[1].out, win = g->d[2].in;
+        int64_t wout = g->d[2].out;
         switch (dtype) {
         case FERRY_DTYPE_FP32:
-            max_pool_2x2_f32(g, (const float *)x + i * g->in_vol, (float *)y + i * g->out_vol,
-                             -INFINITY);
+            max_pool_2x2_f32((const float *)x + i * g->in_vol, (float *)y + i * g->out_vol, rows,
+                             win, wout, -INFINITY);
             break;
         case FERRY_DTYPE_FP64:
-            max_pool_2x2_f64(g, (const double *)x + i * g->in_vol, (double *)y + i * g->out_vol,
-                             -INFINITY);
+            max_pool_2x2_f64((const double *)x + i * g->in_vol, (double *)y + i * g->out_vol, rows,
+                             win, wout, -INFINITY);
             break;
         case FERRY_DTYPE_INT8:
-            max_pool_2x2_i8(g, (const int8_t *)x + i * g->in_vol, (int8_t *)y + i * g->out_vol,
-                            INT8_MIN);
+            max_pool_2x2_i8((const int8_t *)x + i * g->in_vol, (int8_t *)y + i * g->out_vol, rows,
+                            win, wout, INT8_MIN);
             break;
         default:
-            max_pool_2x2_u8(g, (const uint8_t *)x + i * g->in_vol, (uint8_t *)y + i * g->out_vol,
-                            0);
+            max_pool_2x2_u8((const uint8_t *)x + i * g->in_vol, (uint8_t *)y + i * g->out_vol, rows,
+                            win, wout, 0);
             break;
         }
     }
@@ -288,12 +251,12 @@ static void max_pool_rows(ferry_dtype dtype, const pool_geom *g, const void *x, 
 static ferry_status max_pool_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_error *err)
 {
     const max_pool_params *p = ctx->node->params;
-    pool_geom g;
-    ferry_status st = pool_geometry(ctx, &g, err);
+    onnx_window_geom g;
+    ferry_status st = onnx_window_geometry(ctx->node, &p->w, ctx->inputs[0], NULL, &g, err);
     if (st != FERRY_OK)
         return st;
     int64_t lo, hi;
-    onnx_slice(g.planes, ith, nth, &lo, &hi);
+    onnx_slice(g.n * g.c, ith, nth, &lo, &hi);
     const void *x = ctx->inputs[0]->data;
     void *y = ctx->outputs[0]->data;
     ferry_tensor *indices = onnx_out(ctx, 1);
@@ -301,7 +264,7 @@ static ferry_status max_pool_run(const onnx_op_ctx *ctx, int ith, int nth, ferry
     if (ind == NULL && g.d[2].kernel <= MAX_POOL_ROW_TAPS) {
         int64_t lo2[MAX_POOL_ROW_TAPS], hi2[MAX_POOL_ROW_TAPS];
         for (int64_t k = 0; k < g.d[2].kernel; k++)
-            outputs_of_tap(&g.d[2], k, &lo2[k], &hi2[k]);
+            onnx_window_outputs(&g.d[2], k, &lo2[k], &hi2[k]);
         max_pool_rows(ctx->inputs[0]->dtype, &g, x, y, lo, hi, lo2, hi2);
         return FERRY_OK;
     }

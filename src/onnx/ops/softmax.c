@@ -76,9 +76,32 @@ static ferry_status softmax_infer(const onnx_op_ctx *ctx, bool coerce, ferry_err
     return FERRY_OK;
 }
 
+/* Rows along the last axis (inner 1, the common case) take a loop of their own: no division to
+ * find each row, no strides. */
 #define SOFTMAX_KERNEL(T, S, EXP)                                                                  \
+    static void softmax_rows_##S(const T *x, T *y, int64_t len, int64_t lo, int64_t hi)            \
+    {                                                                                              \
+        for (int64_t r = lo; r < hi; r++) {                                                        \
+            const T *xr = x + r * len;                                                             \
+            T *yr = y + r * len;                                                                   \
+            T max = xr[0];                                                                         \
+            for (int64_t i = 1; i < len; i++)                                                      \
+                max = xr[i] > max ? xr[i] : max;                                                   \
+            T sum = 0;                                                                             \
+            for (int64_t i = 0; i < len; i++) {                                                    \
+                yr[i] = EXP(xr[i] - max);                                                          \
+                sum += yr[i];                                                                      \
+            }                                                                                      \
+            for (int64_t i = 0; i < len; i++)                                                      \
+                yr[i] /= sum;                                                                      \
+        }                                                                                          \
+    }                                                                                              \
     static void softmax_##S(const T *x, T *y, const softmax_layout *l, int64_t lo, int64_t hi)     \
     {                                                                                              \
+        if (l->inner == 1) {                                                                       \
+            softmax_rows_##S(x, y, l->len, lo, hi);                                                \
+            return;                                                                                \
+        }                                                                                          \
         for (int64_t r = lo; r < hi; r++) {                                                        \
             int64_t o = r / l->inner, in = r % l->inner;                                           \
             const T *xr = x + o * l->len * l->inner + in;                                          \

@@ -2,7 +2,8 @@
  * one group: each path against a direct reference loop on random data. Depthwise (strided,
  * dilated, padded), a channel multiplier (one input channel per group, several outputs), 1x1
  * with and without groups, grouped 1-D and 3-D with asymmetric pads, the channels-last path
- * (many channels per group), and batches large enough that the GEMM runs in several chunks. */
+ * (many channels per group) with its border classes (windows at the border skip the kernel offsets
+ * that reach only padding), and batches large enough that the GEMM runs in several chunks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -171,6 +172,21 @@ static void test_channels_last(void **state)
     check(&(conv_case){1, 5, 12, 6, 1, {9}, {3}, {1}, {3}, {3, 3}, true});
 }
 
+static void test_border_classes(void **state)
+{
+    (void)state;
+    /* digits_cnn's second conv: 9 classes (corners, edges, the middle) */
+    check(&(conv_case){2, 5, 16, 32, 1, {4, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, true});
+    /* 5x5 with padding 2: border segments merge outputs reaching different offsets */
+    check(&(conv_case){2, 4, 8, 8, 1, {7, 6}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, false});
+    /* no window wholly inside; some windows reach only padding */
+    check(&(conv_case){2, 4, 8, 4, 1, {3, 2}, {5, 2}, {1, 1}, {1, 1}, {2, 3, 2, 3}, true});
+    /* strides, asymmetric pads, groups, and a dilated last dimension (runs of one offset) */
+    check(&(conv_case){2, 6, 16, 12, 2, {9, 8}, {3, 3}, {2, 1}, {1, 2}, {1, 0, 2, 2}, true});
+    check(&(conv_case){
+        3, 4, 8, 4, 1, {4, 3, 5}, {3, 2, 3}, {1, 1, 2}, {2, 1, 1}, {2, 0, 1, 0, 1, 1}, false});
+}
+
 static void test_batch_in_chunks(void **state)
 {
     (void)state;
@@ -182,9 +198,10 @@ static void test_batch_in_chunks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_depthwise),     cmocka_unit_test(test_channel_multiplier),
-        cmocka_unit_test(test_pointwise),     cmocka_unit_test(test_grouped_1d_3d),
-        cmocka_unit_test(test_channels_last), cmocka_unit_test(test_batch_in_chunks),
+        cmocka_unit_test(test_depthwise),       cmocka_unit_test(test_channel_multiplier),
+        cmocka_unit_test(test_pointwise),       cmocka_unit_test(test_grouped_1d_3d),
+        cmocka_unit_test(test_channels_last),   cmocka_unit_test(test_border_classes),
+        cmocka_unit_test(test_batch_in_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
