@@ -472,6 +472,7 @@ typedef struct build_ctx {
     const onnx_ml_forest *f;
     size_t n_outputs;
     tree_aggregate agg;
+    bool indicator;   /* leaves are 1 for each output they have a weight for */
     uint32_t *seen;   /* per entry: 1 + the tree that reached it */
     int64_t *local;   /* per entry: its index in src */
     size_t *entry_of; /* per src index: its entry */
@@ -575,9 +576,9 @@ static ferry_status leaf_values(build_ctx *c, size_t count, uint32_t output, fer
             memset(v, 0, c->n_outputs * sizeof *v);
         float sum = 0;
         for (uint32_t j = f->tstart[e]; j < f->tstart[e + 1]; j++) {
-            sum += f->tweight[j];
+            sum = c->indicator ? 1.0f : sum + f->tweight[j];
             if (v != NULL)
-                v[f->tid[j]] += f->tweight[j];
+                v[f->tid[j]] = c->indicator ? 1.0f : v[f->tid[j]] + f->tweight[j];
         }
         c->src[q].value = sum;
         c->src[q].leaf_vector = v;
@@ -644,11 +645,12 @@ static size_t max_feature(const onnx_ml_forest *f)
     return m;
 }
 
-ferry_status onnx_ml_forest_build(onnx_graph *g, const onnx_node *n, const onnx_ml_forest *f,
-                                  size_t n_outputs, const float *base, tree_aggregate agg,
-                                  const tree_ensemble **out, ferry_error *err)
+static ferry_status build_one(onnx_graph *g, const onnx_node *n, const onnx_ml_forest *f,
+                              size_t n_outputs, const float *base, tree_aggregate agg,
+                              bool indicator, const tree_ensemble **out, ferry_error *err)
 {
-    build_ctx c = {.g = g, .node = n, .f = f, .n_outputs = n_outputs, .agg = agg};
+    build_ctx c = {
+        .g = g, .node = n, .f = f, .n_outputs = n_outputs, .agg = agg, .indicator = indicator};
     c.seen = calloc(f->n + 1, sizeof *c.seen);
     c.local = malloc((f->n + 1) * sizeof *c.local);
     c.entry_of = malloc((f->n + 1) * sizeof *c.entry_of);
@@ -683,17 +685,42 @@ ferry_status onnx_ml_forest_build(onnx_graph *g, const onnx_node *n, const onnx_
     return st;
 }
 
+/* Whether some leaf lacks a weight for some output. */
+static bool partial_leaves(const onnx_ml_forest *f, size_t n_outputs)
+{
+    for (size_t e = 0; e < f->n; e++)
+        if (f->mode[e] == ONNX_ML_LEAF && f->tstart[e + 1] - f->tstart[e] < n_outputs)
+            return true;
+    return false;
+}
+
+ferry_status onnx_ml_forest_build(onnx_graph *g, const onnx_node *n, const onnx_ml_forest *f,
+                                  size_t n_outputs, const float *base, tree_aggregate agg,
+                                  const tree_ensemble **out, const tree_ensemble **hits,
+                                  ferry_error *err)
+{
+    ferry_status st = build_one(g, n, f, n_outputs, base, agg, false, out, err);
+    if (hits == NULL || st != FERRY_OK)
+        return st;
+    *hits = NULL;
+    if (!partial_leaves(f, n_outputs))
+        return FERRY_OK;
+    tree_aggregate hagg = agg == TREE_AGG_MIN || agg == TREE_AGG_MAX ? TREE_AGG_MAX : TREE_AGG_SUM;
+    return build_one(g, n, f, n_outputs, NULL, hagg, true, hits, err);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Evaluation                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
 size_t onnx_ml_trees_scratch(const tree_ensemble *e)
 {
-    return ONNX_ML_TREE_BLOCK * (e->n_features + e->n_outputs) * sizeof(float);
+    return ONNX_ML_TREE_BLOCK * (e->n_features + 2 * e->n_outputs) * sizeof(float);
 }
 
-float *onnx_ml_trees_margins(const tree_ensemble *e, const ferry_tensor *x, int64_t lo, int64_t hi,
-                             void *scratch)
+float *onnx_ml_trees_margins(const tree_ensemble *e, const tree_ensemble *hits,
+                             const ferry_tensor *x, int64_t lo, int64_t hi, void *scratch,
+                             const float **hit_out)
 {
     int64_t width = x->shape[x->ndim - 1], nf = (int64_t)e->n_features;
     float *rows = scratch, *margins = rows + ONNX_ML_TREE_BLOCK * e->n_features;
@@ -723,6 +750,12 @@ float *onnx_ml_trees_margins(const tree_ensemble *e, const ferry_tensor *x, int6
         }
     }
     tree_predict(e, in, (size_t)(hi - lo), margins, true);
+    *hit_out = NULL;
+    if (hits != NULL) {
+        float *h = margins + ONNX_ML_TREE_BLOCK * e->n_outputs;
+        tree_predict(hits, in, (size_t)(hi - lo), h, true);
+        *hit_out = h;
+    }
     return margins;
 }
 
@@ -776,9 +809,12 @@ ferry_status onnx_ml_regressor_run(const onnx_op_ctx *ctx, int ith, int nth, fer
     onnx_slice(rows, ith, nth, &lo, &hi);
     for (int64_t b = lo; b < hi; b += ONNX_ML_TREE_BLOCK) {
         int64_t e = hi - b < ONNX_ML_TREE_BLOCK ? hi : b + ONNX_ML_TREE_BLOCK;
-        float *m = onnx_ml_trees_margins(p->e, x, b, e, onnx_scratch(ctx, ith));
+        const float *hits;
+        float *m = onnx_ml_trees_margins(p->e, p->hits, x, b, e, onnx_scratch(ctx, ith), &hits);
         for (int64_t r = b; r < e; r++) {
             float *row = m + (r - b) * k;
+            for (int64_t j = 0; hits != NULL && k > 1 && j < k; j++)
+                row[j] = hits[(r - b) * k + j] > 0 ? row[j] : 0.0f; /* no score: 0 */
             regress_row(p, row);
             for (int64_t j = 0; j < k; j++) {
                 if (y->dtype == FERRY_DTYPE_FP64)

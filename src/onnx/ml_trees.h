@@ -60,12 +60,15 @@ ferry_status onnx_ml_attr_floats_or_tensor(onnx_graph *g, const onnx_node *n, co
 
 /* Builds the ensemble of forest f with n_outputs outputs, `base` (NULL or n_outputs values, added
  * after the trees) and the aggregate; every transform is left to the op (margins). The ensemble
- * lives in the graph's memory. Fails with INVALID_ARG naming the node, the tree and the entry (a
- * target out of range, a node reached twice), or UNSUPPORTED (MIN or MAX over trees whose leaves
- * feed several outputs). */
+ * lives in the graph's memory. With `hits`, also builds (when some leaf lacks a weight for some
+ * output; else *hits is NULL) the ensemble that counts, per output, the reached leaves with a
+ * weight for it: ONNX Runtime writes 0 for an output no reached leaf feeds ("has_score"). Fails
+ * with INVALID_ARG naming the node, the tree and the entry (a target out of range, a node reached
+ * twice), or UNSUPPORTED (MIN or MAX over trees whose leaves feed several outputs). */
 ferry_status onnx_ml_forest_build(onnx_graph *g, const onnx_node *n, const onnx_ml_forest *f,
                                   size_t n_outputs, const float *base, tree_aggregate agg,
-                                  const tree_ensemble **out, ferry_error *err) FERRY_MUST_CHECK;
+                                  const tree_ensemble **out, const tree_ensemble **hits,
+                                  ferry_error *err) FERRY_MUST_CHECK;
 
 /* Rows evaluated per block in run. */
 #define ONNX_ML_TREE_BLOCK 64
@@ -75,13 +78,16 @@ size_t onnx_ml_trees_scratch(const tree_ensemble *e);
 
 /* Margins of rows [lo, hi) (hi - lo <= ONNX_ML_TREE_BLOCK) of x ([N, C] or [C], FP32, FP64,
  * INT32 or INT64, C > the largest feature index), n_outputs per row; returns where they are (in
- * scratch). Never fails, never allocates. */
-float *onnx_ml_trees_margins(const tree_ensemble *e, const ferry_tensor *x, int64_t lo, int64_t hi,
-                             void *scratch);
+ * scratch). With hits (else *hit_out is NULL), *hit_out gets its counts likewise. Never fails,
+ * never allocates. */
+float *onnx_ml_trees_margins(const tree_ensemble *e, const tree_ensemble *hits,
+                             const ferry_tensor *x, int64_t lo, int64_t hi, void *scratch,
+                             const float **hit_out);
 
 /* A regressor's parsed attributes, shared by TreeEnsembleRegressor and TreeEnsemble. */
 typedef struct onnx_ml_regressor {
     const tree_ensemble *e;
+    const tree_ensemble *hits; /* NULL when every leaf feeds every target */
     size_t n_targets;
     onnx_ml_transform transform;
     bool same_dtype; /* Y has X's dtype (TreeEnsemble) rather than float */

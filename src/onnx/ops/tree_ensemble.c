@@ -41,7 +41,7 @@ static ferry_status te_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
     p->transform = transforms[transform];
     st = onnx_ml_forest_v5(g, n, &f, err);
     return st == FERRY_OK
-               ? onnx_ml_forest_build(g, n, &f, p->n_targets, NULL, aggs[agg], &p->e, err)
+               ? onnx_ml_forest_build(g, n, &f, p->n_targets, NULL, aggs[agg], &p->e, &p->hits, err)
                : st;
 }
 

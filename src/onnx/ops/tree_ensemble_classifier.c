@@ -10,14 +10,15 @@
  *          LOGISTIC. PROBIT gives [probit(s), 0].
  *   C = 2 with both classes fed: Y is labels[1] when the second score is > 0, and the transform
  *          applies to both scores (ONNX Runtime: raw 1 or 0 for int labels, the same for 0/1).
- * Whether a class is fed is decided per model (some leaf has a weight for it), where ONNX Runtime
- * decides per row (some leaf that the row reaches). */
+ * A class no reached leaf has a weight for has no score in that row (ONNX Runtime's has_score):
+ * it reads 0 and is never the label; a second ensemble of the same trees counts those leaves. */
 #include "onnx/ml_trees.h"
 
 #include <string.h>
 
 typedef struct tec_params {
     const tree_ensemble *e;
+    const tree_ensemble *hits; /* per row and class: reached leaves with a weight for it */
     onnx_ml_labels labels;
     onnx_ml_transform transform;
     const float *base;
@@ -75,9 +76,9 @@ static ferry_status tec_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
     st = onnx_ml_forest_legacy(g, n, "class", &f, err);
     if (st == FERRY_OK)
         st = tec_classes(g, n, p, &f, err);
-    return st == FERRY_OK
-               ? onnx_ml_forest_build(g, n, &f, p->labels.n, NULL, TREE_AGG_SUM, &p->e, err)
-               : st;
+    return st == FERRY_OK ? onnx_ml_forest_build(g, n, &f, p->labels.n, NULL, TREE_AGG_SUM, &p->e,
+                                                 &p->hits, err)
+                          : st;
 }
 
 static ferry_status tec_infer(const onnx_op_ctx *ctx, ferry_error *err)
@@ -105,15 +106,24 @@ static size_t tec_plan(const onnx_op_ctx *ctx)
     return onnx_ml_trees_scratch(p->e);
 }
 
-/* More than two classes: base added, label of the first highest fed score, transform. */
-static size_t tec_multi(const tec_params *p, float *s)
+/* Whether class k has a score in this row (ONNX Runtime's has_score): some reached leaf has a
+ * weight for it. */
+static bool scored(const float *hit, size_t k)
+{
+    return hit == NULL || hit[k] > 0;
+}
+
+/* More than two classes: base added, label of the first highest scored class, transform. */
+static size_t tec_multi(const tec_params *p, float *s, const float *hit)
 {
     size_t c = p->labels.n, best = SIZE_MAX;
     for (size_t k = 0; k < c; k++) {
         if (k < p->n_base)
             s[k] += p->base[k];
-        bool scored = p->fed[k] || k < p->n_base;
-        if (scored && (best == SIZE_MAX || s[k] > s[best]))
+        bool has = scored(hit, k) || k < p->n_base;
+        if (!has)
+            s[k] = 0;
+        if (has && (best == SIZE_MAX || s[k] > s[best]))
             best = k;
     }
     onnx_ml_transform_row(p->transform, s, (int64_t)c);
@@ -144,9 +154,9 @@ static void tec_one_score(const tec_params *p, float s, int extra, float *z)
 
 /* Two classes: the label index; z (holding the two margins) gets the scores. has0 and has1 say
  * whether ONNX Runtime's two predictions have a score, two whether it keeps both. */
-static size_t tec_two(const tec_params *p, float *z)
+static size_t tec_two(const tec_params *p, float *z, const float *hit)
 {
-    bool has0 = p->fed[0], has1 = p->fed[1], two = true;
+    bool has0 = scored(hit, 0), has1 = scored(hit, 1), two = true;
     int extra = -1;
     if (p->n_base == 2 && has1) { /* ONNX Runtime: base_values[0] unused, scores [-s1, s1] */
         z[1] = p->base[1] + z[0];
@@ -161,7 +171,9 @@ static size_t tec_two(const tec_params *p, float *z)
         extra = 3;
         two = has1;
     }
-    float pos = two && has1 ? z[1] : (has0 ? z[0] : 0.0f);
+    z[0] = has0 ? z[0] : 0.0f; /* a class without a score reads 0 */
+    z[1] = has1 ? z[1] : 0.0f;
+    float pos = two && has1 ? z[1] : z[0];
     size_t label = pos > 0;
     if (p->binary && p->all_positive) {
         label = pos > 0.5f;
@@ -186,10 +198,13 @@ static ferry_status tec_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_erro
     onnx_slice(rows, ith, nth, &lo, &hi);
     for (int64_t b = lo; b < hi; b += ONNX_ML_TREE_BLOCK) {
         int64_t e = hi - b < ONNX_ML_TREE_BLOCK ? hi : b + ONNX_ML_TREE_BLOCK;
-        const float *m = onnx_ml_trees_margins(p->e, x, b, e, onnx_scratch(ctx, ith));
+        const float *hits;
+        const float *m =
+            onnx_ml_trees_margins(p->e, p->hits, x, b, e, onnx_scratch(ctx, ith), &hits);
         memcpy(z + b * c, m, (size_t)((e - b) * c) * sizeof *z);
         for (int64_t r = b; r < e; r++) {
-            size_t k = c > 2 ? tec_multi(p, z + r * c) : tec_two(p, z + r * c);
+            const float *hit = hits ? hits + (r - b) * c : NULL;
+            size_t k = c > 2 ? tec_multi(p, z + r * c, hit) : tec_two(p, z + r * c, hit);
             onnx_ml_write_label(&p->labels, k, ctx->outputs[0]->data, r);
         }
     }

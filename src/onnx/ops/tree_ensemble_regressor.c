@@ -56,7 +56,7 @@ static ferry_status ter_prepare(onnx_graph *g, onnx_node *n, ferry_error *err)
         return st;
     /* ONNX Runtime adds base_values only when there is one per target */
     return onnx_ml_forest_build(g, n, &f, p->n_targets, n_base == p->n_targets ? base : NULL, agg,
-                                &p->e, err);
+                                &p->e, &p->hits, err);
 }
 
 const onnx_op onnx_op_tree_ensemble_regressor_1 = {
