@@ -239,6 +239,10 @@ static ferry_status categories(lgb_model *m, const lgb_tree *t, lgb_arrays *a, s
     }
     uint32_t *cats = a->cats; /* one split at a time: the builder copies the set */
     for (int64_t w = lo; w < hi; w++) {
+        if (!(words[w] >= 0 && words[w] < 4294967296.0 && words[w] == floor(words[w])))
+            return ferry_error_set(err, FERRY_INVALID_ARG,
+                                   "%s line %zu: tree %zu: cat_threshold %g is not a 32-bit word",
+                                   m->r.name, t->keys[K_CAT_THRESHOLD].number, t->index, words[w]);
         uint32_t bits = (uint32_t)(uint64_t)words[w];
         for (uint32_t b = 0; b < 32; b++)
             if (bits >> b & 1u)
@@ -331,6 +335,11 @@ static ferry_status add_tree(lgb_model *m, const lgb_tree *t, size_t number, lgb
         return ferry_error_set(err, FERRY_INVALID_ARG, "%s line %zu: tree %zu: num_leaves %g",
                                m->r.name, t->keys[K_NUM_LEAVES].number, t->index, leaves_d);
     size_t leaves = (size_t)leaves_d, splits = leaves - 1;
+    if (count_values(t, K_LEAF_VALUE) < leaves) /* checked before allocating for num_leaves */
+        return ferry_error_set(
+            err, FERRY_INVALID_ARG, "%s line %zu: tree %zu: %zu leaf values for num_leaves %zu",
+            m->r.name, t->has[K_LEAF_VALUE] ? t->keys[K_LEAF_VALUE].number : t->first_line,
+            t->index, count_values(t, K_LEAF_VALUE), leaves);
     st = arrays_fit(a, 2 * leaves + 1, err);
     if (st == FERRY_OK && splits > 0)
         st = read_splits(m, t, a, splits, err);

@@ -132,6 +132,16 @@ static const char binary_model[] = "tree\n"
                                    "\n"
                                    "end of trees\n";
 
+static void test_bad_category_words(void **state)
+{
+    (void)state;
+    const char *at = strstr(binary_model, "cat_threshold=5 2");
+    char s[sizeof binary_model + 8];
+    snprintf(s, sizeof s, "%.*scat_threshold=5 -2%s", (int)(at - binary_model), binary_model,
+             at + strlen("cat_threshold=5 2"));
+    load_fails(s, FERRY_INVALID_ARG, "line 15: tree 0: cat_threshold -2", "32-bit word");
+}
+
 static void test_binary_categorical(void **state)
 {
     (void)state;
@@ -226,7 +236,13 @@ static void test_corrupt_files(void **state)
     load_fails(s, FERRY_INVALID_ARG, "tree 1: left_child 4 out of range", "line 31");
     free(s);
     s = edited("leaf_value=1 -1", "leaf_value=1");
-    load_fails(s, FERRY_INVALID_ARG, "line 33: tree 1: leaf_value", "missing value 2 of 2");
+    load_fails(s, FERRY_INVALID_ARG, "line 33: tree 1: 1 leaf values", "num_leaves 2");
+    free(s);
+    s = edited("leaf_value=1 -1", "leaf_value=1 x");
+    load_fails(s, FERRY_INVALID_ARG, "line 33: tree 1: leaf_value", "value 2 of 2 is not a number");
+    free(s);
+    s = edited("num_leaves=2\nsplit_feature=2", "num_leaves=60000000\nsplit_feature=2");
+    load_fails(s, FERRY_INVALID_ARG, "tree 1", "num_leaves 60000000");
     free(s);
     s = edited("split_feature=2", "split_feature=3");
     load_fails(s, FERRY_INVALID_ARG, "tree 1: split 0: feature 3 out of range", "line 28");
@@ -251,11 +267,9 @@ static void test_corrupt_files(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_regression_missing_types),
-        cmocka_unit_test(test_binary_categorical),
-        cmocka_unit_test(test_multiclass_softmax),
-        cmocka_unit_test(test_average_output),
-        cmocka_unit_test(test_corrupt_files),
+        cmocka_unit_test(test_regression_missing_types), cmocka_unit_test(test_binary_categorical),
+        cmocka_unit_test(test_bad_category_words),       cmocka_unit_test(test_multiclass_softmax),
+        cmocka_unit_test(test_average_output),           cmocka_unit_test(test_corrupt_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
