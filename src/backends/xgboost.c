@@ -4,7 +4,9 @@
  * libxgboost serves them when the model asks for it (`tree_engine: xgboost`) or when ferry's
  * engine cannot serve the model or disagrees with libxgboost at load. libxgboost predicts in place
  * from a dense array with one thread per call, so concurrent requests scale across cores and no
- * OpenMP worker threads are started. */
+ * OpenMP worker threads are started. A LightGBM text model (model.txt) is served by the same
+ * backend through ferry's engine only (src/trees/lightgbm_text.c): there is no reference library
+ * to fall back on or to verify against. */
 #include "backends/xgboost.h"
 
 #include <inttypes.h>
@@ -16,7 +18,9 @@
 #include <xgboost/c_api.h>
 
 #include "backends/xgboost_trees.h"
+#include "core/fsutil.h"
 #include "core/log.h"
+#include "trees/lightgbm_text.h"
 #include "trees/predict.h"
 
 /* A proxy DMatrix for in-place prediction. Handing libxgboost our own proxy spares it building a
@@ -47,7 +51,7 @@ typedef struct xgb_model {
     tree_ensemble *trees;         /* ferry's engine when it serves, else NULL (libxgboost serves) */
 } xgb_model;
 
-static const char *const xgb_artifacts[] = {"model.json", "model.ubj", NULL};
+static const char *const xgb_artifacts[] = {"model.json", "model.ubj", "model.txt", NULL};
 
 static const char predict_value_config[] =
     "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
@@ -331,6 +335,44 @@ static void start_tree_engine(xgb_model *m, const ferry_backend_config *cfg)
              XGB_TREES_VERIFY_ROWS);
 }
 
+/* True for a LightGBM text model (model.txt). */
+static bool is_lightgbm(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return strcmp(slash ? slash + 1 : path, "model.txt") == 0;
+}
+
+/* Loads a LightGBM text model into ferry's engine, the only engine that serves it. */
+static ferry_status load_lightgbm(xgb_model *m, const ferry_backend_config *cfg, const char *path,
+                                  ferry_error *err)
+{
+    log_fields where = {.model = cfg->model_name, .version = cfg->version};
+    if (!m->want_trees)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "model '%s' version %s: a LightGBM model.txt is served by ferry's "
+                               "tree engine only (tree_engine: xgboost does not apply)",
+                               cfg->model_name, cfg->version);
+    char *text = NULL;
+    size_t len = 0;
+    lightgbm_info info;
+    ferry_error e2 = {0};
+    ferry_status st = fs_read_file(path, &text, &len, err);
+    if (st == FERRY_OK && (st = lightgbm_text_load(text, len, path, &m->trees, &info, &e2)) != 0)
+        ferry_error_set(err, st, "model '%s' version %s: %s", cfg->model_name, cfg->version,
+                        e2.message);
+    free(text);
+    if (st != FERRY_OK)
+        return st;
+    m->n_features = info.n_features;
+    size_t width = tree_ensemble_output_width(m->trees, m->margin);
+    m->output.ndim = width > 1 ? 2 : 1;
+    m->output.shape[0] = -1;
+    m->output.shape[1] = (int64_t)width;
+    log_info(&where, "served by ferry's tree engine (LightGBM, %s, %zu trees of depth up to %u)",
+             info.objective, m->trees->n_trees, m->trees->max_depth);
+    return FERRY_OK;
+}
+
 static ferry_status xgb_load(const ferry_backend_config *cfg, const char *path, void **out,
                              ferry_error *err)
 {
@@ -348,22 +390,27 @@ static ferry_status xgb_load(const ferry_backend_config *cfg, const char *path, 
         return ferry_error_set(err, FERRY_INTERNAL, "model '%s': cannot create a mutex",
                                cfg->model_name);
     }
+    bool lightgbm = is_lightgbm(path);
     ferry_status st = apply_options(m, cfg, err);
-    if (st == FERRY_OK)
+    if (st == FERRY_OK && lightgbm)
+        st = load_lightgbm(m, cfg, path, err);
+    if (st == FERRY_OK && !lightgbm)
         st = load_booster(m, cfg, path, err);
-    if (st == FERRY_OK)
+    if (st == FERRY_OK && !lightgbm)
         st = copy_feature_names(m, cfg, err);
-    if (st == FERRY_OK)
+    if (st == FERRY_OK && !lightgbm)
         st = probe_output(m, cfg, err);
-    if (st == FERRY_OK && m->want_trees)
+    if (st == FERRY_OK && m->want_trees && !lightgbm)
         start_tree_engine(m, cfg);
     if (st != FERRY_OK) {
         xgb_unload(m);
         return st;
     }
     const char *ext = strrchr(path, '.');
-    snprintf(m->platform, sizeof m->platform, "xgboost_%s",
-             ext != NULL && strcmp(ext, ".ubj") == 0 ? "ubj" : "json");
+    snprintf(m->platform, sizeof m->platform, "%s",
+             lightgbm                                  ? "lightgbm_text"
+             : ext != NULL && strcmp(ext, ".ubj") == 0 ? "xgboost_ubj"
+                                                       : "xgboost_json");
     m->input = (ferry_tensor_info){.name = m->input_name,
                                    .dtype = FERRY_DTYPE_FP32,
                                    .ndim = 2,

@@ -114,6 +114,9 @@
     X(onnx_op_top_k_1)                                                                             \
     X(onnx_op_top_k_10)                                                                            \
     X(onnx_op_transpose_1)                                                                         \
+    X(onnx_op_tree_ensemble_5)                                                                     \
+    X(onnx_op_tree_ensemble_classifier_1)                                                          \
+    X(onnx_op_tree_ensemble_regressor_1)                                                           \
     X(onnx_op_unsqueeze_1)                                                                         \
     X(onnx_op_unsqueeze_13)                                                                        \
     X(onnx_op_where_9)                                                                             \

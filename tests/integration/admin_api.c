@@ -509,7 +509,7 @@ static void test_upload_refusals(void **state)
     json_decref(upload(&g.srv, "nope", "filename=model.json", "model.json", NULL, 404));
     json_decref(upload(&g.srv, "steady", "", "model.json", NULL, 400));
     json_decref(upload(&g.srv, "steady", "filename=..%2Fx.json", "model.json", NULL, 400));
-    json_decref(upload(&g.srv, "steady", "filename=model.txt", "model.json", NULL, 400));
+    json_decref(upload(&g.srv, "steady", "filename=model.csv", "model.json", NULL, 400));
     json_decref(upload(&g.srv, "steady", "filename=model.json&bogus=1", "model.json", NULL, 400));
     json_decref(
         upload(&g.srv, "steady", "filename=model.json&metric=novalue", "model.json", NULL, 400));

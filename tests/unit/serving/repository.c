@@ -525,8 +525,8 @@ static void test_read_path_artifact(void **state)
     assert_string_equal(spec.backend->name, "xgboost");
     model_spec_clear(&spec);
     /* An unknown kind of file. */
-    write_at(r, "elsewhere/model.txt", "hello\n");
-    snprintf(path, sizeof path, "%s", at(r, "elsewhere/model.txt"));
+    write_at(r, "elsewhere/model.csv", "hello\n");
+    snprintf(path, sizeof path, "%s", at(r, "elsewhere/model.csv"));
     assert_int_equal(repository_read_path(path, NULL, &spec, &err), FERRY_UNSUPPORTED);
     assert_contains(err.message, path);
     assert_contains(err.message, "model.json");

@@ -3,7 +3,9 @@
  * array_feature_extractor.c, imputer.c, svm_classifier.c, svm_regressor.c, zipmap.c; and their
  * helpers ml_common.c, keymap.c, svm.c), most of which ONNX's node tests do not reach. The models
  * and expected outputs under tests/data/onnx/ml/ come from scikit-learn or from the ONNX specs as
- * ONNX Runtime implements them (tests/data/onnx/make_ml_models.py); every case runs twice (the
+ * ONNX Runtime implements them (tests/data/onnx/make_ml_models.py); the tree_* cases
+ * (TreeEnsembleClassifier and TreeEnsembleRegressor) hold ONNX Runtime 1.30's own outputs
+ * (tests/data/onnx/make_tree_models.py and make_tree_outputs.js); every case runs twice (the
  * second run reuses its plan). tests/data/onnx/ml_invalid/
  * holds models that must be refused, each with the error it must give. */
 #include <setjmp.h>
