@@ -67,6 +67,7 @@ enum {
     FAMILY_INFERENCE_DURATION,
     FAMILY_MODEL_INFO,
     FAMILY_LOAD_FAILURES,
+    FAMILY_VALIDATION,
     FAMILY_COUNT
 };
 
@@ -117,6 +118,15 @@ static const family_spec family_specs[FAMILY_COUNT] = {
             .label_count = 2,
             .key_count = 2,
             .label_names = {"model", "version"},
+        },
+    [FAMILY_VALIDATION] =
+        {
+            .name = "ferry_validation_violations_total",
+            .help = "Request values that break a validation rule of the training profile.",
+            .kind = METRIC_COUNTER,
+            .label_count = 4,
+            .key_count = 4,
+            .label_names = {"model", "version", "feature", "rule"},
         },
 };
 
@@ -314,6 +324,17 @@ void metrics_count_load_failure(metrics *m, const char *model, const char *versi
     series *failures = family_get(m, &m->families[FAMILY_LOAD_FAILURES], values);
     if (failures != NULL)
         atomic_fetch_add_explicit(&failures->count, 1, memory_order_relaxed);
+}
+
+void metrics_count_violation(metrics *m, const char *model, const char *version,
+                             const char *feature, const char *rule, uint64_t n)
+{
+    if (m == NULL || n == 0)
+        return;
+    const char *values[] = {or_empty(model), or_empty(version), or_empty(feature), or_empty(rule)};
+    series *s = family_get(m, &m->families[FAMILY_VALIDATION], values);
+    if (s != NULL)
+        atomic_fetch_add_explicit(&s->count, n, memory_order_relaxed);
 }
 
 /* Caller holds f->lock. Replaces an existing series only once its successor exists, so running out
@@ -590,6 +611,7 @@ static ferry_status render_all(metrics *m, buffer *out)
     METRICS_TRY(render_family(out, &m->families[FAMILY_INFERENCE_DURATION]));
     METRICS_TRY(render_models(out, &m->families[FAMILY_MODEL_INFO]));
     METRICS_TRY(render_family(out, &m->families[FAMILY_LOAD_FAILURES]));
+    METRICS_TRY(render_family(out, &m->families[FAMILY_VALIDATION]));
     METRICS_TRY(render_build_info(out));
     METRICS_TRY(render_dropped(m, out));
     return render_process(out);

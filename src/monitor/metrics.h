@@ -5,6 +5,7 @@
 #define FERRY_MONITOR_METRICS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/buffer.h"
 #include "ferry/status.h"
@@ -42,6 +43,11 @@ void metrics_set_model_info(metrics *m, const char *model, const char *version, 
  * version is "" when the model failed before a version was chosen (a bad model.yaml). Thread-safe;
  * never fails (see metrics_observe_request). */
 void metrics_count_load_failure(metrics *m, const char *model, const char *version);
+
+/* Adds n to ferry_validation_violations_total{model,version,feature,rule}. Thread-safe; never
+ * fails (see metrics_observe_request). */
+void metrics_count_violation(metrics *m, const char *model, const char *version,
+                             const char *feature, const char *rule, uint64_t n);
 
 /* Appends the whole exposition (ferry_* families, ferry_build_info{version}, and the process_*
  * families read from /proc/self) to out. Fails only when out cannot grow. */

@@ -51,6 +51,17 @@ static void respond_error(rest_exchange *ex, int status, const char *message)
     }
 }
 
+/* A 400 for a request that validation rejected: the error and the violations it found. */
+static void respond_violations(rest_exchange *ex, const char *message, const char *violations)
+{
+    respond_error(ex, 400, message);
+    if (ex->status != 400 || ex->out->len < 1)
+        return;
+    ex->out->len--; /* reopen the object after the message */
+    if (buffer_printf(ex->out, ",\"violations\":%s}", violations) != FERRY_OK)
+        respond_error(ex, 500, "out of memory building the response");
+}
+
 static void respond_status(rest_exchange *ex, const ferry_error *err)
 {
     respond_error(ex, http_status_for(err->code), err->message);
@@ -368,6 +379,8 @@ static void handle_infer(rest_exchange *ex, const route *r, infer_call *call)
     set_request_id(ex, result.id);
     if (st == FERRY_OK)
         respond_json(ex, FERRY_OK);
+    else if (call->violations != NULL)
+        respond_violations(ex, err.message, call->violations);
     else
         respond_status(ex, &err);
 }

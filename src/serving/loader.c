@@ -1,17 +1,36 @@
 /* Loading and warming one version; see loader.h. */
 #include "serving/loader.h"
 
+#include <libgen.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "monitor/model_watch.h"
 #include "serving/warmup.h"
+
+/* Reads profile.json beside the artifact (a version folder's), with model.yaml's settings. */
+static ferry_status load_watch(const model_spec *spec, model_version *mv, ferry_error *err)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", spec->artifact);
+    if ((size_t)snprintf(path, sizeof path, "%s/profile.json", dirname(dir)) >= sizeof path)
+        return FERRY_OK;
+    return model_watch_create(spec->name, spec->version, mv->sha256, &mv->io, path,
+                              spec->model_yaml, &mv->watch, err);
+}
 
 ferry_status loader_load_version(const model_spec *spec, model_version **out, ferry_error *err)
 {
     uint64_t t0 = clock_now_ns();
     model_version *mv = NULL;
     ferry_status st = model_version_load(spec, &mv, err);
+    if (st == FERRY_OK && spec->artifact[0] != '\0') {
+        st = load_watch(spec, mv, err);
+        if (st != FERRY_OK)
+            model_version_release(mv);
+    }
     if (st == FERRY_OK) {
         st = warmup_run(mv, err);
         if (st != FERRY_OK)
