@@ -42,6 +42,10 @@ const char *feature_map_how_name(feature_map_how how);
 ferry_status feature_map_build(const ferry_model_io *io, const profile *p, feature_map *out,
                                ferry_error *err) FERRY_MUST_CHECK;
 
+/* Element i of t as a double: FP32, FP64, INT32 and INT64 data; NaN for an element past the data
+ * or a dtype that is not read (then false). */
+bool feature_value_at(const ferry_tensor *t, size_t i, double *out);
+
 /* Frees what the map holds. Accepts a zeroed map. */
 void feature_map_free(feature_map *m);
 

@@ -49,6 +49,16 @@ void metrics_count_load_failure(metrics *m, const char *model, const char *versi
 void metrics_count_violation(metrics *m, const char *model, const char *version,
                              const char *feature, const char *rule, uint64_t n);
 
+/* Sets a feature's drift gauges from the last completed window: ferry_feature_drift_score
+ * {model,version,feature,method} (NaN when the statistic is absent), ferry_feature_drifted and
+ * ferry_feature_missing_ratio{model,version,feature}. Thread-safe. */
+void metrics_set_feature_drift(metrics *m, const char *model, const char *version,
+                               const char *feature, const char *method, double score, bool drifted,
+                               double missing_ratio);
+
+/* Sets ferry_dataset_drift{model,version} to 0 or 1. Thread-safe. */
+void metrics_set_dataset_drift(metrics *m, const char *model, const char *version, bool drifted);
+
 /* Appends the whole exposition (ferry_* families, ferry_build_info{version}, and the process_*
  * families read from /proc/self) to out. Fails only when out cannot grow. */
 ferry_status metrics_render(metrics *m, buffer *out) FERRY_MUST_CHECK;

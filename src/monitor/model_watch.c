@@ -1,6 +1,7 @@
 /* Per-version profile, feature map and request validation; see model_watch.h. */
 #include "monitor/model_watch.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ void model_watch_destroy(model_watch *w)
 {
     if (w == NULL)
         return;
+    drift_live_destroy(w->drift);
     validator_free(&w->validator);
     feature_map_free(&w->map);
     profile_destroy(w->profile);
@@ -125,4 +127,111 @@ ferry_status model_watch_validate(model_watch *w, metrics *m, const ferry_tensor
         return reject(w, x, shown, total, a, violations, err);
     warn(w, x, total);
     return FERRY_OK;
+}
+
+/* ---- drift ----------------------------------------------------------------------------------- */
+
+/* The sample's value of a column as a number (NaN when missing or not a number). */
+static double sample_value(const profile_column *c, size_t r)
+{
+    if (c->type == PROFILE_NUMERICAL)
+        return c->numbers[r];
+    double x = NAN;
+    bool b = false;
+    if (c->strings[r] == NULL)
+        return NAN;
+    if (c->type == PROFILE_BOOLEAN && profile_parse_bool(c->strings[r], &b))
+        return b ? 1.0 : 0.0;
+    return profile_parse_number(c->strings[r], &x) ? x : NAN;
+}
+
+static bool fill_input(const ferry_tensor_info *info, size_t rows, size_t width, arena *a,
+                       ferry_tensor *t)
+{
+    ferry_dtype dtype = info->dtype == FERRY_DTYPE_FP64 ? FERRY_DTYPE_FP64 : FERRY_DTYPE_FP32;
+    size_t size = ferry_dtype_size(dtype);
+    *t = (ferry_tensor){.name = info->name, .dtype = dtype, .ndim = info->ndim};
+    if (info->ndim < 1 || info->ndim > 2)
+        return false;
+    t->shape[0] = (int64_t)rows;
+    if (info->ndim == 2)
+        t->shape[1] = (int64_t)width;
+    t->nbytes = rows * width * size;
+    t->data = arena_alloc(a, t->nbytes + 1);
+    if (t->data == NULL)
+        return false;
+    for (size_t i = 0; i < rows * width; i++) {
+        if (dtype == FERRY_DTYPE_FP64)
+            ((double *)t->data)[i] = NAN;
+        else
+            ((float *)t->data)[i] = NAN;
+    }
+    return true;
+}
+
+bool model_watch_reference_inputs(const model_watch *w, const ferry_model_io *io, arena *a,
+                                  ferry_tensor **inputs)
+{
+    size_t rows = w->profile->sample_rows;
+    if (w->map.n == 0 || rows == 0)
+        return false;
+    ferry_tensor *t = arena_alloc(a, (io->n_inputs + 1) * sizeof *t);
+    if (t == NULL)
+        return false;
+    for (size_t i = 0; i < io->n_inputs; i++) {
+        size_t width = io->n_inputs == 1 ? w->map.slots[0].width : 1;
+        if (!fill_input(&io->inputs[i], rows, width, a, &t[i]))
+            return false;
+    }
+    for (size_t k = 0; k < w->map.n; k++) {
+        if (w->map.column[k] < 0)
+            continue;
+        const feature_slot *s = &w->map.slots[k];
+        const profile_column *c = &w->profile->columns[w->map.column[k]];
+        for (size_t r = 0; r < rows; r++) {
+            size_t at = r * s->width + s->column;
+            if (t[s->input].dtype == FERRY_DTYPE_FP64)
+                ((double *)t[s->input].data)[at] = sample_value(c, r);
+            else
+                ((float *)t[s->input].data)[at] = (float)sample_value(c, r);
+        }
+    }
+    *inputs = t;
+    return true;
+}
+
+ferry_status model_watch_start_drift(model_watch *w, const ynode *model_yaml,
+                                     const ferry_tensor *outputs, size_t n_outputs,
+                                     ferry_error *err)
+{
+    ferry_status st =
+        drift_live_create(w->model, w->version, w->profile, &w->map, ynode_get(model_yaml, "drift"),
+                          outputs, n_outputs, &w->drift, err);
+    if (st != FERRY_OK)
+        return ferry_error_prefix(err, "model '%s' version %s: ", w->model, w->version);
+    return FERRY_OK;
+}
+
+void model_watch_observe(model_watch *w, metrics *m, const ferry_tensor *bound, size_t n_bound,
+                         const ferry_tensor *outputs, size_t n_outputs)
+{
+    if (w != NULL)
+        drift_live_observe(w->drift, m, bound, n_bound, outputs, n_outputs);
+}
+
+json_t *model_watch_drift_json(model_watch *w)
+{
+    json_t *j = w->drift != NULL
+                    ? drift_live_json(w->drift)
+                    : json_pack("{s:n, s:s}", "report", "message",
+                                w->map.how == FEATURE_MAP_NONE
+                                    ? "the profile's columns do not map to the model's features"
+                                    : "live drift is off (model.yaml drift: off)");
+    if (j == NULL)
+        return NULL;
+    json_object_set_new(j, "model", json_string(w->model));
+    json_object_set_new(j, "version", json_string(w->version));
+    json_object_set_new(j, "sha256", json_string(w->sha256));
+    json_object_set_new(j, "mapping", json_string(feature_map_how_name(w->map.how)));
+    return j;
 }

@@ -69,6 +69,7 @@ ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_
     if (st != FERRY_OK)
         return st;
     c->executed = true;
+    model_watch_observe(mv->watch, c->metrics, bound, mv->io.n_inputs, outputs, mv->io.n_outputs);
     metrics_observe_inference(c->metrics, mv->name, mv->version,
                               (double)(c->infer_end_ns - c->infer_start_ns) / 1e9);
     return FERRY_OK;

@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "monitor/model_watch.h"
+#include "serving/inference.h"
 #include "serving/warmup.h"
 
 /* Reads profile.json beside the artifact (a version folder's), with model.yaml's settings. */
@@ -17,8 +18,27 @@ static ferry_status load_watch(const model_spec *spec, model_version *mv, ferry_
     snprintf(dir, sizeof dir, "%s", spec->artifact);
     if ((size_t)snprintf(path, sizeof path, "%s/profile.json", dirname(dir)) >= sizeof path)
         return FERRY_OK;
-    return model_watch_create(spec->name, spec->version, mv->sha256, &mv->io, path,
-                              spec->model_yaml, &mv->watch, err);
+    ferry_status st = model_watch_create(spec->name, spec->version, mv->sha256, &mv->io, path,
+                                         spec->model_yaml, &mv->watch, err);
+    if (st != FERRY_OK || mv->watch == NULL)
+        return st;
+    /* Prediction drift's reference: the model's outputs on the profile's sample. */
+    arena a;
+    arena_init(&a, (size_t)1 << 28);
+    ferry_tensor *inputs = NULL;
+    ferry_tensor *outputs = arena_alloc(&a, (mv->io.n_outputs + 1) * sizeof *outputs);
+    ferry_error run_err = {0};
+    bool ran = outputs != NULL && model_watch_reference_inputs(mv->watch, &mv->io, &a, &inputs) &&
+               inference_run(mv, inputs, mv->io.n_inputs, outputs, &a, &run_err) == FERRY_OK;
+    if (!ran) {
+        log_fields f = {.model = spec->name, .version = spec->version};
+        log_warn(&f, "no prediction drift: the model did not run on the profile's sample%s%s",
+                 run_err.message[0] ? ": " : "", run_err.message);
+    }
+    st = model_watch_start_drift(mv->watch, spec->model_yaml, ran ? outputs : NULL,
+                                 mv->io.n_outputs, err);
+    arena_free(&a);
+    return st;
 }
 
 ferry_status loader_load_version(const model_spec *spec, model_version **out, ferry_error *err)
