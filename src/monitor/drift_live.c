@@ -8,10 +8,12 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "monitor/alert_webhook.h"
 #include "monitor/drift_report.h"
 
 struct drift_live {
     char model[128], version[24];
+    char *webhook; /* model.yaml's drift.webhook, or NULL for the server's default */
     size_t window; /* rows per window */
     size_t cap;    /* rows kept of a window: min(window, PROFILE_SAMPLE_MAX) */
     profile *ref;  /* the features' columns, then the predictions' */
@@ -81,9 +83,14 @@ static ferry_status read_window(const ynode *node, size_t *window, ferry_error *
     return FERRY_OK;
 }
 
-/* Global method and threshold, then each column's (by name under `features`). */
+/* Global method and threshold, then each column's (by name under `features`); the webhook. */
 static ferry_status read_settings(drift_live *d, const ynode *node, ferry_error *err)
 {
+    const ynode *hook = ynode_get(node, "webhook");
+    if (hook != NULL && (hook->kind != YNODE_SCALAR || hook->scalar[0] == '\0'))
+        return bad(err, hook, "webhook must be a URL");
+    if (hook != NULL && (d->webhook = strdup(hook->scalar)) == NULL)
+        return no_memory(err);
     drift_method method = DRIFT_AUTO;
     double threshold = NAN;
     ferry_status st = read_window(node, &d->window, err);
@@ -326,6 +333,39 @@ static void publish_gauges(drift_live *d, metrics *m, const drift_report *r,
     metrics_set_dataset_drift(m, d->model, d->version, r->dataset_drift);
 }
 
+/* Posts the drift state in Alertmanager's webhook shape: firing while any feature drifts. */
+static void alert(const drift_live *d, const drift_report *r, const char *names)
+{
+    char now[32], summary[256];
+    format_time(time(NULL), now, sizeof now);
+    bool firing = r->drifted_features > 0;
+    snprintf(summary, sizeof summary, "model %s version %s: %zu of %zu features drifted%s",
+             d->model, d->version, r->drifted_features, r->n_features,
+             r->dataset_drift ? " (dataset drift)" : "");
+    json_t *labels =
+        json_pack("{s:s, s:s, s:s, s:s}", "alertname", "FerryDataDrift", "model", d->model,
+                  "version", d->version, "severity", r->dataset_drift ? "critical" : "warning");
+    json_t *annotations = json_pack("{s:s, s:s, s:s}", "summary", summary, "drifted_features",
+                                    names, "dataset_drift", r->dataset_drift ? "true" : "false");
+    json_t *one = json_pack(
+        "{s:s, s:O, s:O, s:s, s:s, s:s, s:s}", "status", firing ? "firing" : "resolved", "labels",
+        labels, "annotations", annotations, "startsAt", now, "endsAt",
+        firing ? "0001-01-01T00:00:00Z" : now, "generatorURL", "", "fingerprint", d->model);
+    json_t *payload =
+        json_pack("{s:s, s:s, s:i, s:s, s:s, s:{s:s}, s:O, s:O, s:s, s:[o]}", "version", "4",
+                  "groupKey", "{}:{alertname=\"FerryDataDrift\"}", "truncatedAlerts", 0, "status",
+                  firing ? "firing" : "resolved", "receiver", "ferry", "groupLabels", "alertname",
+                  "FerryDataDrift", "commonLabels", labels, "commonAnnotations", annotations,
+                  "externalURL", "", "alerts", one);
+    char *text = payload != NULL ? json_dumps(payload, JSON_COMPACT) : NULL;
+    if (text != NULL)
+        alert_webhook_post(d->webhook, text);
+    free(text);
+    json_decref(payload);
+    json_decref(labels);
+    json_decref(annotations);
+}
+
 /* Logs a change of drift state (a feature or the dataset starting or stopping to drift).
  * Caller holds the lock. */
 static void log_change(drift_live *d, const drift_report *r)
@@ -348,6 +388,7 @@ static void log_change(drift_live *d, const drift_report *r)
     log_fields f = {.model = d->model, .version = d->version};
     log_warn(&f, "drift state changed: dataset_drift %s, %zu of %zu features drifted [%s]",
              r->dataset_drift ? "true" : "false", r->drifted_features, r->n_features, names);
+    alert(d, r, names);
 }
 
 static void measure_window(drift_live *d, profile *cur, uint64_t *missing, uint64_t rows,
@@ -504,6 +545,7 @@ void drift_live_destroy(drift_live *d)
         pthread_cond_destroy(&d->cond);
     }
     json_decref(d->report);
+    free(d->webhook);
     profile_destroy(d->ref);
     free(d->slots);
     free(d->outs);

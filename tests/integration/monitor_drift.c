@@ -2,7 +2,8 @@
  * 455-row reference sample, so `auto` uses KS), drift windows of 1,000 rows. 2,000 rows drawn
  * from the reference raise no drift; 2,000 rows with two features shifted by one standard
  * deviation drift on exactly those two. The drift endpoint (404s and the report's shape), the
- * gauges and the drift-state log event are checked. */
+ * gauges, the drift-state log event and the webhook (a listener socket of the test's own,
+ * given by --alert-webhook) are checked. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "test_support.h"
@@ -26,7 +31,55 @@ static struct {
     size_t rows;
     double std[FEATURES];
     const char *names[FEATURES];
+    int listener; /* the webhook receiver */
+    int listener_port;
 } g;
+
+/* A listening socket on a free loopback port. */
+static void listen_for_webhook(void)
+{
+    g.listener = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(g.listener >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(g.listener, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(g.listener, 4), 0);
+    assert_int_equal(getsockname(g.listener, (struct sockaddr *)&a, &len), 0);
+    g.listener_port = ntohs(a.sin_port);
+}
+
+/* Accepts one POST within timeout_ms, answers 200 and returns its body (malloc'ed), or NULL. */
+static char *receive_webhook(int timeout_ms)
+{
+    struct pollfd p = {.fd = g.listener, .events = POLLIN};
+    if (poll(&p, 1, timeout_ms) != 1)
+        return NULL;
+    int fd = accept(g.listener, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t cap = 1 << 16, used = 0;
+    char *buf = calloc(cap + 1, 1);
+    for (;;) {
+        ssize_t n = buf != NULL && used < cap ? recv(fd, buf + used, cap - used, 0) : -1;
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+        char *body = strstr(buf, "\r\n\r\n");
+        const char *cl = strstr(buf, "Content-Length:");
+        if (body != NULL && cl != NULL &&
+            used >= (size_t)(body + 4 - buf) + strtoul(cl + 15, NULL, 10))
+            break;
+    }
+    const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)!send(fd, ok, sizeof ok - 1, MSG_NOSIGNAL);
+    close(fd);
+    char *body = buf != NULL ? strstr(buf, "\r\n\r\n") : NULL;
+    char *copy = body != NULL ? strdup(body + 4) : NULL;
+    free(buf);
+    return copy;
+}
 
 static const char json_ct[] = "Content-Type: application/json\r\n";
 
@@ -84,7 +137,10 @@ static int group_setup(void **state)
     snprintf(path, sizeof path, "%s/bc/1/profile.json", repo);
     load_profile(path);
     snprintf(st, sizeof st, "%s/state", g.tmp);
-    const char *args[] = {"--repo", repo, "--state", st, NULL};
+    listen_for_webhook();
+    char hook[64];
+    snprintf(hook, sizeof hook, "http://127.0.0.1:%d/alert", g.listener_port);
+    const char *args[] = {"--repo", repo, "--state", st, "--alert-webhook", hook, NULL};
     bool ok = ts_server_start(&g.srv, args);
     if (!ok)
         fprintf(stderr, "test: server did not start:\n%s\n", g.srv.log ? g.srv.log : "");
@@ -96,6 +152,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     assert_int_equal(ts_server_stop(&g.srv), 0);
+    close(g.listener);
     json_decref(g.profile);
     free(g.sample);
     ts_rmtree(g.tmp);
@@ -233,6 +290,25 @@ static void test_drift(void **state)
     assert_non_null(strstr(resp.body, want));
     ts_response_free(&resp);
     assert_true(ts_server_wait_log(&g.srv, "drift state changed", 5000));
+    char *hook = receive_webhook(10000);
+    assert_non_null(hook);
+    json_error_t jerr;
+    json_t *alert = json_loads(hook, 0, &jerr);
+    if (alert == NULL)
+        fail_msg("webhook body is not JSON: %s", hook);
+    assert_string_equal(json_string_value(json_object_get(alert, "version")), "4");
+    assert_string_equal(json_string_value(json_object_get(alert, "status")), "firing");
+    json_t *first = json_array_get(json_object_get(alert, "alerts"), 0);
+    json_t *labels = json_object_get(first, "labels");
+    assert_string_equal(json_string_value(json_object_get(labels, "alertname")), "FerryDataDrift");
+    assert_string_equal(json_string_value(json_object_get(labels, "model")), "bc");
+    char pair[256];
+    snprintf(pair, sizeof pair, "%s,%s", g.names[0], g.names[5]);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(first, "annotations"),
+                                                          "drifted_features")),
+                        pair);
+    json_decref(alert);
+    free(hook);
     send_rows(1000, 0, 5, 9);
     j = wait_windows(4);
     assert_int_equal(count_drifted(j, names, FEATURES), 2);
