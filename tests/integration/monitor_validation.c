@@ -2,7 +2,8 @@
  * training CSV (`ferry register --data`, so profile.json maps to the model's features by
  * position), served three times over with `validation: reject`, the default (warn) and `off`.
  * reject answers 400 with the violations (row, feature, value, rule, expected) and serves valid
- * rows; warn serves and counts ferry_validation_violations_total; off does neither. */
+ * rows (over gRPC: INVALID_ARGUMENT with the message, checked with Debian's python3-grpcio);
+ * warn serves and counts ferry_validation_violations_total; off does neither. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,11 +167,51 @@ static void test_warn_and_off(void **state)
     free(high);
 }
 
+/* A gRPC ModelInfer to bc_reject with row 0's mean_radius at 1000, by python3-grpcio with stubs
+ * generated from proto/grpc_service.proto; prints the status code and message. */
+static const char grpc_script[] =
+    "import sys, struct\n"
+    "sys.path.insert(0, sys.argv[1])\n"
+    "import grpc, grpc_service_pb2 as pb, grpc_service_pb2_grpc as pbg\n"
+    "stub = pbg.GRPCInferenceServiceStub(grpc.insecure_channel('127.0.0.1:' + sys.argv[2]))\n"
+    "req = pb.ModelInferRequest(model_name='bc_reject')\n"
+    "req.inputs.add(name='input', datatype='FP32', shape=[1, 30])\n"
+    "req.raw_input_contents.append(struct.pack('<30f', 1000, *([15.0, 90, 700, 0.1, 0.1, 0.05, "
+    "0.03, 0.18, 0.06] + [0.3, 1.2, 2.5, 30, 0.007, 0.02, 0.03, 0.01, 0.02, 0.003] + [16, 25, 105, "
+    "880, 0.13, 0.25, 0.27, 0.11, 0.29, 0.08])))\n"
+    "try:\n"
+    "    stub.ModelInfer(req, timeout=10)\n"
+    "    print('OK')\n"
+    "except grpc.RpcError as e:\n"
+    "    print(e.code().name, e.details())\n";
+
+static void test_grpc_reject(void **state)
+{
+    (void)state;
+    char stubs[4200], script[4200], cmd[16384], *out = NULL;
+    snprintf(stubs, sizeof stubs, "%s/stubs", g.tmp);
+    snprintf(script, sizeof script, "%s/reject.py", g.tmp);
+    ts_write_file(script, grpc_script);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && /usr/bin/python3 -m grpc_tools.protoc -I'%s' --python_out='%s' "
+             "--grpc_python_out='%s' '%s/grpc_service.proto' 2>&1 && /usr/bin/python3 '%s' '%s' "
+             "%d 2>&1",
+             stubs, ts_source("proto"), stubs, stubs, ts_source("proto"), script, stubs,
+             g.srv.grpc_port);
+    int rc = ts_run(cmd, &out);
+    if (rc != 0 || strstr(out, "INVALID_ARGUMENT model 'bc_reject' version 1: 1 validation "
+                               "violation; row 0, feature 'mean_radius': 1000 breaks rule "
+                               "'max'") == NULL)
+        fail_msg("gRPC reject: %s", out);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reject),
         cmocka_unit_test(test_warn_and_off),
+        cmocka_unit_test(test_grpc_reject),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
