@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "monitor/alert_webhook.h"
 #include "monitor/metrics.h"
 #include "protocol/grpc_frontend.h"
 #include "protocol/http_server.h"
@@ -28,6 +29,7 @@ typedef struct serve_options {
     const char *host;
     const char *state;
     const char *admin_token;
+    const char *alert_webhook;
     uint64_t http_port;
     uint64_t grpc_port;
     bool grpc_off; /* --grpc-port off (or -1) */
@@ -62,6 +64,8 @@ static const char serve_help[] =
     "  --admin-token TOKEN      admin API token, required as 'Authorization: Bearer TOKEN' from\n"
     "                           every address (env FERRY_ADMIN_TOKEN, which hides it from ps;\n"
     "                           default: no token, admin API for loopback clients only)\n"
+    "  --alert-webhook URL      POST drift alerts there (Alertmanager webhook JSON); model.yaml's\n"
+    "                           drift: {webhook: URL} overrides it per model\n"
     "  --log-level L            debug, info, warn, error, off (env FERRY_LOG_LEVEL; default info)\n"
     "  --strict-readiness B     ready only when every model is ready (default true)\n"
     "  --threads N              HTTP worker threads (default: one per core)\n"
@@ -141,7 +145,8 @@ static bool parse_one(int argc, char **argv, int *i, serve_options *o)
     if (cli_option(argc, argv, i, "--repo", &o->repo, &bad) ||
         cli_option(argc, argv, i, "--name", &o->name, &bad) ||
         cli_option(argc, argv, i, "--host", &o->host, &bad) ||
-        cli_option(argc, argv, i, "--state", &o->state, &bad))
+        cli_option(argc, argv, i, "--state", &o->state, &bad) ||
+        cli_option(argc, argv, i, "--alert-webhook", &o->alert_webhook, &bad))
         return !bad;
     if (cli_option(argc, argv, i, "--admin-token", &o->admin_token, &bad)) {
         if (!bad && o->admin_token[0] == '\0')
@@ -348,6 +353,11 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
     grpc_frontend *grpc = NULL;
     reconciler *rec = NULL;
     int rc = table != NULL && m != NULL ? CLI_OK : CLI_FAILURE;
+    ferry_error err;
+    if (rc == CLI_OK && alert_webhook_set_default(o->alert_webhook, &err) != FERRY_OK) {
+        log_error(NULL, "%s", err.message);
+        rc = CLI_FAILURE;
+    }
     if (rc == CLI_OK)
         rc = load_models(o, table, m, &rec);
     rest.repository_changed = rec != NULL ? wake_reconciler : NULL;
@@ -366,6 +376,7 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
     }
     reconciler_destroy(rec);
     model_table_destroy(table);
+    alert_webhook_shutdown(); /* after the versions (and their drift monitors) are gone */
     metrics_destroy(m);
     return rc;
 }

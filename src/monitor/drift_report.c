@@ -112,9 +112,15 @@ static ferry_status measure(const profile *ref, const profile_column *rc, const 
     if (f->name == NULL)
         return no_memory(err);
     const profile_column *cc = &cur->columns[j];
+    drift_report_options mine = *o;
+    size_t i = (size_t)(rc - ref->columns);
+    if (o->column_methods != NULL)
+        mine.method = o->column_methods[i];
+    if (o->column_thresholds != NULL)
+        mine.threshold = o->column_thresholds[i];
     return rc->type == PROFILE_NUMERICAL
-               ? numeric_feature(ref, rc, cur, cc, o, &f->result, err)
-               : categorical_feature(ref, rc, cur, cc, o, &f->result, err);
+               ? numeric_feature(ref, rc, cur, cc, &mine, &f->result, err)
+               : categorical_feature(ref, rc, cur, cc, &mine, &f->result, err);
 }
 
 ferry_status drift_report_profiles(const profile *ref, const profile *cur,

@@ -38,6 +38,10 @@ typedef struct drift_report_options {
     /* Columns reported under "prediction" instead of "features" (borrowed). */
     const char *const *prediction;
     size_t n_prediction;
+    /* Optional, one per column of the reference (NULL: the two above for every column): a
+     * column's own method and threshold (NaN: the method's default). */
+    const drift_method *column_methods;
+    const double *column_thresholds;
 } drift_report_options;
 
 /* Compares the samples of every column of `ref` except its label with the column of the same

@@ -44,12 +44,19 @@ static_assert(sizeof bucket_bounds / sizeof bucket_bounds[0] + 1 ==
 
 /* ======================== Families and series ======================== */
 
-typedef enum metric_kind { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM } metric_kind;
+/* METRIC_GAUGE: an info gauge, always 1; METRIC_VALUE: a gauge holding a double (in `sum`). */
+typedef enum metric_kind {
+    METRIC_COUNTER,
+    METRIC_GAUGE,
+    METRIC_HISTOGRAM,
+    METRIC_VALUE
+} metric_kind;
 
 static const char *const kind_names[] = {
     [METRIC_COUNTER] = "counter",
     [METRIC_GAUGE] = "gauge",
     [METRIC_HISTOGRAM] = "histogram",
+    [METRIC_VALUE] = "gauge",
 };
 
 typedef struct family_spec {
@@ -67,6 +74,11 @@ enum {
     FAMILY_INFERENCE_DURATION,
     FAMILY_MODEL_INFO,
     FAMILY_LOAD_FAILURES,
+    FAMILY_VALIDATION,
+    FAMILY_DRIFT_SCORE,
+    FAMILY_DRIFTED,
+    FAMILY_DATASET_DRIFT,
+    FAMILY_MISSING_RATIO,
     FAMILY_COUNT
 };
 
@@ -117,6 +129,51 @@ static const family_spec family_specs[FAMILY_COUNT] = {
             .label_count = 2,
             .key_count = 2,
             .label_names = {"model", "version"},
+        },
+    [FAMILY_VALIDATION] =
+        {
+            .name = "ferry_validation_violations_total",
+            .help = "Request values that break a validation rule of the training profile.",
+            .kind = METRIC_COUNTER,
+            .label_count = 4,
+            .key_count = 4,
+            .label_names = {"model", "version", "feature", "rule"},
+        },
+    [FAMILY_DRIFT_SCORE] =
+        {
+            .name = "ferry_feature_drift_score",
+            .help = "A feature's drift statistic in the last completed window (NaN: none).",
+            .kind = METRIC_VALUE,
+            .label_count = 4,
+            .key_count = 4,
+            .label_names = {"model", "version", "feature", "method"},
+        },
+    [FAMILY_DRIFTED] =
+        {
+            .name = "ferry_feature_drifted",
+            .help = "1 when a feature drifted in the last completed window, else 0.",
+            .kind = METRIC_VALUE,
+            .label_count = 3,
+            .key_count = 3,
+            .label_names = {"model", "version", "feature"},
+        },
+    [FAMILY_DATASET_DRIFT] =
+        {
+            .name = "ferry_dataset_drift",
+            .help = "1 when at least half the features drifted in the last completed window.",
+            .kind = METRIC_VALUE,
+            .label_count = 2,
+            .key_count = 2,
+            .label_names = {"model", "version"},
+        },
+    [FAMILY_MISSING_RATIO] =
+        {
+            .name = "ferry_feature_missing_ratio",
+            .help = "Share of a feature's values missing in the last completed window.",
+            .kind = METRIC_VALUE,
+            .label_count = 3,
+            .key_count = 3,
+            .label_names = {"model", "version", "feature"},
         },
 };
 
@@ -316,6 +373,45 @@ void metrics_count_load_failure(metrics *m, const char *model, const char *versi
         atomic_fetch_add_explicit(&failures->count, 1, memory_order_relaxed);
 }
 
+void metrics_count_violation(metrics *m, const char *model, const char *version,
+                             const char *feature, const char *rule, uint64_t n)
+{
+    if (m == NULL || n == 0)
+        return;
+    const char *values[] = {or_empty(model), or_empty(version), or_empty(feature), or_empty(rule)};
+    series *s = family_get(m, &m->families[FAMILY_VALIDATION], values);
+    if (s != NULL)
+        atomic_fetch_add_explicit(&s->count, n, memory_order_relaxed);
+}
+
+static void set_value(metrics *m, int family_index, const char *const *values, double v)
+{
+    series *s = family_get(m, &m->families[family_index], values);
+    if (s != NULL)
+        atomic_store_explicit(&s->sum, v, memory_order_relaxed);
+}
+
+void metrics_set_feature_drift(metrics *m, const char *model, const char *version,
+                               const char *feature, const char *method, double score, bool drifted,
+                               double missing_ratio)
+{
+    if (m == NULL)
+        return;
+    const char *values[] = {or_empty(model), or_empty(version), or_empty(feature),
+                            or_empty(method)};
+    set_value(m, FAMILY_DRIFT_SCORE, values, score);
+    set_value(m, FAMILY_DRIFTED, values, drifted ? 1.0 : 0.0);
+    set_value(m, FAMILY_MISSING_RATIO, values, missing_ratio);
+}
+
+void metrics_set_dataset_drift(metrics *m, const char *model, const char *version, bool drifted)
+{
+    if (m == NULL)
+        return;
+    const char *values[] = {or_empty(model), or_empty(version)};
+    set_value(m, FAMILY_DATASET_DRIFT, values, drifted ? 1.0 : 0.0);
+}
+
 /* Caller holds f->lock. Replaces an existing series only once its successor exists, so running out
  * of memory never loses the old one. */
 static void model_info_add(metrics *m, family *f, const char *const *values, uint64_t hash)
@@ -492,6 +588,9 @@ static ferry_status render_series(buffer *out, const family_spec *spec, const se
         return append_sample(out, spec, "", s, NULL, value);
     case METRIC_GAUGE:
         return append_sample(out, spec, "", s, NULL, "1"); /* info gauges: the series is the data */
+    case METRIC_VALUE:
+        format_double(value, sizeof value, atomic_load_explicit(&s->sum, memory_order_relaxed));
+        return append_sample(out, spec, "", s, NULL, value);
     case METRIC_HISTOGRAM:
         return render_histogram_series(out, spec, s);
     }
@@ -590,6 +689,9 @@ static ferry_status render_all(metrics *m, buffer *out)
     METRICS_TRY(render_family(out, &m->families[FAMILY_INFERENCE_DURATION]));
     METRICS_TRY(render_models(out, &m->families[FAMILY_MODEL_INFO]));
     METRICS_TRY(render_family(out, &m->families[FAMILY_LOAD_FAILURES]));
+    METRICS_TRY(render_family(out, &m->families[FAMILY_VALIDATION]));
+    for (int f = FAMILY_DRIFT_SCORE; f <= FAMILY_MISSING_RATIO; f++)
+        METRICS_TRY(render_family(out, &m->families[f]));
     METRICS_TRY(render_build_info(out));
     METRICS_TRY(render_dropped(m, out));
     return render_process(out);

@@ -5,6 +5,7 @@
 #define FERRY_MONITOR_METRICS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/buffer.h"
 #include "ferry/status.h"
@@ -42,6 +43,21 @@ void metrics_set_model_info(metrics *m, const char *model, const char *version, 
  * version is "" when the model failed before a version was chosen (a bad model.yaml). Thread-safe;
  * never fails (see metrics_observe_request). */
 void metrics_count_load_failure(metrics *m, const char *model, const char *version);
+
+/* Adds n to ferry_validation_violations_total{model,version,feature,rule}. Thread-safe; never
+ * fails (see metrics_observe_request). */
+void metrics_count_violation(metrics *m, const char *model, const char *version,
+                             const char *feature, const char *rule, uint64_t n);
+
+/* Sets a feature's drift gauges from the last completed window: ferry_feature_drift_score
+ * {model,version,feature,method} (NaN when the statistic is absent), ferry_feature_drifted and
+ * ferry_feature_missing_ratio{model,version,feature}. Thread-safe. */
+void metrics_set_feature_drift(metrics *m, const char *model, const char *version,
+                               const char *feature, const char *method, double score, bool drifted,
+                               double missing_ratio);
+
+/* Sets ferry_dataset_drift{model,version} to 0 or 1. Thread-safe. */
+void metrics_set_dataset_drift(metrics *m, const char *model, const char *version, bool drifted);
 
 /* Appends the whole exposition (ferry_* families, ferry_build_info{version}, and the process_*
  * families read from /proc/self) to out. Fails only when out cannot grow. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "monitor/model_watch.h"
 #include "serving/inference.h"
 
 void infer_call_begin(infer_call *c, model_table *models, metrics *m, const char *protocol,
@@ -53,6 +54,9 @@ ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_
                                mv->name, mv->version);
     /* Outputs are picked (by address) before the run, so an unknown name never costs a run. */
     ferry_status st = inference_bind(mv, inputs, n_inputs, bound, a, err);
+    if (st == FERRY_OK) /* the monitor's hook: validation against the training profile */
+        st = model_watch_validate(mv->watch, c->metrics, bound, mv->io.n_inputs, a, &c->violations,
+                                  err);
     if (st == FERRY_OK)
         st = inference_select_outputs(mv, output_names, n_names, outputs, out->tensors, &out->n,
                                       err);
@@ -65,6 +69,7 @@ ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_
     if (st != FERRY_OK)
         return st;
     c->executed = true;
+    model_watch_observe(mv->watch, c->metrics, bound, mv->io.n_inputs, outputs, mv->io.n_outputs);
     metrics_observe_inference(c->metrics, mv->name, mv->version,
                               (double)(c->infer_end_ns - c->infer_start_ns) / 1e9);
     return FERRY_OK;

@@ -31,6 +31,8 @@ typedef struct infer_call {
     uint64_t infer_start_ns, infer_end_ns;
     uint64_t batch_size;
     bool executed; /* the backend ran successfully */
+    /* Validation rejected the request: the JSON array of violations (in the arena), or NULL. */
+    const char *violations;
 } infer_call;
 
 /* The outputs a run picked, in the order the request asked for them (all, in the model's order,

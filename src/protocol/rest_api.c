@@ -2,12 +2,14 @@
 #include "protocol/rest_api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/clock.h"
 #include "protocol/admin_api.h"
 #include "protocol/http_status.h"
+#include "monitor/model_watch.h"
 #include "protocol/infer_call.h"
 #include "protocol/oip_infer.h"
 #include "protocol/oip_json.h"
@@ -26,6 +28,7 @@ typedef enum route_kind {
     ROUTE_INFER,
     ROUTE_STATS,
     ROUTE_METRICS,
+    ROUTE_DRIFT,
 } route_kind;
 
 typedef struct route {
@@ -49,6 +52,17 @@ static void respond_error(rest_exchange *ex, int status, const char *message)
         ex->status = 500;
         ex->out_content_type = NULL;
     }
+}
+
+/* A 400 for a request that validation rejected: the error and the violations it found. */
+static void respond_violations(rest_exchange *ex, const char *message, const char *violations)
+{
+    respond_error(ex, 400, message);
+    if (ex->status != 400 || ex->out->len < 1)
+        return;
+    ex->out->len--; /* reopen the object after the message */
+    if (buffer_printf(ex->out, ",\"violations\":%s}", violations) != FERRY_OK)
+        respond_error(ex, 500, "out of memory building the response");
 }
 
 static void respond_status(rest_exchange *ex, const ferry_error *err)
@@ -118,6 +132,8 @@ static route_kind parse_model_route(const char **segs, int n, route *r)
         return ROUTE_INFER;
     if (i + 1 == n && strcmp(segs[i], "stats") == 0)
         return ROUTE_STATS;
+    if (i + 1 == n && strcmp(segs[i], "drift") == 0)
+        return ROUTE_DRIFT;
     return ROUTE_NONE;
 }
 
@@ -313,6 +329,30 @@ static void handle_stats(rest_context *ctx, rest_exchange *ex, const route *r)
     stats_query_free(&q);
 }
 
+/* GET /v2/models/{name}[/versions/{v}]/drift: the last completed drift window's report. */
+static void handle_drift(rest_context *ctx, rest_exchange *ex, const route *r)
+{
+    model_version *mv = acquire_or_respond(ctx, ex, r);
+    if (mv == NULL)
+        return;
+    if (mv->watch == NULL) {
+        char message[400];
+        snprintf(message, sizeof message,
+                 "model '%s' version %s has no training profile (profile.json; ferry register "
+                 "--data), so no drift is measured",
+                 mv->name, mv->version);
+        respond_error(ex, 404, message);
+        model_version_release(mv);
+        return;
+    }
+    json_t *j = model_watch_drift_json(mv->watch);
+    char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    model_version_release(mv);
+    respond_json(ex, text != NULL ? buffer_append_str(ex->out, text) : FERRY_NO_MEMORY);
+    free(text);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Inference                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
@@ -368,6 +408,8 @@ static void handle_infer(rest_exchange *ex, const route *r, infer_call *call)
     set_request_id(ex, result.id);
     if (st == FERRY_OK)
         respond_json(ex, FERRY_OK);
+    else if (call->violations != NULL)
+        respond_violations(ex, err.message, call->violations);
     else
         respond_status(ex, &err);
 }
@@ -455,6 +497,9 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
         break;
     case ROUTE_STATS:
         handle_stats(ctx, ex, &r);
+        break;
+    case ROUTE_DRIFT:
+        handle_drift(ctx, ex, &r);
         break;
     case ROUTE_METRICS:
         handle_metrics(ctx, ex);

@@ -65,5 +65,8 @@ static uint64_t node_fingerprint(uint64_t h, const ynode *node)
 uint64_t fingerprint_load_config(const ynode *model_yaml)
 {
     uint64_t h = node_fingerprint(FINGERPRINT_SEED, ynode_get(model_yaml, "backend"));
-    return node_fingerprint(h, ynode_get(model_yaml, "options"));
+    h = node_fingerprint(h, ynode_get(model_yaml, "options"));
+    /* The monitor's settings are read at load too: a change reloads the version. */
+    h = node_fingerprint(h, ynode_get(model_yaml, "validation"));
+    return node_fingerprint(h, ynode_get(model_yaml, "drift"));
 }

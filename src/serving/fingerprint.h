@@ -19,7 +19,8 @@ uint64_t fingerprint_bytes(uint64_t h, const void *data, size_t n);
  * readdir returns them in. A missing or unreadable folder has a fixed fingerprint of its own. */
 uint64_t fingerprint_dir(const char *path);
 
-/* The fingerprint of model.yaml's `backend` and `options` (NULL or empty: a fixed value). */
+/* The fingerprint of model.yaml's `backend`, `options`, `validation` and `drift` (NULL or empty:
+ * a fixed value). */
 uint64_t fingerprint_load_config(const ynode *model_yaml);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "monitor/model_watch.h"
 
 static ferry_status verify_artifact(const model_spec *spec, model_version *mv, ferry_error *err)
 {
@@ -76,6 +77,7 @@ void model_version_release(model_version *mv)
         return;
     if (atomic_fetch_sub_explicit(&mv->refs, 1, memory_order_acq_rel) != 1)
         return;
+    model_watch_destroy(mv->watch);
     mv->backend->unload(mv->handle);
     free(mv);
 }

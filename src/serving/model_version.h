@@ -18,7 +18,8 @@ typedef struct model_version {
     void *handle;
     ferry_model_io io;
     atomic_int refs;
-    model_stats stats; /* requests served by this version (statistics extension) */
+    model_stats stats;         /* requests served by this version (statistics extension) */
+    struct model_watch *watch; /* profile, validation and drift; NULL without a profile */
 } model_version;
 
 /* Loads the version a spec describes: verifies size and sha256 when version.yaml gives them, loads

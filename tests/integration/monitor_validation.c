@@ -1,0 +1,217 @@
+/* Integration test of request validation against a training profile: bc_xgb registered with its
+ * training CSV (`ferry register --data`, so profile.json maps to the model's features by
+ * position), served three times over with `validation: reject`, the default (warn) and `off`.
+ * reject answers 400 with the violations (row, feature, value, rule, expected) and serves valid
+ * rows (over gRPC: INVALID_ARGUMENT with the message, checked with Debian's python3-grpcio);
+ * warn serves and counts ferry_validation_violations_total; off does neither. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_support.h"
+
+static struct {
+    char *tmp;
+    ts_server srv;
+    json_t *inputs; /* bc_xgb test_inputs.json */
+} g;
+
+static const char json_ct[] = "Content-Type: application/json\r\n";
+
+/* Registers bc_xgb's model.json as model `name` with the breast-cancer training data. */
+static void register_model(const char *repo, const char *name, const char *yaml)
+{
+    char cmd[16384], *out = NULL;
+    snprintf(cmd, sizeof cmd,
+             "'%s' register %s '%s/bc_xgb/model.json' --repo '%s' --create --data '%s' "
+             "--label target 2>&1",
+             ts_ferry_bin(), name, ts_shared("models"), repo,
+             ts_source("examples/models/breast_cancer/data/train.csv"));
+    int rc = ts_run(cmd, &out);
+    if (rc != 0)
+        fail_msg("register %s: %s", name, out);
+    free(out);
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s/model.yaml", repo, name);
+    char *old = ts_read_file(path, NULL);
+    char *text = malloc(strlen(old ? old : "") + strlen(yaml) + 1);
+    sprintf(text, "%s%s", old ? old : "", yaml);
+    ts_write_file(path, text);
+    free(text);
+    free(old);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    g.tmp = ts_mkdtemp();
+    char repo[4096], path[4200], st[4200];
+    snprintf(repo, sizeof repo, "%s/models", g.tmp);
+    snprintf(path, sizeof path, "%s/.keep", repo);
+    ts_write_file(path, "");
+    register_model(repo, "bc_reject", "validation: reject\n");
+    register_model(repo, "bc_warn", "");
+    register_model(repo, "bc_off", "validation: {policy: off}\n");
+    snprintf(path, sizeof path, "%s/bc_xgb/test_inputs.json", ts_shared("models"));
+    g.inputs = ts_load_json(path);
+    snprintf(st, sizeof st, "%s/state", g.tmp);
+    const char *args[] = {"--repo", repo, "--state", st, NULL};
+    bool ok = ts_server_start(&g.srv, args);
+    if (!ok)
+        fprintf(stderr, "test: server did not start:\n%s\n", g.srv.log ? g.srv.log : "");
+    assert_true(ok);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    assert_int_equal(ts_server_stop(&g.srv), 0);
+    json_decref(g.inputs);
+    ts_rmtree(g.tmp);
+    free(g.tmp);
+    return 0;
+}
+
+/* Two test rows; row 1's feature `feature` set to `value` when feature >= 0. */
+static char *request(int feature, double value)
+{
+    json_t *data = json_array();
+    json_t *all = json_object_get(g.inputs, "data");
+    for (size_t i = 0; i < 60; i++)
+        json_array_append(data, json_array_get(all, i));
+    if (feature >= 0)
+        json_array_set_new(data, 30 + (size_t)feature, json_real(value));
+    json_t *body = json_pack("{s:[{s:s, s:s, s:[i,i], s:o}]}", "inputs", "name", "input",
+                             "datatype", "FP32", "shape", 2, 30, "data", data);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    return text;
+}
+
+static int infer(const char *model, const char *body, json_t **reply)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/v2/models/%s/infer", model);
+    ts_response resp;
+    assert_true(ts_server_http(&g.srv, "POST", path, json_ct, body, strlen(body), &resp));
+    int status = resp.status;
+    if (reply != NULL)
+        *reply = ts_response_json(&resp);
+    ts_response_free(&resp);
+    return status;
+}
+
+static char *metrics_text(void)
+{
+    ts_response resp;
+    assert_true(ts_server_http(&g.srv, "GET", "/metrics", NULL, NULL, 0, &resp));
+    assert_int_equal(resp.status, 200);
+    char *text = strdup(resp.body);
+    ts_response_free(&resp);
+    return text;
+}
+
+static void test_reject(void **state)
+{
+    (void)state;
+    char *ok = request(-1, 0), *high = request(0, 1000), *low = request(3, -5000);
+    assert_int_equal(infer("bc_reject", ok, NULL), 200);
+    json_t *reply = NULL;
+    assert_int_equal(infer("bc_reject", high, &reply), 400);
+    const char *error = json_string_value(json_object_get(reply, "error"));
+    assert_non_null(error);
+    assert_non_null(strstr(error, "model 'bc_reject' version 1: 1 validation violation"));
+    assert_non_null(strstr(error, "mean_radius"));
+    json_t *v = json_object_get(reply, "violations");
+    assert_int_equal(json_array_size(v), 1);
+    json_t *x = json_array_get(v, 0);
+    assert_int_equal(json_integer_value(json_object_get(x, "row")), 1);
+    assert_string_equal(json_string_value(json_object_get(x, "feature")), "mean_radius");
+    assert_true(json_number_value(json_object_get(x, "value")) == 1000);
+    assert_string_equal(json_string_value(json_object_get(x, "rule")), "max");
+    assert_non_null(strstr(json_string_value(json_object_get(x, "expected")), "<= "));
+    json_decref(reply);
+    assert_int_equal(infer("bc_reject", low, &reply), 400);
+    x = json_array_get(json_object_get(reply, "violations"), 0);
+    assert_string_equal(json_string_value(json_object_get(x, "feature")), "mean_area");
+    assert_string_equal(json_string_value(json_object_get(x, "rule")), "min");
+    json_decref(reply);
+    free(ok);
+    free(high);
+    free(low);
+}
+
+static void test_warn_and_off(void **state)
+{
+    (void)state;
+    char *high = request(0, 1000);
+    assert_int_equal(infer("bc_warn", high, NULL), 200);
+    assert_int_equal(infer("bc_warn", high, NULL), 200);
+    assert_int_equal(infer("bc_off", high, NULL), 200);
+    char *text = metrics_text();
+    assert_non_null(strstr(text,
+                           "ferry_validation_violations_total{model=\"bc_warn\",version=\"1\","
+                           "feature=\"mean_radius\",rule=\"max\"} 2\n"));
+    assert_null(strstr(text, "model=\"bc_off\",version=\"1\",feature"));
+    free(text);
+    assert_true(
+        ts_server_wait_log(&g.srv, "validation violation(s) served under policy warn", 5000));
+    assert_true(ts_server_wait_log(&g.srv, "profile mapped to 30 features by position", 1000));
+    free(high);
+}
+
+/* A gRPC ModelInfer to bc_reject with row 0's mean_radius at 1000, by python3-grpcio with stubs
+ * generated from proto/grpc_service.proto; prints the status code and message. */
+static const char grpc_script[] =
+    "import sys, struct\n"
+    "sys.path.insert(0, sys.argv[1])\n"
+    "import grpc, grpc_service_pb2 as pb, grpc_service_pb2_grpc as pbg\n"
+    "stub = pbg.GRPCInferenceServiceStub(grpc.insecure_channel('127.0.0.1:' + sys.argv[2]))\n"
+    "req = pb.ModelInferRequest(model_name='bc_reject')\n"
+    "req.inputs.add(name='input', datatype='FP32', shape=[1, 30])\n"
+    "req.raw_input_contents.append(struct.pack('<30f', 1000, *([15.0, 90, 700, 0.1, 0.1, 0.05, "
+    "0.03, 0.18, 0.06] + [0.3, 1.2, 2.5, 30, 0.007, 0.02, 0.03, 0.01, 0.02, 0.003] + [16, 25, 105, "
+    "880, 0.13, 0.25, 0.27, 0.11, 0.29, 0.08])))\n"
+    "try:\n"
+    "    stub.ModelInfer(req, timeout=10)\n"
+    "    print('OK')\n"
+    "except grpc.RpcError as e:\n"
+    "    print(e.code().name, e.details())\n";
+
+static void test_grpc_reject(void **state)
+{
+    (void)state;
+    char stubs[4200], script[4200], cmd[16384], *out = NULL;
+    snprintf(stubs, sizeof stubs, "%s/stubs", g.tmp);
+    snprintf(script, sizeof script, "%s/reject.py", g.tmp);
+    ts_write_file(script, grpc_script);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && /usr/bin/python3 -m grpc_tools.protoc -I'%s' --python_out='%s' "
+             "--grpc_python_out='%s' '%s/grpc_service.proto' 2>&1 && /usr/bin/python3 '%s' '%s' "
+             "%d 2>&1",
+             stubs, ts_source("proto"), stubs, stubs, ts_source("proto"), script, stubs,
+             g.srv.grpc_port);
+    int rc = ts_run(cmd, &out);
+    if (rc != 0 || strstr(out, "INVALID_ARGUMENT model 'bc_reject' version 1: 1 validation "
+                               "violation; row 0, feature 'mean_radius': 1000 breaks rule "
+                               "'max'") == NULL)
+        fail_msg("gRPC reject: %s", out);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reject),
+        cmocka_unit_test(test_warn_and_off),
+        cmocka_unit_test(test_grpc_reject),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
