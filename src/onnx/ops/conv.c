@@ -16,10 +16,10 @@
  *   - depthwise (one input and one output channel per group): a direct loop over kernel
  *     offsets, no GEMM.
  * Every path finishes each image's block of outputs in conv_store_block, which adds the bias and
- * then applies the activation the optimizer fused into the node
- * (activation.h) while the block is in cache. oneDNN's convolution primitive measured slower on
- * these sizes (docs/onnx.md). Threads take slices of the batch; the matrices, the bordered plane
- * and the channels-last image are planned scratch. */
+ * then applies the activation the optimizer fused into the node (activation.h) while the block
+ * is in cache. oneDNN's convolution primitive measured slower on these sizes (docs/onnx.md).
+ * Threads take slices of the batch; the matrices, the bordered plane and the channels-last image
+ * are planned scratch. */
 #include <string.h>
 
 #include "onnx/blas.h"
