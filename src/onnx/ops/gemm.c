@@ -95,7 +95,7 @@ static ferry_status gemm_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_err
     /* A bias row ([N] or [1, N], a Linear layer's) is added after the product, in the pass that
      * applies the fused activation; any other C is laid down first and accumulated into. */
     bool bias = c != NULL && p->beta != 0.0f && onnx_numel(c) > 0;
-    bool row = bias && n > 1 && c->shape[c->ndim - 1] == n && onnx_numel(c) == n;
+    bool row = bias && n > 1 && c->ndim >= 1 && c->shape[c->ndim - 1] == n && onnx_numel(c) == n;
     float beta = 0.0f;
     if (bias && !row) {
         fill_bias(c, p->beta, y->data, lo, hi, n);
