@@ -10,20 +10,21 @@
  *     outputs fall into border classes, boxes whose windows reach the same kernel offsets inside
  *     the input; each class makes one GEMM of its rows by its weights [offsets * C/group,
  *     M/group] (dnnl_sgemm's fastest orientation here), so windows at the border skip the
- *     products with padding, and a scatter lays the products out as NCHW with the bias.
+ *     products with padding, and a scatter lays the products out as NCHW (transpose4.h).
  *   - 1x1 with unit strides and no padding: the input already is the im2col matrix, one GEMM per
  *     image and group straight into the output.
  *   - depthwise (one input and one output channel per group): a direct loop over kernel
  *     offsets, no GEMM.
- * Every path finishes each image's block of outputs in conv_store_block, which adds the bias (if
- * not added yet) and then applies the activation the optimizer fused into the node
- * (activation.h) while the block is in cache. oneDNN's convolution primitive measured slower on
- * these sizes (docs/onnx.md). Threads take slices of the batch; the matrices, the bordered plane
- * and the channels-last image are planned scratch. */
+ * Every path finishes each image's block of outputs in conv_store_block, which adds the bias and
+ * then applies the activation the optimizer fused into the node (activation.h) while the block
+ * is in cache. oneDNN's convolution primitive measured slower on these sizes (docs/onnx.md).
+ * Threads take slices of the batch; the matrices, the bordered plane and the channels-last image
+ * are planned scratch. */
 #include <string.h>
 
 #include "onnx/blas.h"
 #include "onnx/op.h"
+#include "onnx/transpose4.h"
 #include "onnx/vector_clones.h"
 #include "onnx/window.h"
 
@@ -250,7 +251,7 @@ static size_t conv_plan(const onnx_op_ctx *ctx)
         return 0;
     int64_t product = g.chunk > 1 ? g.mg * g.chunk * g.win.out_vol : 0;
     if (g.path == CONV_IM2ROW) /* and the channels-last image, and the re-laid weights */
-        return (size_t)((g.class_rows + g.mg * g.win.out_vol) * g.chunk +
+        return (size_t)((g.class_rows + g.mg * g.win.out_vol) * g.chunk + g.mg * g.win.out_vol +
                         g.cg * (g.padded_vol > 0 ? g.padded_vol : g.win.in_vol) +
                         (g.ck + g.class_weights) * g.mg) *
                sizeof(float);
@@ -340,8 +341,7 @@ static void im2col(const float *x, const conv_geom *g, float *plane, float *col,
 /* The one place where a block of outputs is finished, on every path: dst[m][j] = src[m * ld + j]
  * + bias[m] for the mg output channels of one image and group (bias NULL: none), then the fused
  * activation over the block while it is in cache. src may be dst itself (ld = vol) when the
- * product was laid out in place (one image, 1x1, depthwise), or with its bias added already
- * (im2row, which adds it while scattering the product). */
+ * product was laid out in place (one image, 1x1, depthwise, im2row). */
 static void conv_store_block(const float *src, int64_t ld, const float *bias,
                              const onnx_activation *act, int64_t mg, int64_t vol, float *dst)
 {
@@ -405,9 +405,7 @@ static void to_channels_last(const float *x, const conv_geom *g, float *img)
             float *dst = img + (((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
                                 d[2].pad_begin) *
                                    cg;
-            for (int64_t i2 = 0; i2 < d[2].in; i2++)
-                for (int64_t c = 0; c < cg; c++)
-                    dst[i2 * cg + c] = src[c * g->win.in_vol + i2];
+            onnx_transpose(src, g->win.in_vol, dst, cg, cg, d[2].in);
         }
 }
 
@@ -469,11 +467,11 @@ static void class_weights(const conv_geom *g, const float *wg, float *wt, float 
 }
 
 /* Lays image i's rows of the classes' products ([count * outputs, mg] each, one after another
- * from `prod`) out as the image's NCHW block `dst` [mg, out_vol], adding the bias (NULL: none)
- * on the way: a pass of its own would cost more than the layout on small images. */
+ * from `prod`) out as the image's NCHW block `dst` [mg, out_vol]: first in output order in
+ * `order` [out_vol, mg], whole rows at a time, then transposed in 4x4 blocks. */
 ONNX_VECTOR_CLONES
 static void class_scatter(const conv_geom *g, const float *prod, int64_t count, int64_t i,
-                          const float *bias, float *dst)
+                          float *order, float *dst)
 {
     const onnx_window_dim *d = g->win.d;
     int64_t mg = g->mg, vol = g->win.out_vol;
@@ -481,18 +479,15 @@ static void class_scatter(const conv_geom *g, const float *prod, int64_t count, 
         const conv_class *q = &g->cls[c];
         const float *src = prod + i * q->outputs * mg;
         for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
-            for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++)
-                for (int64_t o2 = q->o_lo[2]; o2 < q->o_hi[2]; o2++, src += mg) {
-                    float *out = dst + (o0 * d[1].out + o1) * d[2].out + o2;
-                    if (bias != NULL)
-                        for (int64_t m = 0; m < mg; m++)
-                            out[m * vol] = src[m] + bias[m];
-                    else
-                        for (int64_t m = 0; m < mg; m++)
-                            out[m * vol] = src[m];
-                }
+            for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++) {
+                int64_t first = (o0 * d[1].out + o1) * d[2].out + q->o_lo[2];
+                int64_t run = (q->o_hi[2] - q->o_lo[2]) * mg;
+                copy_floats(order + first * mg, src, run);
+                src += run;
+            }
         prod += count * q->outputs * mg;
     }
+    onnx_transpose(order, mg, dst, vol, vol, mg);
 }
 
 /* Images [lo, hi) in chunks, channels-last, class by class: one GEMM per class of its im2row
@@ -509,6 +504,7 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
     int64_t img_len = g->cg * (g->padded_vol > 0 ? g->padded_vol : g->win.in_vol);
     float *img = scratch, *wt = img + img_len, *wq = wt + g->ck * mg;
     float *rows = wq + g->class_weights * mg, *prod = rows + g->class_rows * g->chunk;
+    float *order = prod + mg * vol * g->chunk;
     memset(img, 0, (size_t)img_len * sizeof *img); /* the border stays zero */
     for (int64_t grp = 0; grp < g->group; grp++) {
         class_weights(g, w + grp * mg * g->ck, wt, wq);
@@ -539,8 +535,9 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
                 return st;
             for (int64_t i = 0; i < count; i++) {
                 float *dst = y + ((first + i) * g->m + grp * mg) * vol;
-                class_scatter(g, prod, count, i, bias != NULL ? bias + grp * mg : NULL, dst);
-                conv_store_block(dst, vol, NULL, &ctx->node->fused, mg, vol, dst); /* bias in */
+                class_scatter(g, prod, count, i, order, dst);
+                conv_store_block(dst, vol, bias != NULL ? bias + grp * mg : NULL, &ctx->node->fused,
+                                 mg, vol, dst);
             }
         }
     }
