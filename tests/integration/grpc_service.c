@@ -116,10 +116,7 @@ static void start_server(ts_server *srv, const char *admin_token)
                           admin_token ? "--admin-token" : NULL,
                           admin_token,
                           NULL};
-    bool ok = ts_server_start(srv, args);
-    if (!ok)
-        fprintf(stderr, "test: server did not start:\n%s\n", srv->log ? srv->log : "");
-    assert_true(ok);
+    ts_server_start_ok(srv, args);
     assert_true(srv->grpc_port > 0);
 }
 

@@ -141,10 +141,7 @@ static int group_setup(void **state)
     char hook[64];
     snprintf(hook, sizeof hook, "http://127.0.0.1:%d/alert", g.listener_port);
     const char *args[] = {"--repo", repo, "--state", st, "--alert-webhook", hook, NULL};
-    bool ok = ts_server_start(&g.srv, args);
-    if (!ok)
-        fprintf(stderr, "test: server did not start:\n%s\n", g.srv.log ? g.srv.log : "");
-    assert_true(ok);
+    ts_server_start_ok(&g.srv, args);
     return 0;
 }
 

@@ -98,10 +98,7 @@ static void start(const char *const *extra)
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 15; i++)
         args[n++] = extra[i];
     args[n] = NULL;
-    bool ok = ts_server_start(&g.srv, args);
-    if (!ok)
-        fprintf(stderr, "test: server did not start:\n%s\n", g.srv.log ? g.srv.log : "");
-    assert_true(ok);
+    ts_server_start_ok(&g.srv, args);
 }
 
 static int http_status(const char *method, const char *path)

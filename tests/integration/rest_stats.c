@@ -37,10 +37,7 @@ static int group_setup(void **state)
     g.inputs = ts_load_json(path);
     snprintf(st, sizeof st, "%s/state", g.tmp);
     const char *args[] = {"--repo", repo, "--state", st, NULL};
-    bool ok = ts_server_start(&g.srv, args);
-    if (!ok)
-        fprintf(stderr, "test: server did not start:\n%s\n", g.srv.log ? g.srv.log : "");
-    assert_true(ok);
+    ts_server_start_ok(&g.srv, args);
     return 0;
 }
 

@@ -208,6 +208,12 @@ bool ts_server_start(ts_server *srv, const char *const *args)
     return start_server(srv, args, true);
 }
 
+void ts_server_start_ok(ts_server *srv, const char *const *args)
+{
+    if (!ts_server_start(srv, args))
+        fail_msg("server did not start:\n%s", srv->log ? srv->log : "");
+}
+
 bool ts_server_start_args(ts_server *srv, const char *const *args)
 {
     return start_server(srv, args, false);

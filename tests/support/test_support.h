@@ -49,6 +49,9 @@ typedef struct ts_server {
  * exits first. */
 bool ts_server_start(ts_server *srv, const char *const *args);
 
+/* As ts_server_start, failing the test with the server's log when it does not start. */
+void ts_server_start_ok(ts_server *srv, const char *const *args);
+
 /* Sends SIGTERM and waits; returns the exit status (or -1). Fails the test when the log holds a
  * sanitizer report. Frees the log. Does nothing to a zeroed or already stopped server. */
 int ts_server_stop(ts_server *srv);
