@@ -114,6 +114,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, rest_exchange 
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, ex->authenticate);
     if (ex->request_id[0] != '\0')
         MHD_add_response_header(resp, "X-Request-Id", ex->request_id);
+    if (ex->out_binary) {
+        char len[24];
+        snprintf(len, sizeof len, "%zu", ex->out_json_len);
+        MHD_add_response_header(resp, "Inference-Header-Content-Length", len);
+    }
     if (close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result r = MHD_queue_response(conn, (unsigned)ex->status, resp);
@@ -215,6 +220,8 @@ static void fill_exchange(request_ctx *rc, struct MHD_Connection *conn, const ch
     ex->content_type =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     ex->request_id_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    ex->inference_header =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Inference-Header-Content-Length");
     ex->body = rc->body.data ? rc->body.data : "";
     ex->body_len = rc->body.len;
     ex->arena = &rc->scratch;

@@ -1,7 +1,9 @@
 /* OIP v2 REST routing and handlers; see rest_api.h. */
 #include "protocol/rest_api.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -341,21 +343,67 @@ static void set_request_id(rest_exchange *ex, const char *id)
         snprintf(ex->request_id, sizeof ex->request_id, "%s", id);
 }
 
+static bool content_type_is_octet_stream(const char *type)
+{
+    size_t n = strcspn(type, "; \t");
+    return n == strlen("application/octet-stream") &&
+           strncasecmp(type, "application/octet-stream", n) == 0;
+}
+
+/* Refuses a Content-Type the body cannot be; binary bodies (Inference-Header-Content-Length) may
+ * come as application/octet-stream. */
+static bool content_type_allowed(rest_exchange *ex)
+{
+    if (content_type_is_json(ex->content_type))
+        return true;
+    if (ex->inference_header != NULL && content_type_is_octet_stream(ex->content_type))
+        return true;
+    char message[320];
+    const char *hint = "";
+    if (content_type_is_octet_stream(ex->content_type))
+        hint = " (binary tensor data needs the Inference-Header-Content-Length header)";
+    else if (strncasecmp(ex->content_type, "application/x-www-form-urlencoded", 33) == 0)
+        hint = " (curl -d sends this by default: add -H 'Content-Type: application/json')";
+    snprintf(message, sizeof message, "unsupported Content-Type '%.100s': send application/json%s",
+             ex->content_type, hint);
+    respond_error(ex, 415, message);
+    return false;
+}
+
+/* Parses Inference-Header-Content-Length into *len (OIP_JSON_ONLY when absent); answers 400 when
+ * it is not a length within the body. */
+static bool parse_inference_header(rest_exchange *ex, ssize_t *len)
+{
+    *len = OIP_JSON_ONLY;
+    const char *h = ex->inference_header;
+    if (h == NULL)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(h, &end, 10);
+    char message[200];
+    if (h[0] < '0' || h[0] > '9' || *end != '\0' || errno != 0) {
+        snprintf(message, sizeof message,
+                 "Inference-Header-Content-Length '%.40s' is not a byte count", h);
+        respond_error(ex, 400, message);
+        return false;
+    }
+    if (v > ex->body_len) {
+        snprintf(message, sizeof message,
+                 "Inference-Header-Content-Length %llu is more than the body's %zu bytes", v,
+                 ex->body_len);
+        respond_error(ex, 400, message);
+        return false;
+    }
+    *len = (ssize_t)v;
+    return true;
+}
+
 static void handle_infer(rest_exchange *ex, const route *r, infer_call *call)
 {
-    if (!content_type_is_json(ex->content_type)) {
-        char message[320];
-        const char *hint = "";
-        if (strncasecmp(ex->content_type, "application/octet-stream", 24) == 0)
-            hint = " (binary tensor data is not supported yet)";
-        else if (strncasecmp(ex->content_type, "application/x-www-form-urlencoded", 33) == 0)
-            hint = " (curl -d sends this by default: add -H 'Content-Type: application/json')";
-        snprintf(message, sizeof message,
-                 "unsupported Content-Type '%.100s': send application/json%s", ex->content_type,
-                 hint);
-        respond_error(ex, 415, message);
+    ssize_t header_len;
+    if (!content_type_allowed(ex) || !parse_inference_header(ex, &header_len))
         return;
-    }
     ferry_error err;
     if (infer_call_acquire(call, r->name, r->has_version ? r->version : NULL, &err) != FERRY_OK) {
         respond_status(ex, &err);
@@ -363,13 +411,19 @@ static void handle_infer(rest_exchange *ex, const route *r, infer_call *call)
     }
     snprintf(ex->version, sizeof ex->version, "%s", call->mv->version);
     oip_infer_result result;
-    ferry_status st = oip_infer_json(call, ex->body, ex->body_len, ex->request_id_header, ex->arena,
-                                     ex->out, &result, &err);
+    ferry_status st = oip_infer_body(call, ex->body, ex->body_len, header_len,
+                                     ex->request_id_header, ex->arena, ex->out, &result, &err);
     set_request_id(ex, result.id);
-    if (st == FERRY_OK)
-        respond_json(ex, FERRY_OK);
-    else
+    if (st != FERRY_OK) {
         respond_status(ex, &err);
+        return;
+    }
+    respond_json(ex, FERRY_OK);
+    if (result.binary) {
+        ex->out_content_type = "application/octet-stream";
+        ex->out_binary = true;
+        ex->out_json_len = result.json_len;
+    }
 }
 
 /* Runs an inference route through the protocol-neutral call, which counts it under "rest" (a
@@ -411,6 +465,7 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
     ex->out_content_type = NULL;
     ex->allow = NULL;
     ex->authenticate = NULL;
+    ex->out_binary = false;
     ex->model[0] = '\0';
     ex->version[0] = '\0';
     set_request_id(ex, ex->request_id_header);

@@ -46,6 +46,7 @@ typedef struct rest_exchange {
     const char *path;
     const char *content_type;      /* request header, or NULL */
     const char *request_id_header; /* X-Request-Id, or NULL */
+    const char *inference_header;  /* Inference-Header-Content-Length (binary tensors), or NULL */
     const char *body;
     size_t body_len;
     arena *arena;             /* request scratch, reset by the caller afterwards */
@@ -60,6 +61,8 @@ typedef struct rest_exchange {
     const char *out_content_type; /* NULL for an empty body */
     const char *allow;            /* Allow header for 405, or NULL */
     const char *authenticate;     /* WWW-Authenticate header for 401, or NULL */
+    bool out_binary;              /* body is JSON then binary outputs: send out_json_len too */
+    size_t out_json_len;          /* Inference-Header-Content-Length of the response */
     char request_id[REST_REQUEST_ID_MAX];
     char model[REPOSITORY_NAME_MAX];      /* for the access log; "" when none */
     char version[REPOSITORY_VERSION_MAX]; /* for the access log; "" when none */
