@@ -37,6 +37,33 @@ void infer_call_attach(infer_call *c, model_version *mv)
     c->input_start_ns = clock_now_ns();
 }
 
+/* Hands the bound request to the version's scheduler and waits for it; fills the timings. */
+static ferry_status schedule(infer_call *c, const ferry_tensor *bound, ferry_tensor *outputs,
+                             arena *a, ferry_error *err)
+{
+    scheduler_job *job = &c->job;
+    *job = (scheduler_job){.bound = bound,
+                           .outputs = outputs,
+                           .arena = a,
+                           .rows = c->batch_size,
+                           .timeout_us = c->timeout_us};
+    scheduler_outcome outcome;
+    ferry_status st = scheduler_submit(c->mv->sched, job, &outcome, err);
+    if (st != FERRY_OK)
+        return st;
+    if (outcome == SCHEDULER_QUEUED)
+        scheduler_wait(c->mv->sched, job);
+    c->queue_ns = job->start_ns - job->enqueue_ns;
+    c->infer_start_ns = job->start_ns;
+    c->infer_end_ns = job->end_ns;
+    c->shared = job->shared;
+    if (job->status != FERRY_OK) {
+        *err = job->err;
+        return job->status;
+    }
+    return FERRY_OK;
+}
+
 ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_inputs,
                             const char *const *output_names, size_t n_names, arena *a,
                             infer_outputs *out, ferry_error *err)
@@ -59,9 +86,7 @@ ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_
     if (st != FERRY_OK)
         return st;
     c->batch_size = inference_batch_size(mv, bound);
-    c->infer_start_ns = clock_now_ns();
-    st = inference_execute(mv, bound, outputs, a, err);
-    c->infer_end_ns = clock_now_ns();
+    st = schedule(c, bound, outputs, a, err);
     if (st != FERRY_OK)
         return st;
     c->executed = true;
@@ -73,16 +98,17 @@ ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_
 static void record_stats(infer_call *c, bool ok, uint64_t end_ns)
 {
     model_stats *s = &c->mv->stats;
-    uint64_t input_ns = c->executed ? c->infer_start_ns - c->input_start_ns : 0;
+    uint64_t input_ns = c->executed ? c->job.enqueue_ns - c->input_start_ns : 0;
     uint64_t infer_ns = c->executed ? c->infer_end_ns - c->infer_start_ns : 0;
     uint64_t output_ns = c->executed ? end_ns - c->infer_end_ns : 0;
-    if (c->executed)
+    if (c->executed && !c->shared)
         model_stats_record_execution(s, c->batch_size, input_ns, infer_ns, output_ns);
     if (!ok) {
         model_stats_record_failure(s, end_ns - c->start_ns);
         return;
     }
     model_stats_request r = {.request_ns = end_ns - c->start_ns,
+                             .queue_ns = c->queue_ns,
                              .input_ns = input_ns,
                              .infer_ns = infer_ns,
                              .output_ns = output_ns,

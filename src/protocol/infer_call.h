@@ -30,7 +30,11 @@ typedef struct infer_call {
     uint64_t input_start_ns;         /* version found: decoding and checking inputs starts */
     uint64_t infer_start_ns, infer_end_ns;
     uint64_t batch_size;
-    bool executed; /* the backend ran successfully */
+    uint64_t queue_ns;   /* waiting in the scheduler's queue */
+    uint64_t timeout_us; /* the request's `timeout` parameter; 0: the model's default */
+    bool executed;       /* the backend ran successfully */
+    bool shared;         /* ran in a batch with other requests (execution counted there) */
+    scheduler_job job;
 } infer_call;
 
 /* The outputs a run picked, in the order the request asked for them (all, in the model's order,
@@ -53,9 +57,11 @@ ferry_status infer_call_acquire(infer_call *c, const char *name, const char *ver
 /* Runs the call on a version the caller already holds (ferry predict); takes its own reference. */
 void infer_call_attach(infer_call *c, model_version *mv);
 
-/* Runs the held version on `inputs` (any order) and picks `output_names` (all when n_names is 0).
+/* Runs the held version on `inputs` (any order) through its scheduler (on this thread when an
+ * instance is idle, else queued and waited for) and picks `output_names` (all when n_names is 0).
  * Memory comes from the arena. Fails with INVALID_ARG naming the model, version and the input or
- * output at fault, or with the backend's status. */
+ * output at fault, RESOURCE_EXHAUSTED when the queue is full, DEADLINE_EXCEEDED when the request's
+ * timeout passed in the queue (it never ran), or with the backend's status. */
 ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_inputs,
                             const char *const *output_names, size_t n_names, arena *a,
                             infer_outputs *out, ferry_error *err) FERRY_MUST_CHECK;
