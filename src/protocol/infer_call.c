@@ -37,22 +37,22 @@ void infer_call_attach(infer_call *c, model_version *mv)
     c->input_start_ns = clock_now_ns();
 }
 
-/* Hands the bound request to the version's scheduler and waits for it; fills the timings. */
-static ferry_status schedule(infer_call *c, const ferry_tensor *bound, ferry_tensor *outputs,
-                             arena *a, ferry_error *err)
+static void job_done(scheduler_job *job)
+{
+    infer_call *c = job->user;
+    c->on_done(c->user);
+}
+
+static bool job_alive(void *user)
+{
+    infer_call *c = user;
+    return c->alive(c->user);
+}
+
+ferry_status infer_call_collect(infer_call *c, ferry_error *err)
 {
     scheduler_job *job = &c->job;
-    *job = (scheduler_job){.bound = bound,
-                           .outputs = outputs,
-                           .arena = a,
-                           .rows = c->batch_size,
-                           .timeout_us = c->timeout_us};
-    scheduler_outcome outcome;
-    ferry_status st = scheduler_submit(c->mv->sched, job, &outcome, err);
-    if (st != FERRY_OK)
-        return st;
-    if (outcome == SCHEDULER_QUEUED)
-        scheduler_wait(c->mv->sched, job);
+    c->pending = false;
     c->queue_ns = job->start_ns - job->enqueue_ns;
     c->infer_start_ns = job->start_ns;
     c->infer_end_ns = job->end_ns;
@@ -61,7 +61,37 @@ static ferry_status schedule(infer_call *c, const ferry_tensor *bound, ferry_ten
         *err = job->err;
         return job->status;
     }
+    c->executed = true;
+    metrics_observe_inference(c->metrics, c->mv->name, c->mv->version,
+                              (double)(c->infer_end_ns - c->infer_start_ns) / 1e9);
     return FERRY_OK;
+}
+
+/* Hands the bound request to the version's scheduler; waits for it unless the front end can be
+ * told later (then c->pending). */
+static ferry_status schedule(infer_call *c, const ferry_tensor *bound, ferry_tensor *outputs,
+                             arena *a, ferry_error *err)
+{
+    scheduler_job *job = &c->job;
+    *job = (scheduler_job){.bound = bound,
+                           .outputs = outputs,
+                           .arena = a,
+                           .rows = c->batch_size,
+                           .timeout_us = c->timeout_us,
+                           .done = c->on_done != NULL ? job_done : NULL,
+                           .alive = c->alive != NULL ? job_alive : NULL,
+                           .user = c};
+    scheduler_outcome outcome;
+    ferry_status st = scheduler_submit(c->mv->sched, job, &outcome, err);
+    if (st != FERRY_OK)
+        return st;
+    if (outcome == SCHEDULER_QUEUED && c->on_done != NULL) {
+        c->pending = true;
+        return FERRY_OK;
+    }
+    if (outcome == SCHEDULER_QUEUED)
+        scheduler_wait(c->mv->sched, job);
+    return infer_call_collect(c, err);
 }
 
 ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_inputs,
@@ -86,13 +116,8 @@ ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_
     if (st != FERRY_OK)
         return st;
     c->batch_size = inference_batch_size(mv, bound);
-    st = schedule(c, bound, outputs, a, err);
-    if (st != FERRY_OK)
-        return st;
-    c->executed = true;
-    metrics_observe_inference(c->metrics, mv->name, mv->version,
-                              (double)(c->infer_end_ns - c->infer_start_ns) / 1e9);
-    return FERRY_OK;
+    c->outputs = outputs;
+    return schedule(c, bound, outputs, a, err);
 }
 
 static void record_stats(infer_call *c, bool ok, uint64_t end_ns)

@@ -34,6 +34,14 @@ typedef struct infer_call {
     uint64_t timeout_us; /* the request's `timeout` parameter; 0: the model's default */
     bool executed;       /* the backend ran successfully */
     bool shared;         /* ran in a batch with other requests (execution counted there) */
+    bool pending;        /* queued with on_done set: infer_call_collect once it fires */
+    /* Set by a front end that can wait without a thread (REST suspends the connection): a queued
+     * request then returns at once with `pending`, and on_done(user) fires on the worker when it
+     * has run. alive(user) says whether the client is still there (NULL: assume so). */
+    void (*on_done)(void *user);
+    bool (*alive)(void *user);
+    void *user;
+    ferry_tensor *outputs; /* the run's outputs, model order */
     scheduler_job job;
 } infer_call;
 
@@ -65,6 +73,10 @@ void infer_call_attach(infer_call *c, model_version *mv);
 ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_inputs,
                             const char *const *output_names, size_t n_names, arena *a,
                             infer_outputs *out, ferry_error *err) FERRY_MUST_CHECK;
+
+/* After on_done fired for a pending call: its result (the status of infer_call_run had it run
+ * inline, with the same errors). */
+ferry_status infer_call_collect(infer_call *c, ferry_error *err) FERRY_MUST_CHECK;
 
 /* Ends the call once its response is encoded: counts it (ferry_requests_total with `code`,
  * ferry_request_duration_seconds, the version's success or failure statistics) and drops the

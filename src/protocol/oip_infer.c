@@ -23,24 +23,47 @@ static const bool *binary_flags(const oip_request *req, size_t n_picked, arena *
     return *any ? flags : NULL;
 }
 
-static ferry_status run_decoded(infer_call *call, const oip_request *req, arena *a, buffer *out,
-                                oip_infer_result *result, ferry_error *err)
+static ferry_status encode(infer_call *call, const oip_request *req, arena *a, buffer *out,
+                           oip_infer_result *result, ferry_error *err)
 {
-    infer_outputs outputs;
-    ferry_status st = infer_call_run(call, req->inputs, req->n_inputs, req->outputs, req->n_outputs,
-                                     a, &outputs, err);
-    if (st != FERRY_OK)
-        return st;
     const model_version *mv = call->mv;
-    const bool *binary = binary_flags(req, outputs.n, a, &result->binary);
+    const infer_outputs *outputs = &result->outputs;
+    const bool *binary = binary_flags(req, outputs->n, a, &result->binary);
     if (result->binary && binary == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory building the response");
-    st = oip_encode_response_binary(out, mv->name, mv->version, result->id[0] ? result->id : NULL,
-                                    outputs.tensors, outputs.n, binary, &result->json_len);
+    ferry_status st =
+        oip_encode_response_binary(out, mv->name, mv->version, result->id[0] ? result->id : NULL,
+                                   outputs->tensors, outputs->n, binary, &result->json_len);
     if (st != FERRY_OK)
         return ferry_error_set(err, st == FERRY_TOO_LARGE ? FERRY_INTERNAL : st,
                                "cannot build the response: %s", ferry_status_name(st));
     return FERRY_OK;
+}
+
+static ferry_status run_decoded(infer_call *call, const oip_request *req, arena *a, buffer *out,
+                                oip_infer_result *result, ferry_error *err)
+{
+    call->timeout_us = req->timeout_us;
+    ferry_status st = infer_call_run(call, req->inputs, req->n_inputs, req->outputs, req->n_outputs,
+                                     a, &result->outputs, err);
+    if (st != FERRY_OK)
+        return st;
+    if (call->pending) {
+        result->pending = true;
+        return FERRY_OK;
+    }
+    return encode(call, req, a, out, result, err);
+}
+
+ferry_status oip_infer_finish(infer_call *call, arena *a, buffer *out, oip_infer_result *result,
+                              ferry_error *err)
+{
+    result->pending = false;
+    ferry_status st = infer_call_collect(call, err);
+    if (st == FERRY_OK)
+        st = encode(call, &result->req, a, out, result, err);
+    oip_request_free(&result->req);
+    return st;
 }
 
 /* Shape of a raw input of `len` bytes: the model's, with its one variable dimension deduced. */
@@ -145,7 +168,10 @@ ferry_status oip_infer_body(infer_call *call, const char *body, size_t len, ssiz
     if (id != NULL)
         snprintf(result->id, sizeof result->id, "%s", id);
     st = run_decoded(call, &req, a, out, result, err);
-    oip_request_free(&req);
+    if (st == FERRY_OK && result->pending)
+        result->req = req; /* freed by oip_infer_finish */
+    else
+        oip_request_free(&req);
     return st;
 }
 

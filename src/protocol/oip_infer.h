@@ -9,6 +9,7 @@
 #include "core/arena.h"
 #include "core/buffer.h"
 #include "protocol/infer_call.h"
+#include "protocol/oip_json.h"
 
 /* header_len for a body without binary data (no Inference-Header-Content-Length). */
 #define OIP_JSON_ONLY ((ssize_t)-1)
@@ -17,6 +18,9 @@ typedef struct oip_infer_result {
     char id[128];    /* the id echoed (body's, else fallback_id); "" when none */
     bool binary;     /* out holds JSON then binary outputs: answer application/octet-stream */
     size_t json_len; /* length of out's JSON part (Inference-Header-Content-Length) */
+    bool pending;    /* queued (call->on_done set): finish with oip_infer_finish once it fires */
+    oip_request req; /* kept for oip_infer_finish */
+    infer_outputs outputs;
 } oip_infer_result;
 
 /* Runs the request in body[0..len) on the version call holds (after infer_call_acquire or
@@ -30,6 +34,11 @@ typedef struct oip_infer_result {
 ferry_status oip_infer_body(infer_call *call, const char *body, size_t len, ssize_t header_len,
                             const char *fallback_id, arena *a, buffer *out,
                             oip_infer_result *result, ferry_error *err) FERRY_MUST_CHECK;
+
+/* Encodes the response of a pending request after its call's on_done fired; fails as
+ * oip_infer_body (with the scheduler's DEADLINE_EXCEEDED or CANCELLED too). */
+ferry_status oip_infer_finish(infer_call *call, arena *a, buffer *out, oip_infer_result *result,
+                              ferry_error *err) FERRY_MUST_CHECK;
 
 /* oip_infer_body for a JSON body. */
 ferry_status oip_infer_json(infer_call *call, const char *body, size_t len, const char *fallback_id,

@@ -56,6 +56,8 @@ static void respond_error(rest_exchange *ex, int status, const char *message)
 static void respond_status(rest_exchange *ex, const ferry_error *err)
 {
     respond_error(ex, http_status_for(err->code), err->message);
+    if (err->code == FERRY_RESOURCE_EXHAUSTED)
+        ex->retry_after = "1";
 }
 
 static void respond_too_large(rest_exchange *ex)
@@ -399,6 +401,22 @@ static bool parse_inference_header(rest_exchange *ex, ssize_t *len)
     return true;
 }
 
+/* Answers a finished inference (its status in st). */
+static void respond_infer(rest_exchange *ex, ferry_status st, const ferry_error *err)
+{
+    set_request_id(ex, ex->infer.id);
+    if (st != FERRY_OK) {
+        respond_status(ex, err);
+        return;
+    }
+    respond_json(ex, FERRY_OK);
+    if (ex->infer.binary) {
+        ex->out_content_type = "application/octet-stream";
+        ex->out_binary = true;
+        ex->out_json_len = ex->infer.json_len;
+    }
+}
+
 static void handle_infer(rest_exchange *ex, const route *r, infer_call *call)
 {
     ssize_t header_len;
@@ -410,20 +428,23 @@ static void handle_infer(rest_exchange *ex, const route *r, infer_call *call)
         return;
     }
     snprintf(ex->version, sizeof ex->version, "%s", call->mv->version);
-    oip_infer_result result;
+    call->on_done = ex->on_done;
+    call->alive = ex->alive;
+    call->user = ex->async_user;
     ferry_status st = oip_infer_body(call, ex->body, ex->body_len, header_len,
-                                     ex->request_id_header, ex->arena, ex->out, &result, &err);
-    set_request_id(ex, result.id);
-    if (st != FERRY_OK) {
-        respond_status(ex, &err);
+                                     ex->request_id_header, ex->arena, ex->out, &ex->infer, &err);
+    if (st == FERRY_OK && ex->infer.pending) {
+        ex->pending = true;
         return;
     }
-    respond_json(ex, FERRY_OK);
-    if (result.binary) {
-        ex->out_content_type = "application/octet-stream";
-        ex->out_binary = true;
-        ex->out_json_len = result.json_len;
-    }
+    respond_infer(ex, st, &err);
+}
+
+static void end_infer(rest_exchange *ex)
+{
+    char code[16];
+    snprintf(code, sizeof code, "%d", ex->status);
+    infer_call_end(&ex->call, ex->status == 200, code);
 }
 
 /* Runs an inference route through the protocol-neutral call, which counts it under "rest" (a
@@ -432,16 +453,37 @@ static void serve_infer(rest_context *ctx, rest_exchange *ex, const route *r, ui
 {
     if (!ex->body_limit_exceeded && !method_allowed(ex, r->kind))
         return;
-    infer_call call;
-    infer_call_begin(&call, ctx->models, ctx->metrics, "rest", start_ns);
-    snprintf(call.model, sizeof call.model, "%s", r->name);
+    infer_call *call = &ex->call;
+    infer_call_begin(call, ctx->models, ctx->metrics, "rest", start_ns);
+    snprintf(call->model, sizeof call->model, "%s", r->name);
     if (ex->body_limit_exceeded)
         respond_too_large(ex);
     else
-        handle_infer(ex, r, &call);
-    char code[16];
-    snprintf(code, sizeof code, "%d", ex->status);
-    infer_call_end(&call, ex->status == 200, code);
+        handle_infer(ex, r, call);
+    if (!ex->pending)
+        end_infer(ex);
+}
+
+void rest_finish(rest_context *ctx, rest_exchange *ex)
+{
+    (void)ctx;
+    if (!ex->pending)
+        return;
+    ex->pending = false;
+    ferry_error err;
+    ferry_status st = oip_infer_finish(&ex->call, ex->arena, ex->out, &ex->infer, &err);
+    respond_infer(ex, st, &err);
+    end_infer(ex);
+}
+
+void rest_abandon(rest_exchange *ex)
+{
+    if (!ex->pending)
+        return;
+    ex->pending = false;
+    oip_request_free(&ex->infer.req);
+    ex->status = 499; /* as nginx: the client closed the request */
+    end_infer(ex);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -466,6 +508,8 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
     ex->allow = NULL;
     ex->authenticate = NULL;
     ex->out_binary = false;
+    ex->retry_after = NULL;
+    ex->pending = false;
     ex->model[0] = '\0';
     ex->version[0] = '\0';
     set_request_id(ex, ex->request_id_header);
