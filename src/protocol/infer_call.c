@@ -49,9 +49,33 @@ static bool job_alive(void *user)
     return c->alive(c->user);
 }
 
+static const char *rejection_reason(ferry_status st)
+{
+    switch (st) {
+    case FERRY_RESOURCE_EXHAUSTED:
+        return "queue_full";
+    case FERRY_DEADLINE_EXCEEDED:
+        return "timeout";
+    case FERRY_CANCELLED:
+        return "client_gone";
+    default:
+        return NULL;
+    }
+}
+
+static void count_rejected(infer_call *c, ferry_status st)
+{
+    const char *reason = rejection_reason(st);
+    if (reason != NULL)
+        metrics_count_rejected(c->metrics, c->mv->name, c->mv->version, reason);
+}
+
 ferry_status infer_call_collect(infer_call *c, ferry_error *err)
 {
     scheduler_job *job = &c->job;
+    if (c->queued)
+        metrics_add_queue_depth(c->metrics, c->mv->name, c->mv->version, -1);
+    c->queued = false;
     c->pending = false;
     c->queue_ns = job->start_ns - job->enqueue_ns;
     c->infer_start_ns = job->start_ns;
@@ -59,9 +83,12 @@ ferry_status infer_call_collect(infer_call *c, ferry_error *err)
     c->shared = job->shared;
     if (job->status != FERRY_OK) {
         *err = job->err;
+        count_rejected(c, job->status);
         return job->status;
     }
     c->executed = true;
+    metrics_observe_schedule(c->metrics, c->mv->name, c->mv->version, (double)c->queue_ns / 1e9,
+                             job->batch_size);
     metrics_observe_inference(c->metrics, c->mv->name, c->mv->version,
                               (double)(c->infer_end_ns - c->infer_start_ns) / 1e9);
     return FERRY_OK;
@@ -83,8 +110,14 @@ static ferry_status schedule(infer_call *c, const ferry_tensor *bound, ferry_ten
                            .user = c};
     scheduler_outcome outcome;
     ferry_status st = scheduler_submit(c->mv->sched, job, &outcome, err);
-    if (st != FERRY_OK)
+    if (st != FERRY_OK) {
+        count_rejected(c, st);
         return st;
+    }
+    if (outcome == SCHEDULER_QUEUED) {
+        c->queued = true;
+        metrics_add_queue_depth(c->metrics, c->mv->name, c->mv->version, +1);
+    }
     if (outcome == SCHEDULER_QUEUED && c->on_done != NULL) {
         c->pending = true;
         return FERRY_OK;

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "protocol/admin_api.h"
 #include "protocol/http_status.h"
 #include "protocol/infer_call.h"
@@ -481,6 +482,10 @@ void rest_abandon(rest_exchange *ex)
     if (!ex->pending)
         return;
     ex->pending = false;
+    ferry_error err;
+    /* Its run is over (or it was dropped unrun): count it; the request fails either way. */
+    if (infer_call_collect(&ex->call, &err) != FERRY_OK)
+        log_debug(NULL, "abandoned request: %s", err.message);
     oip_request_free(&ex->infer.req);
     ex->status = 499; /* as nginx: the client closed the request */
     end_infer(ex);

@@ -171,6 +171,16 @@ static json_int_t stat_count(json_t *s, const char *what)
 /* Tests                                                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The /metrics page holds `needle`. */
+static void assert_metric(const char *needle)
+{
+    ts_response resp;
+    assert_true(ts_server_http(&g.srv, "GET", "/metrics", NULL, NULL, 0, &resp));
+    if (strstr(resp.body, needle) == NULL)
+        fail_msg("no %s in /metrics", needle);
+    ts_response_free(&resp);
+}
+
 static void test_concurrent_mixed_batches(void **state)
 {
     (void)state;
@@ -199,6 +209,9 @@ static void test_concurrent_mixed_batches(void **state)
     fprintf(stderr, "test: %d requests ran in %lld executions\n", CLIENTS, (long long)executions);
     assert_true(executions >= 1 && executions < CLIENTS); /* some ran together */
     json_decref(s);
+    assert_metric("ferry_batch_size_bucket{model=\"batched\",version=\"1\",le=\"+Inf\"} 48");
+    assert_metric("ferry_queue_duration_seconds_count{model=\"batched\",version=\"1\"} 48");
+    assert_metric("ferry_queue_depth{model=\"batched\",version=\"1\"} 0");
 }
 
 /* Sends CLIENTS requests to the one-instance, one-slot `narrow` model at once, with `params`;
@@ -261,6 +274,8 @@ static void test_queue_full(void **state)
         assert_int_equal(late, 0);
     }
     assert_true(busy >= 1);
+    assert_metric(
+        "ferry_requests_rejected_total{model=\"narrow\",version=\"1\",reason=\"queue_full\"}");
 }
 
 /* A timeout of 1 µs passes in the queue: such requests answer 504 and never run. */
@@ -271,6 +286,8 @@ static void test_timeout_in_queue(void **state)
     for (int round = 0; round < 8 && late == 0; round++)
         flood_checked("\"parameters\":{\"timeout\":1},", &ok, &busy, &late);
     assert_true(late >= 1);
+    assert_metric(
+        "ferry_requests_rejected_total{model=\"narrow\",version=\"1\",reason=\"timeout\"}");
 }
 
 int main(void)
