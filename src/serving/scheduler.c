@@ -354,6 +354,12 @@ static void *worker_main(void *arg)
             continue;
         }
         size_t n = take_batch(s, &batch, &cap, &dead);
+        if (n == 0) { /* every queued job had expired or lost its client */
+            pthread_mutex_unlock(&s->lock);
+            complete_list(s, dead);
+            pthread_mutex_lock(&s->lock);
+            continue;
+        }
         s->busy++;
         pthread_mutex_unlock(&s->lock);
         complete_list(s, dead);
