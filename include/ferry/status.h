@@ -23,7 +23,9 @@ extern "C" {
     X(UNSUPPORTED_MEDIA, "unsupported media type")                                                 \
     X(NO_MEMORY, "out of memory")                                                                  \
     X(IO, "i/o error")                                                                             \
-    X(UNKNOWN, "unknown error")
+    X(UNKNOWN, "unknown error")                                                                    \
+    X(RESOURCE_EXHAUSTED, "resource exhausted")                                                    \
+    X(DEADLINE_EXCEEDED, "deadline exceeded")
 
 typedef enum ferry_status {
 #define FERRY_STATUS_ENUM(code, name) FERRY_##code,

@@ -42,6 +42,14 @@ static_assert(sizeof bucket_bounds / sizeof bucket_bounds[0] + 1 ==
                   sizeof bucket_names / sizeof bucket_names[0],
               "one le name per bound plus +Inf");
 
+/* Batch sizes (rows per execution), powers of two. */
+#define METRICS_SIZE_BOUND_COUNT 12
+static const double size_bounds[METRICS_SIZE_BOUND_COUNT] = {1,  2,   4,   8,   16,   32,
+                                                             64, 128, 256, 512, 1024, 4096};
+static const char *const size_names[METRICS_SIZE_BOUND_COUNT + 1] = {
+    "1", "2", "4", "8", "16", "32", "64", "128", "256", "512", "1024", "4096", "+Inf"};
+static_assert(METRICS_SIZE_BOUND_COUNT <= METRICS_BOUND_COUNT, "size buckets fit a series");
+
 /* ======================== Families and series ======================== */
 
 /* METRIC_GAUGE: an info gauge, always 1; METRIC_VALUE: a gauge holding a double (in `sum`). */
@@ -66,6 +74,8 @@ typedef struct family_spec {
     size_t label_count;
     size_t key_count; /* the leading labels that identify a series; any others are data */
     const char *label_names[METRICS_MAX_LABELS];
+    bool level;      /* a gauge whose value is the series' count (signed), not an info gauge */
+    bool size_scale; /* a histogram of sizes (size_bounds), not of durations */
 } family_spec;
 
 enum {
@@ -79,6 +89,10 @@ enum {
     FAMILY_DRIFTED,
     FAMILY_DATASET_DRIFT,
     FAMILY_MISSING_RATIO,
+    FAMILY_QUEUE_DURATION,
+    FAMILY_BATCH_SIZE,
+    FAMILY_QUEUE_DEPTH,
+    FAMILY_REJECTED,
     FAMILY_COUNT
 };
 
@@ -174,6 +188,46 @@ static const family_spec family_specs[FAMILY_COUNT] = {
             .label_count = 3,
             .key_count = 3,
             .label_names = {"model", "version", "feature"},
+        },
+    [FAMILY_QUEUE_DURATION] =
+        {
+            .name = "ferry_queue_duration_seconds",
+            .help =
+                "Time requests waited in a version's queue before running (0 when run at once).",
+            .kind = METRIC_HISTOGRAM,
+            .label_count = 2,
+            .key_count = 2,
+            .label_names = {"model", "version"},
+        },
+    [FAMILY_BATCH_SIZE] =
+        {
+            .name = "ferry_batch_size",
+            .help = "Rows of the executions requests ran in (their own and their batch mates').",
+            .kind = METRIC_HISTOGRAM,
+            .label_count = 2,
+            .key_count = 2,
+            .label_names = {"model", "version"},
+            .size_scale = true,
+        },
+    [FAMILY_QUEUE_DEPTH] =
+        {
+            .name = "ferry_queue_depth",
+            .help = "Requests waiting in a version's queue now.",
+            .kind = METRIC_GAUGE,
+            .label_count = 2,
+            .key_count = 2,
+            .label_names = {"model", "version"},
+            .level = true,
+        },
+    [FAMILY_REJECTED] =
+        {
+            .name = "ferry_requests_rejected_total",
+            .help = "Requests the scheduler answered without running them, by reason "
+                    "(queue_full, timeout, client_gone).",
+            .kind = METRIC_COUNTER,
+            .label_count = 3,
+            .key_count = 3,
+            .label_names = {"model", "version", "reason"},
         },
 };
 
@@ -319,12 +373,12 @@ static series *family_get(metrics *m, family *f, const char *const *values)
 
 /* ======================== Observing ======================== */
 
-static void histogram_observe(series *s, double seconds)
+static void histogram_observe_on(series *s, double seconds, const double *bounds, size_t n)
 {
     if (!(seconds >= 0.0))
         seconds = 0.0; /* NaN or a clock step backwards: keep _sum meaningful */
     size_t bucket = 0;
-    while (bucket < METRICS_BOUND_COUNT && seconds > bucket_bounds[bucket])
+    while (bucket < n && seconds > bounds[bucket])
         bucket++;
     atomic_fetch_add_explicit(&s->buckets[bucket], 1, memory_order_relaxed);
     double old = atomic_load_explicit(&s->sum, memory_order_relaxed);
@@ -336,6 +390,11 @@ static void histogram_observe(series *s, double seconds)
 static const char *or_empty(const char *s)
 {
     return s != NULL ? s : "";
+}
+
+static void histogram_observe(series *s, double seconds)
+{
+    histogram_observe_on(s, seconds, bucket_bounds, METRICS_BOUND_COUNT);
 }
 
 void metrics_observe_request(metrics *m, const char *model, const char *version,
@@ -361,6 +420,40 @@ void metrics_observe_inference(metrics *m, const char *model, const char *versio
     series *duration = family_get(m, &m->families[FAMILY_INFERENCE_DURATION], values);
     if (duration != NULL)
         histogram_observe(duration, seconds);
+}
+
+void metrics_observe_schedule(metrics *m, const char *model, const char *version,
+                              double queue_seconds, uint64_t batch_size)
+{
+    if (m == NULL)
+        return;
+    const char *values[] = {or_empty(model), or_empty(version)};
+    series *queue = family_get(m, &m->families[FAMILY_QUEUE_DURATION], values);
+    if (queue != NULL)
+        histogram_observe(queue, queue_seconds);
+    series *size = family_get(m, &m->families[FAMILY_BATCH_SIZE], values);
+    if (size != NULL)
+        histogram_observe_on(size, (double)batch_size, size_bounds, METRICS_SIZE_BOUND_COUNT);
+}
+
+void metrics_add_queue_depth(metrics *m, const char *model, const char *version, int delta)
+{
+    if (m == NULL)
+        return;
+    const char *values[] = {or_empty(model), or_empty(version)};
+    series *depth = family_get(m, &m->families[FAMILY_QUEUE_DEPTH], values);
+    if (depth != NULL)
+        atomic_fetch_add_explicit(&depth->count, (uint64_t)(int64_t)delta, memory_order_relaxed);
+}
+
+void metrics_count_rejected(metrics *m, const char *model, const char *version, const char *reason)
+{
+    if (m == NULL)
+        return;
+    const char *values[] = {or_empty(model), or_empty(version), or_empty(reason)};
+    series *rejected = family_get(m, &m->families[FAMILY_REJECTED], values);
+    if (rejected != NULL)
+        atomic_fetch_add_explicit(&rejected->count, 1, memory_order_relaxed);
 }
 
 void metrics_count_load_failure(metrics *m, const char *model, const char *version)
@@ -567,10 +660,12 @@ static ferry_status render_histogram_series(buffer *out, const family_spec *spec
 {
     char value[32];
     uint64_t cumulative = 0;
-    for (size_t i = 0; i <= METRICS_BOUND_COUNT; i++) {
+    size_t n = spec->size_scale ? METRICS_SIZE_BOUND_COUNT : METRICS_BOUND_COUNT;
+    const char *const *names = spec->size_scale ? size_names : bucket_names;
+    for (size_t i = 0; i <= n; i++) {
         cumulative += atomic_load_explicit(&s->buckets[i], memory_order_relaxed);
         snprintf(value, sizeof value, "%" PRIu64, cumulative);
-        METRICS_TRY(append_sample(out, spec, "_bucket", s, bucket_names[i], value));
+        METRICS_TRY(append_sample(out, spec, "_bucket", s, names[i], value));
     }
     format_double(value, sizeof value, atomic_load_explicit(&s->sum, memory_order_relaxed));
     METRICS_TRY(append_sample(out, spec, "_sum", s, NULL, value));
@@ -587,7 +682,11 @@ static ferry_status render_series(buffer *out, const family_spec *spec, const se
                  atomic_load_explicit(&s->count, memory_order_relaxed));
         return append_sample(out, spec, "", s, NULL, value);
     case METRIC_GAUGE:
-        return append_sample(out, spec, "", s, NULL, "1"); /* info gauges: the series is the data */
+        if (!spec->level)
+            return append_sample(out, spec, "", s, NULL, "1"); /* info: the series is the data */
+        snprintf(value, sizeof value, "%" PRId64,
+                 (int64_t)atomic_load_explicit(&s->count, memory_order_relaxed));
+        return append_sample(out, spec, "", s, NULL, value);
     case METRIC_VALUE:
         format_double(value, sizeof value, atomic_load_explicit(&s->sum, memory_order_relaxed));
         return append_sample(out, spec, "", s, NULL, value);
@@ -687,6 +786,10 @@ static ferry_status render_all(metrics *m, buffer *out)
     METRICS_TRY(render_family(out, &m->families[FAMILY_REQUESTS]));
     METRICS_TRY(render_family(out, &m->families[FAMILY_REQUEST_DURATION]));
     METRICS_TRY(render_family(out, &m->families[FAMILY_INFERENCE_DURATION]));
+    METRICS_TRY(render_family(out, &m->families[FAMILY_QUEUE_DURATION]));
+    METRICS_TRY(render_family(out, &m->families[FAMILY_BATCH_SIZE]));
+    METRICS_TRY(render_family(out, &m->families[FAMILY_QUEUE_DEPTH]));
+    METRICS_TRY(render_family(out, &m->families[FAMILY_REJECTED]));
     METRICS_TRY(render_models(out, &m->families[FAMILY_MODEL_INFO]));
     METRICS_TRY(render_family(out, &m->families[FAMILY_LOAD_FAILURES]));
     METRICS_TRY(render_family(out, &m->families[FAMILY_VALIDATION]));

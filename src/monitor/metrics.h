@@ -34,6 +34,18 @@ void metrics_observe_request(metrics *m, const char *model, const char *version,
 /* Observes one backend call (ferry_inference_duration_seconds{model,version}). Thread-safe. */
 void metrics_observe_inference(metrics *m, const char *model, const char *version, double seconds);
 
+/* Observes where a request ran: its time in the queue (ferry_queue_duration_seconds) and the rows
+ * of the execution it was part of (ferry_batch_size). Thread-safe. */
+void metrics_observe_schedule(metrics *m, const char *model, const char *version,
+                              double queue_seconds, uint64_t batch_size);
+
+/* Moves ferry_queue_depth{model,version} by delta (+1 queued, -1 left the queue). Thread-safe. */
+void metrics_add_queue_depth(metrics *m, const char *model, const char *version, int delta);
+
+/* Counts a request answered without running (ferry_requests_rejected_total{model,version,reason}:
+ * queue_full, timeout, client_gone). Thread-safe. */
+void metrics_count_rejected(metrics *m, const char *model, const char *version, const char *reason);
+
 /* Sets ferry_model_info{model,version,backend,sha256} 1 while a version is loaded; loaded=false
  * removes that series. ferry_models_loaded is the count of such series. Thread-safe. */
 void metrics_set_model_info(metrics *m, const char *model, const char *version, const char *backend,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -22,10 +23,18 @@
 #define POOL_KEEP      256
 
 typedef struct request_ctx request_ctx;
+/* A queued request's hand-off between the MHD thread that suspends its connection and the worker
+ * that completes it: whichever comes second resumes the connection. */
+enum { ASYNC_QUEUED, ASYNC_SUSPENDED, ASYNC_DONE };
+
 struct request_ctx {
     request_ctx *next_free;
     uint64_t start_ns;
     bool too_large;
+    bool resumed; /* the next call of the handler finishes a pending request */
+    atomic_int async;
+    int fd; /* the connection's socket, for the liveness check while queued */
+    struct MHD_Connection *conn;
     buffer body;
     buffer out;
     arena scratch;
@@ -83,6 +92,7 @@ static void ctx_put(http_server *s, request_ctx *rc)
     buffer_reset(&rc->out);
     arena_reset(&rc->scratch);
     rc->too_large = false;
+    rc->resumed = false;
     pthread_mutex_lock(&s->pool_lock);
     bool keep = s->pool_size < POOL_KEEP;
     if (keep) {
@@ -114,6 +124,13 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, rest_exchange 
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, ex->authenticate);
     if (ex->request_id[0] != '\0')
         MHD_add_response_header(resp, "X-Request-Id", ex->request_id);
+    if (ex->retry_after != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ex->retry_after);
+    if (ex->out_binary) {
+        char len[24];
+        snprintf(len, sizeof len, "%zu", ex->out_json_len);
+        MHD_add_response_header(resp, "Inference-Header-Content-Length", len);
+    }
     if (close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result r = MHD_queue_response(conn, (unsigned)ex->status, resp);
@@ -202,6 +219,45 @@ static const struct sockaddr *client_address(struct MHD_Connection *conn)
     return info != NULL ? info->client_addr : NULL;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Queued requests: the connection is suspended (no thread held) until its batch has run        */
+/* ------------------------------------------------------------------------------------------ */
+
+static void on_infer_done(void *user)
+{
+    request_ctx *rc = user;
+    if (atomic_exchange(&rc->async, ASYNC_DONE) == ASYNC_SUSPENDED)
+        MHD_resume_connection(rc->conn);
+}
+
+/* A peer that closed its end reads as EOF; pending bytes (a pipelined request) mean it is there. */
+static bool client_alive(void *user)
+{
+    request_ctx *rc = user;
+    if (rc->fd < 0)
+        return true;
+    char byte;
+    ssize_t n = recv(rc->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n != 0 && !(n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+static int connection_fd(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info != NULL ? (int)info->connect_fd : -1;
+}
+
+/* Suspends the connection of a request that was queued, unless it has finished meanwhile. */
+static void suspend(request_ctx *rc, struct MHD_Connection *conn)
+{
+    rc->resumed = true;
+    MHD_suspend_connection(conn);
+    int expected = ASYNC_QUEUED;
+    if (!atomic_compare_exchange_strong(&rc->async, &expected, ASYNC_SUSPENDED))
+        MHD_resume_connection(conn);
+}
+
 static void fill_exchange(request_ctx *rc, struct MHD_Connection *conn, const char *url,
                           const char *method)
 {
@@ -215,10 +271,18 @@ static void fill_exchange(request_ctx *rc, struct MHD_Connection *conn, const ch
     ex->content_type =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     ex->request_id_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    ex->inference_header =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Inference-Header-Content-Length");
     ex->body = rc->body.data ? rc->body.data : "";
     ex->body_len = rc->body.len;
     ex->arena = &rc->scratch;
     ex->out = &rc->out;
+    rc->conn = conn;
+    rc->fd = connection_fd(conn);
+    atomic_store(&rc->async, ASYNC_QUEUED);
+    ex->on_done = on_infer_done;
+    ex->alive = client_alive;
+    ex->async_user = rc;
 }
 
 /* Answers a request from its headers alone when the handlers refuse it before its body (an admin
@@ -237,7 +301,10 @@ static bool answer_early(http_server *s, struct MHD_Connection *conn, request_ct
     return true;
 }
 
-/* Routes and answers the request (413 when its body was over the limit) and logs it. */
+static enum MHD_Result respond(http_server *s, struct MHD_Connection *conn, request_ctx *rc);
+
+/* Routes and answers the request (413 when its body was over the limit) and logs it; a request
+ * that must queue suspends its connection instead. */
 static enum MHD_Result answer(http_server *s, struct MHD_Connection *conn, request_ctx *rc,
                               const char *url, const char *method)
 {
@@ -245,6 +312,23 @@ static enum MHD_Result answer(http_server *s, struct MHD_Connection *conn, reque
     rc->ex.body_limit_exceeded = rc->too_large;
     rc->ex.body_limit = s->body_limit;
     rest_handle(s->ctx, &rc->ex);
+    if (rc->ex.pending) {
+        suspend(rc, conn);
+        return MHD_YES;
+    }
+    return respond(s, conn, rc);
+}
+
+/* Sends the response of a request whose connection was resumed. */
+static enum MHD_Result answer_resumed(http_server *s, struct MHD_Connection *conn, request_ctx *rc)
+{
+    rc->resumed = false;
+    rest_finish(s->ctx, &rc->ex);
+    return respond(s, conn, rc);
+}
+
+static enum MHD_Result respond(http_server *s, struct MHD_Connection *conn, request_ctx *rc)
+{
     assign_request_id(s, &rc->ex);
     log_access(&rc->ex, rc->start_ns);
     return send_response(conn, &rc->ex, rc->too_large || atomic_load(&s->ctx->draining));
@@ -266,6 +350,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         enum MHD_Result early;
         return answer_early(s, conn, rc, url, method, &early) ? early : MHD_YES;
     }
+    if (rc->resumed)
+        return answer_resumed(s, conn, rc);
     if (*upload_data_size > 0) {
         if (!rc->too_large && buffer_append(&rc->body, upload_data, *upload_data_size) != FERRY_OK)
             rc->too_large = true; /* chunked bodies over the limit: keep reading, then refuse */
@@ -285,6 +371,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (rc == NULL)
         return;
     *con_cls = NULL;
+    rest_abandon(&rc->ex); /* closed before a queued request's answer: end its call */
     ctx_put(s, rc);
     atomic_fetch_sub(&s->in_flight, 1);
 }
@@ -329,8 +416,8 @@ static ferry_status start_daemon(http_server *s, const http_server_options *opts
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 1;
     }
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_storage addr;
     bool any = opts->host == NULL || opts->host[0] == '\0';
     if (any) {

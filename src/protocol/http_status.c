@@ -15,6 +15,8 @@ static const int http_codes[FERRY_STATUS_COUNT] = {
     [FERRY_NO_MEMORY] = 500,
     [FERRY_IO] = 500,
     [FERRY_UNKNOWN] = 400,
+    [FERRY_RESOURCE_EXHAUSTED] = 503,
+    [FERRY_DEADLINE_EXCEEDED] = 504,
 };
 
 int http_status_for(ferry_status code)

@@ -38,6 +38,99 @@ void infer_call_attach(infer_call *c, model_version *mv)
     c->input_start_ns = clock_now_ns();
 }
 
+static void job_done(scheduler_job *job)
+{
+    infer_call *c = job->user;
+    c->on_done(c->user);
+}
+
+static bool job_alive(void *user)
+{
+    infer_call *c = user;
+    return c->alive(c->user);
+}
+
+static const char *rejection_reason(ferry_status st)
+{
+    switch (st) {
+    case FERRY_RESOURCE_EXHAUSTED:
+        return "queue_full";
+    case FERRY_DEADLINE_EXCEEDED:
+        return "timeout";
+    case FERRY_CANCELLED:
+        return "client_gone";
+    default:
+        return NULL;
+    }
+}
+
+static void count_rejected(infer_call *c, ferry_status st)
+{
+    const char *reason = rejection_reason(st);
+    if (reason != NULL)
+        metrics_count_rejected(c->metrics, c->mv->name, c->mv->version, reason);
+}
+
+ferry_status infer_call_collect(infer_call *c, ferry_error *err)
+{
+    scheduler_job *job = &c->job;
+    if (c->queued)
+        metrics_add_queue_depth(c->metrics, c->mv->name, c->mv->version, -1);
+    c->queued = false;
+    c->pending = false;
+    c->queue_ns = job->start_ns - job->enqueue_ns;
+    c->infer_start_ns = job->start_ns;
+    c->infer_end_ns = job->end_ns;
+    c->shared = job->shared;
+    if (job->status != FERRY_OK) {
+        *err = job->err;
+        count_rejected(c, job->status);
+        return job->status;
+    }
+    c->executed = true;
+    model_version *mv = c->mv;
+    model_watch_observe(mv->watch, c->metrics, job->bound, mv->io.n_inputs, c->outputs,
+                        mv->io.n_outputs);
+    metrics_observe_schedule(c->metrics, c->mv->name, c->mv->version, (double)c->queue_ns / 1e9,
+                             job->batch_size);
+    metrics_observe_inference(c->metrics, c->mv->name, c->mv->version,
+                              (double)(c->infer_end_ns - c->infer_start_ns) / 1e9);
+    return FERRY_OK;
+}
+
+/* Hands the bound request to the version's scheduler; waits for it unless the front end can be
+ * told later (then c->pending). */
+static ferry_status schedule(infer_call *c, const ferry_tensor *bound, ferry_tensor *outputs,
+                             arena *a, ferry_error *err)
+{
+    scheduler_job *job = &c->job;
+    *job = (scheduler_job){.bound = bound,
+                           .outputs = outputs,
+                           .arena = a,
+                           .rows = c->batch_size,
+                           .timeout_us = c->timeout_us,
+                           .done = c->on_done != NULL ? job_done : NULL,
+                           .alive = c->alive != NULL ? job_alive : NULL,
+                           .user = c};
+    scheduler_outcome outcome;
+    ferry_status st = scheduler_submit(c->mv->sched, job, &outcome, err);
+    if (st != FERRY_OK) {
+        count_rejected(c, st);
+        return st;
+    }
+    if (outcome == SCHEDULER_QUEUED) {
+        c->queued = true;
+        metrics_add_queue_depth(c->metrics, c->mv->name, c->mv->version, +1);
+    }
+    if (outcome == SCHEDULER_QUEUED && c->on_done != NULL) {
+        c->pending = true;
+        return FERRY_OK;
+    }
+    if (outcome == SCHEDULER_QUEUED)
+        scheduler_wait(c->mv->sched, job);
+    return infer_call_collect(c, err);
+}
+
 ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_inputs,
                             const char *const *output_names, size_t n_names, arena *a,
                             infer_outputs *out, ferry_error *err)
@@ -63,31 +156,24 @@ ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_
     if (st != FERRY_OK)
         return st;
     c->batch_size = inference_batch_size(mv, bound);
-    c->infer_start_ns = clock_now_ns();
-    st = inference_execute(mv, bound, outputs, a, err);
-    c->infer_end_ns = clock_now_ns();
-    if (st != FERRY_OK)
-        return st;
-    c->executed = true;
-    model_watch_observe(mv->watch, c->metrics, bound, mv->io.n_inputs, outputs, mv->io.n_outputs);
-    metrics_observe_inference(c->metrics, mv->name, mv->version,
-                              (double)(c->infer_end_ns - c->infer_start_ns) / 1e9);
-    return FERRY_OK;
+    c->outputs = outputs;
+    return schedule(c, bound, outputs, a, err);
 }
 
 static void record_stats(infer_call *c, bool ok, uint64_t end_ns)
 {
     model_stats *s = &c->mv->stats;
-    uint64_t input_ns = c->executed ? c->infer_start_ns - c->input_start_ns : 0;
+    uint64_t input_ns = c->executed ? c->job.enqueue_ns - c->input_start_ns : 0;
     uint64_t infer_ns = c->executed ? c->infer_end_ns - c->infer_start_ns : 0;
     uint64_t output_ns = c->executed ? end_ns - c->infer_end_ns : 0;
-    if (c->executed)
+    if (c->executed && !c->shared)
         model_stats_record_execution(s, c->batch_size, input_ns, infer_ns, output_ns);
     if (!ok) {
         model_stats_record_failure(s, end_ns - c->start_ns);
         return;
     }
     model_stats_request r = {.request_ns = end_ns - c->start_ns,
+                             .queue_ns = c->queue_ns,
                              .input_ns = input_ns,
                              .infer_ns = infer_ns,
                              .output_ns = output_ns,

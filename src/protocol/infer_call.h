@@ -30,9 +30,22 @@ typedef struct infer_call {
     uint64_t input_start_ns;         /* version found: decoding and checking inputs starts */
     uint64_t infer_start_ns, infer_end_ns;
     uint64_t batch_size;
-    bool executed; /* the backend ran successfully */
+    uint64_t queue_ns;   /* waiting in the scheduler's queue */
+    uint64_t timeout_us; /* the request's `timeout` parameter; 0: the model's default */
+    bool executed;       /* the backend ran successfully */
     /* Validation rejected the request: the JSON array of violations (in the arena), or NULL. */
     const char *violations;
+    bool shared;         /* ran in a batch with other requests (execution counted there) */
+    bool pending;        /* queued with on_done set: infer_call_collect once it fires */
+    bool queued;         /* counted in the queue depth gauge until collected */
+    /* Set by a front end that can wait without a thread (REST suspends the connection): a queued
+     * request then returns at once with `pending`, and on_done(user) fires on the worker when it
+     * has run. alive(user) says whether the client is still there (NULL: assume so). */
+    void (*on_done)(void *user);
+    bool (*alive)(void *user);
+    void *user;
+    ferry_tensor *outputs; /* the run's outputs, model order */
+    scheduler_job job;
 } infer_call;
 
 /* The outputs a run picked, in the order the request asked for them (all, in the model's order,
@@ -55,12 +68,18 @@ ferry_status infer_call_acquire(infer_call *c, const char *name, const char *ver
 /* Runs the call on a version the caller already holds (ferry predict); takes its own reference. */
 void infer_call_attach(infer_call *c, model_version *mv);
 
-/* Runs the held version on `inputs` (any order) and picks `output_names` (all when n_names is 0).
+/* Runs the held version on `inputs` (any order) through its scheduler (on this thread when an
+ * instance is idle, else queued and waited for) and picks `output_names` (all when n_names is 0).
  * Memory comes from the arena. Fails with INVALID_ARG naming the model, version and the input or
- * output at fault, or with the backend's status. */
+ * output at fault, RESOURCE_EXHAUSTED when the queue is full, DEADLINE_EXCEEDED when the request's
+ * timeout passed in the queue (it never ran), or with the backend's status. */
 ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_inputs,
                             const char *const *output_names, size_t n_names, arena *a,
                             infer_outputs *out, ferry_error *err) FERRY_MUST_CHECK;
+
+/* After on_done fired for a pending call: its result (the status of infer_call_run had it run
+ * inline, with the same errors). */
+ferry_status infer_call_collect(infer_call *c, ferry_error *err) FERRY_MUST_CHECK;
 
 /* Ends the call once its response is encoded: counts it (ferry_requests_total with `code`,
  * ferry_request_duration_seconds, the version's success or failure statistics) and drops the

@@ -14,7 +14,16 @@
 #include <pthread.h>
 
 #define OIP_MAX_ELEMENTS (UINT64_C(1) << 32)
-#define OIP_MAX_NESTING  32
+
+/* The binary part of a body not yet taken by an input. */
+typedef struct oip_blobs {
+    const char *p;
+    size_t left;
+} oip_blobs;
+
+static ferry_status decode_request(const char *body, size_t len, oip_blobs *blobs, arena *a,
+                                   oip_request *req, ferry_error *err);
+#define OIP_MAX_NESTING 32
 
 /* ------------------------------------------------------------------------------------------ */
 /* Decoding elements                                                                            */
@@ -199,6 +208,94 @@ static size_t bytes_size(const json_t *v, int depth)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Binary tensor data (the binary tensor data extension)                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Checks that BYTES data holds exactly `count` length-prefixed elements. */
+static ferry_status check_bytes_blob(const ferry_tensor *t, const unsigned char *p, size_t size,
+                                     uint64_t count, ferry_error *err)
+{
+    uint64_t n = 0;
+    size_t at = 0;
+    while (at < size) {
+        uint32_t len;
+        if (size - at < 4)
+            return ferry_error_set(
+                err, FERRY_INVALID_ARG,
+                "input '%s': BYTES element %" PRIu64 " has a truncated 4-byte length", t->name, n);
+        memcpy(&len, p + at, 4);
+        at += 4;
+        if (len > size - at)
+            return ferry_error_set(err, FERRY_INVALID_ARG,
+                                   "input '%s': BYTES element %" PRIu64 " is %" PRIu32
+                                   " bytes long but only %zu bytes remain",
+                                   t->name, n, len, size - at);
+        at += len;
+        n++;
+    }
+    if (n != count)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "input '%s': shape holds %" PRIu64
+                               " elements but the binary data has %" PRIu64,
+                               t->name, count, n);
+    return FERRY_OK;
+}
+
+static ferry_status check_blob_size(const ferry_tensor *t, const unsigned char *p, size_t size,
+                                    ferry_error *err)
+{
+    uint64_t count;
+    ferry_status st = ferry_shape_elements(t->shape, t->ndim, OIP_MAX_ELEMENTS, &count, err);
+    if (st != FERRY_OK)
+        return ferry_error_prefix(err, "input '%s': ", t->name);
+    if (t->dtype == FERRY_DTYPE_BYTES)
+        return check_bytes_blob(t, p, size, count, err);
+    uint64_t want = count * ferry_dtype_size(t->dtype);
+    if (want != size)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "input '%s': binary_data_size is %zu bytes but its shape of %" PRIu64
+                               " %s elements needs %" PRIu64,
+                               t->name, size, count, ferry_dtype_name(t->dtype), want);
+    return FERRY_OK;
+}
+
+/* Takes the input's blob off the front of the binary part; the data is copied into the arena, as
+ * the body gives no alignment. */
+static ferry_status decode_binary(const json_t *size_v, oip_blobs *blobs, ferry_tensor *t, arena *a,
+                                  ferry_error *err)
+{
+    if (!json_is_integer(size_v) || json_integer_value(size_v) < 0)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "input '%s': 'binary_data_size' must be a non-negative integer",
+                               t->name);
+    if (blobs == NULL)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "input '%s' has 'binary_data_size' but the request has no "
+                               "Inference-Header-Content-Length header (binary data)",
+                               t->name);
+    json_int_t size = json_integer_value(size_v);
+    if ((uint64_t)size > blobs->left)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "input '%s': binary_data_size %lld is more than the %zu bytes of "
+                               "binary data left in the body",
+                               t->name, (long long)size, blobs->left);
+    const unsigned char *p = (const unsigned char *)blobs->p;
+    ferry_status st = check_blob_size(t, p, (size_t)size, err);
+    if (st != FERRY_OK)
+        return st;
+    t->data = arena_alloc(a, size ? (size_t)size : 1);
+    if (t->data == NULL)
+        return ferry_error_set(err, FERRY_TOO_LARGE,
+                               "input '%s': %lld bytes of tensor data exceed the request limit",
+                               t->name, (long long)size);
+    memcpy(t->data, p, (size_t)size);
+    t->nbytes = (size_t)size;
+    blobs->p += size;
+    blobs->left -= (size_t)size;
+    return FERRY_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Decoding tensors and the request                                                            */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -235,15 +332,15 @@ static ferry_status decode_datatype(const json_t *obj, ferry_tensor *t, ferry_er
                                "input '%s': unknown datatype '%s' (BOOL, UINT8..UINT64, "
                                "INT8..INT64, FP16, FP32, FP64, BF16, BYTES)",
                                t->name, name);
-    if (t->dtype == FERRY_DTYPE_FP16 || t->dtype == FERRY_DTYPE_BF16)
-        return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "input '%s': %s cannot be sent as JSON; use binary tensor data",
-                               t->name, name);
     return FERRY_OK;
 }
 
 static ferry_status decode_data(const json_t *data, ferry_tensor *t, arena *a, ferry_error *err)
 {
+    if (t->dtype == FERRY_DTYPE_FP16 || t->dtype == FERRY_DTYPE_BF16)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "input '%s': %s cannot be sent as JSON; use binary tensor data",
+                               t->name, ferry_dtype_name(t->dtype));
     uint64_t count;
     ferry_status st = ferry_shape_elements(t->shape, t->ndim, OIP_MAX_ELEMENTS, &count, err);
     if (st != FERRY_OK)
@@ -275,8 +372,8 @@ static ferry_status decode_data(const json_t *data, ferry_tensor *t, arena *a, f
     return FERRY_OK;
 }
 
-static ferry_status decode_input(const json_t *obj, size_t index, arena *a, ferry_tensor *t,
-                                 ferry_error *err)
+static ferry_status decode_input(const json_t *obj, size_t index, oip_blobs *blobs, arena *a,
+                                 ferry_tensor *t, ferry_error *err)
 {
     memset(t, 0, sizeof *t);
     if (!json_is_object(obj))
@@ -294,11 +391,14 @@ static ferry_status decode_input(const json_t *obj, size_t index, arena *a, ferr
     if (params != NULL && !json_is_object(params))
         return ferry_error_set(err, FERRY_INVALID_ARG, "input '%s': 'parameters' must be an object",
                                t->name);
-    if (json_object_get(params, "binary_data_size") != NULL)
-        return ferry_error_set(err, FERRY_UNSUPPORTED,
-                               "input '%s': binary tensor data is not supported yet; send 'data'",
-                               t->name);
     const json_t *data = json_object_get(obj, "data");
+    const json_t *size = json_object_get(params, "binary_data_size");
+    if (size != NULL && data != NULL)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "input '%s' has both 'data' and 'binary_data_size'; send one",
+                               t->name);
+    if (size != NULL)
+        return decode_binary(size, blobs, t, a, err);
     if (data == NULL)
         return ferry_error_set(err, FERRY_INVALID_ARG, "input '%s' has no 'data'", t->name);
     return decode_data(data, t, a, err);
@@ -314,7 +414,8 @@ static ferry_status decode_outputs(const json_t *outputs, arena *a, oip_request 
                                "'outputs' must be an array of at most %d objects", OIP_MAX_TENSORS);
     req->n_outputs = json_array_size(outputs);
     req->outputs = arena_alloc(a, req->n_outputs * sizeof *req->outputs + 1);
-    if (req->outputs == NULL)
+    req->output_binary = arena_alloc(a, req->n_outputs * sizeof *req->output_binary + 1);
+    if (req->outputs == NULL || req->output_binary == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory decoding 'outputs'");
     for (size_t i = 0; i < req->n_outputs; i++) {
         const json_t *o = json_array_get(outputs, i);
@@ -326,11 +427,35 @@ static ferry_status decode_outputs(const json_t *outputs, arena *a, oip_request 
         if (params != NULL && !json_is_object(params))
             return ferry_error_set(err, FERRY_INVALID_ARG,
                                    "output '%s': 'parameters' must be an object", req->outputs[i]);
+        const json_t *binary = json_object_get(params, "binary_data");
+        if (binary != NULL && !json_is_boolean(binary))
+            return ferry_error_set(err, FERRY_INVALID_ARG,
+                                   "output '%s': 'binary_data' must be true or false",
+                                   req->outputs[i]);
+        req->output_binary[i] = binary != NULL ? json_is_true(binary) : req->binary_default;
     }
     return FERRY_OK;
 }
 
-static ferry_status decode_top(oip_request *req, arena *a, ferry_error *err)
+/* Reads the request parameters ferry acts on: binary_data_output and timeout. */
+static ferry_status decode_parameters(const json_t *params, oip_request *req, ferry_error *err)
+{
+    if (params != NULL && !json_is_object(params))
+        return ferry_error_set(err, FERRY_INVALID_ARG, "'parameters' must be an object");
+    const json_t *binary = json_object_get(params, "binary_data_output");
+    if (binary != NULL && !json_is_boolean(binary))
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "parameter 'binary_data_output' must be true or false");
+    req->binary_default = json_is_true(binary);
+    const json_t *timeout = json_object_get(params, "timeout");
+    if (timeout != NULL && (!json_is_integer(timeout) || json_integer_value(timeout) < 0))
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "parameter 'timeout' must be a non-negative integer (microseconds)");
+    req->timeout_us = timeout != NULL ? (uint64_t)json_integer_value(timeout) : 0;
+    return FERRY_OK;
+}
+
+static ferry_status decode_top(oip_request *req, oip_blobs *blobs, arena *a, ferry_error *err)
 {
     const json_t *doc = req->doc;
     if (!json_is_object(doc))
@@ -339,9 +464,9 @@ static ferry_status decode_top(oip_request *req, arena *a, ferry_error *err)
     if (id != NULL && !json_is_string(id))
         return ferry_error_set(err, FERRY_INVALID_ARG, "'id' must be a string");
     req->id = json_string_value(id);
-    const json_t *params = json_object_get(doc, "parameters");
-    if (params != NULL && !json_is_object(params))
-        return ferry_error_set(err, FERRY_INVALID_ARG, "'parameters' must be an object");
+    ferry_status st = decode_parameters(json_object_get(doc, "parameters"), req, err);
+    if (st != FERRY_OK)
+        return st;
     const json_t *inputs = json_object_get(doc, "inputs");
     if (!json_is_array(inputs) || json_array_size(inputs) == 0)
         return ferry_error_set(err, FERRY_INVALID_ARG, "'inputs' must be a non-empty array");
@@ -352,10 +477,15 @@ static ferry_status decode_top(oip_request *req, arena *a, ferry_error *err)
     if (req->inputs == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory decoding 'inputs'");
     for (size_t i = 0; i < req->n_inputs; i++) {
-        ferry_status st = decode_input(json_array_get(inputs, i), i, a, &req->inputs[i], err);
+        st = decode_input(json_array_get(inputs, i), i, blobs, a, &req->inputs[i], err);
         if (st != FERRY_OK)
             return st;
     }
+    if (blobs != NULL && blobs->left > 0)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "the body has %zu bytes of binary data that no input's "
+                               "binary_data_size accounts for",
+                               blobs->left);
     return decode_outputs(json_object_get(doc, "outputs"), a, req, err);
 }
 
@@ -388,6 +518,24 @@ static void install_json_allocator(void)
 ferry_status oip_decode_request(const char *body, size_t len, arena *a, oip_request *req,
                                 ferry_error *err)
 {
+    return decode_request(body, len, NULL, a, req, err);
+}
+
+ferry_status oip_decode_request_binary(const char *body, size_t json_len, size_t len, arena *a,
+                                       oip_request *req, ferry_error *err)
+{
+    if (json_len > len)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "Inference-Header-Content-Length %zu is more than the body's %zu "
+                               "bytes",
+                               json_len, len);
+    oip_blobs blobs = {.p = body + json_len, .left = len - json_len};
+    return decode_request(body, json_len, &blobs, a, req, err);
+}
+
+static ferry_status decode_request(const char *body, size_t len, oip_blobs *blobs, arena *a,
+                                   oip_request *req, ferry_error *err)
+{
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, install_json_allocator);
     memset(req, 0, sizeof *req);
@@ -404,7 +552,7 @@ ferry_status oip_decode_request(const char *body, size_t len, arena *a, oip_requ
     if (req->doc == NULL)
         return ferry_error_set(err, FERRY_INVALID_ARG, "malformed JSON at line %d column %d: %s",
                                jerr.line, jerr.column, jerr.text);
-    ferry_status st = decode_top(req, a, err);
+    ferry_status st = decode_top(req, blobs, a, err);
     if (st != FERRY_OK)
         oip_request_free(req);
     return st;
@@ -553,7 +701,7 @@ static ferry_status encode_data(buffer *out, const ferry_tensor *t)
     return FERRY_OK;
 }
 
-static ferry_status encode_output(buffer *out, const ferry_tensor *t, bool first)
+static ferry_status encode_output(buffer *out, const ferry_tensor *t, bool first, bool binary)
 {
     ferry_status st = buffer_append_str(out, first ? "{\"name\":" : ",{\"name\":");
     if (st == FERRY_OK)
@@ -562,6 +710,10 @@ static ferry_status encode_output(buffer *out, const ferry_tensor *t, bool first
         st = buffer_printf(out, ",\"datatype\":\"%s\",\"shape\":[", ferry_dtype_name(t->dtype));
     for (int d = 0; st == FERRY_OK && d < t->ndim; d++)
         st = buffer_printf(out, "%s%" PRId64, d ? "," : "", t->shape[d]);
+    if (binary)
+        return st == FERRY_OK
+                   ? buffer_printf(out, "],\"parameters\":{\"binary_data_size\":%zu}}", t->nbytes)
+                   : st;
     if (st == FERRY_OK)
         st = buffer_append_str(out, "],\"data\":[");
     if (st == FERRY_OK)
@@ -575,6 +727,15 @@ ferry_status oip_encode_response(buffer *out, const char *model, const char *ver
                                  const char *id, const ferry_tensor *const *outputs,
                                  size_t n_outputs)
 {
+    size_t json_len;
+    return oip_encode_response_binary(out, model, version, id, outputs, n_outputs, NULL, &json_len);
+}
+
+ferry_status oip_encode_response_binary(buffer *out, const char *model, const char *version,
+                                        const char *id, const ferry_tensor *const *outputs,
+                                        size_t n_outputs, const bool *binary, size_t *json_len)
+{
+    size_t start = out->len;
     ferry_status st = buffer_append_str(out, "{\"model_name\":");
     if (st == FERRY_OK)
         st = oip_append_string(out, model);
@@ -591,9 +752,13 @@ ferry_status oip_encode_response(buffer *out, const char *model, const char *ver
     if (st == FERRY_OK)
         st = buffer_append_str(out, ",\"outputs\":[");
     for (size_t i = 0; st == FERRY_OK && i < n_outputs; i++)
-        st = encode_output(out, outputs[i], i == 0);
+        st = encode_output(out, outputs[i], i == 0, binary != NULL && binary[i]);
     if (st == FERRY_OK)
         st = buffer_append_str(out, "]}");
+    *json_len = out->len - start;
+    for (size_t i = 0; st == FERRY_OK && binary != NULL && i < n_outputs; i++)
+        if (binary[i])
+            st = buffer_append(out, outputs[i]->data, outputs[i]->nbytes);
     return st;
 }
 

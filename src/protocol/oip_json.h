@@ -23,14 +23,26 @@ typedef struct oip_request {
     ferry_tensor *inputs;
     size_t n_outputs; /* 0: all outputs */
     const char **outputs;
+    bool *output_binary; /* per named output: answer it as binary data */
+    bool binary_default; /* binary_data_output: the choice for outputs that do not say */
+    uint64_t timeout_us; /* the `timeout` parameter; 0 when absent */
 } oip_request;
 
 /* Decodes an inference request body. Fails with INVALID_ARG naming the input, field and element at
  * fault (malformed JSON gives the line and column; FP16 and BF16 too, as JSON cannot carry them),
- * UNSUPPORTED for binary data, and
+ * INVALID_ARG for an input with binary_data_size (the body has no binary part), and
  * NO_MEMORY / TOO_LARGE when the arena is exhausted. On failure nothing needs freeing. */
 ferry_status oip_decode_request(const char *body, size_t len, arena *a, oip_request *req,
                                 ferry_error *err) FERRY_MUST_CHECK;
+
+/* Decodes a body of the binary tensor data extension: body[0..json_len) is the JSON header and
+ * body[json_len..len) the blobs of the inputs that carry binary_data_size, in input order (BYTES:
+ * 4-byte little-endian length, then the bytes, per element). Fails as oip_decode_request, and with
+ * INVALID_ARG naming the input when a blob's size does not match its shape and datatype, when an
+ * input has both data and binary_data_size, when json_len is beyond the body or when bytes are
+ * left over. */
+ferry_status oip_decode_request_binary(const char *body, size_t json_len, size_t len, arena *a,
+                                       oip_request *req, ferry_error *err) FERRY_MUST_CHECK;
 
 /* Frees the JSON document. Accepts NULL. */
 void oip_request_free(oip_request *req);
@@ -46,6 +58,14 @@ typedef struct oip_output {
 ferry_status oip_encode_response(buffer *out, const char *model, const char *version,
                                  const char *id, const ferry_tensor *const *outputs,
                                  size_t n_outputs) FERRY_MUST_CHECK;
+
+/* As oip_encode_response, but each output i with binary[i] set (binary may be NULL: none) carries
+ * parameters.binary_data_size instead of data, and its raw bytes follow the JSON in output order.
+ * *json_len receives the length of the JSON part (Inference-Header-Content-Length). */
+ferry_status oip_encode_response_binary(buffer *out, const char *model, const char *version,
+                                        const char *id, const ferry_tensor *const *outputs,
+                                        size_t n_outputs, const bool *binary,
+                                        size_t *json_len) FERRY_MUST_CHECK;
 
 /* Appends {"error": message}. */
 ferry_status oip_encode_error(buffer *out, const char *message) FERRY_MUST_CHECK;

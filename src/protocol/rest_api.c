@@ -1,12 +1,14 @@
 /* OIP v2 REST routing and handlers; see rest_api.h. */
 #include "protocol/rest_api.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "protocol/admin_api.h"
 #include "protocol/http_status.h"
 #include "monitor/model_watch.h"
@@ -68,6 +70,8 @@ static void respond_violations(rest_exchange *ex, const char *message, const cha
 static void respond_status(rest_exchange *ex, const ferry_error *err)
 {
     respond_error(ex, http_status_for(err->code), err->message);
+    if (err->code == FERRY_RESOURCE_EXHAUSTED)
+        ex->retry_after = "1";
 }
 
 static void respond_too_large(rest_exchange *ex)
@@ -381,37 +385,110 @@ static void set_request_id(rest_exchange *ex, const char *id)
         snprintf(ex->request_id, sizeof ex->request_id, "%s", id);
 }
 
-static void handle_infer(rest_exchange *ex, const route *r, infer_call *call)
+static bool content_type_is_octet_stream(const char *type)
 {
-    if (!content_type_is_json(ex->content_type)) {
-        char message[320];
-        const char *hint = "";
-        if (strncasecmp(ex->content_type, "application/octet-stream", 24) == 0)
-            hint = " (binary tensor data is not supported yet)";
-        else if (strncasecmp(ex->content_type, "application/x-www-form-urlencoded", 33) == 0)
-            hint = " (curl -d sends this by default: add -H 'Content-Type: application/json')";
+    size_t n = strcspn(type, "; \t");
+    return n == strlen("application/octet-stream") &&
+           strncasecmp(type, "application/octet-stream", n) == 0;
+}
+
+/* Refuses a Content-Type the body cannot be; binary bodies (Inference-Header-Content-Length) may
+ * come as application/octet-stream. */
+static bool content_type_allowed(rest_exchange *ex)
+{
+    if (content_type_is_json(ex->content_type))
+        return true;
+    if (ex->inference_header != NULL && content_type_is_octet_stream(ex->content_type))
+        return true;
+    char message[320];
+    const char *hint = "";
+    if (content_type_is_octet_stream(ex->content_type))
+        hint = " (binary tensor data needs the Inference-Header-Content-Length header)";
+    else if (strncasecmp(ex->content_type, "application/x-www-form-urlencoded", 33) == 0)
+        hint = " (curl -d sends this by default: add -H 'Content-Type: application/json')";
+    snprintf(message, sizeof message, "unsupported Content-Type '%.100s': send application/json%s",
+             ex->content_type, hint);
+    respond_error(ex, 415, message);
+    return false;
+}
+
+/* Parses Inference-Header-Content-Length into *len (OIP_JSON_ONLY when absent); answers 400 when
+ * it is not a length within the body. */
+static bool parse_inference_header(rest_exchange *ex, ssize_t *len)
+{
+    *len = OIP_JSON_ONLY;
+    const char *h = ex->inference_header;
+    if (h == NULL)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(h, &end, 10);
+    char message[200];
+    if (h[0] < '0' || h[0] > '9' || *end != '\0' || errno != 0) {
         snprintf(message, sizeof message,
-                 "unsupported Content-Type '%.100s': send application/json%s", ex->content_type,
-                 hint);
-        respond_error(ex, 415, message);
+                 "Inference-Header-Content-Length '%.40s' is not a byte count", h);
+        respond_error(ex, 400, message);
+        return false;
+    }
+    if (v > ex->body_len) {
+        snprintf(message, sizeof message,
+                 "Inference-Header-Content-Length %llu is more than the body's %zu bytes", v,
+                 ex->body_len);
+        respond_error(ex, 400, message);
+        return false;
+    }
+    *len = (ssize_t)v;
+    return true;
+}
+
+/* Answers a finished inference (its status in st). */
+static void respond_infer(rest_exchange *ex, ferry_status st, const ferry_error *err)
+{
+    set_request_id(ex, ex->infer.id);
+    if (st != FERRY_OK && ex->call.violations != NULL) {
+        respond_violations(ex, err->message, ex->call.violations);
         return;
     }
+    if (st != FERRY_OK) {
+        respond_status(ex, err);
+        return;
+    }
+    respond_json(ex, FERRY_OK);
+    if (ex->infer.binary) {
+        ex->out_content_type = "application/octet-stream";
+        ex->out_binary = true;
+        ex->out_json_len = ex->infer.json_len;
+    }
+}
+
+static void handle_infer(rest_exchange *ex, const route *r, infer_call *call)
+{
+    ssize_t header_len;
+    if (!content_type_allowed(ex) || !parse_inference_header(ex, &header_len))
+        return;
     ferry_error err;
     if (infer_call_acquire(call, r->name, r->has_version ? r->version : NULL, &err) != FERRY_OK) {
         respond_status(ex, &err);
         return;
     }
     snprintf(ex->version, sizeof ex->version, "%s", call->mv->version);
-    oip_infer_result result;
-    ferry_status st = oip_infer_json(call, ex->body, ex->body_len, ex->request_id_header, ex->arena,
-                                     ex->out, &result, &err);
-    set_request_id(ex, result.id);
-    if (st == FERRY_OK)
-        respond_json(ex, FERRY_OK);
-    else if (call->violations != NULL)
-        respond_violations(ex, err.message, call->violations);
-    else
-        respond_status(ex, &err);
+    call->on_done = ex->on_done;
+    call->alive = ex->alive;
+    call->user = ex->async_user;
+    ferry_status st = oip_infer_body(call, ex->body, ex->body_len, header_len,
+                                     ex->request_id_header, ex->arena, ex->out, &ex->infer, &err);
+    if (st == FERRY_OK && ex->infer.pending) {
+        ex->pending = true;
+        return;
+    }
+    respond_infer(ex, st, &err);
+}
+
+static void end_infer(rest_exchange *ex)
+{
+    char code[16];
+    snprintf(code, sizeof code, "%d", ex->status);
+    infer_call_end(&ex->call, ex->status == 200, code);
 }
 
 /* Runs an inference route through the protocol-neutral call, which counts it under "rest" (a
@@ -420,16 +497,41 @@ static void serve_infer(rest_context *ctx, rest_exchange *ex, const route *r, ui
 {
     if (!ex->body_limit_exceeded && !method_allowed(ex, r->kind))
         return;
-    infer_call call;
-    infer_call_begin(&call, ctx->models, ctx->metrics, "rest", start_ns);
-    snprintf(call.model, sizeof call.model, "%s", r->name);
+    infer_call *call = &ex->call;
+    infer_call_begin(call, ctx->models, ctx->metrics, "rest", start_ns);
+    snprintf(call->model, sizeof call->model, "%s", r->name);
     if (ex->body_limit_exceeded)
         respond_too_large(ex);
     else
-        handle_infer(ex, r, &call);
-    char code[16];
-    snprintf(code, sizeof code, "%d", ex->status);
-    infer_call_end(&call, ex->status == 200, code);
+        handle_infer(ex, r, call);
+    if (!ex->pending)
+        end_infer(ex);
+}
+
+void rest_finish(rest_context *ctx, rest_exchange *ex)
+{
+    (void)ctx;
+    if (!ex->pending)
+        return;
+    ex->pending = false;
+    ferry_error err;
+    ferry_status st = oip_infer_finish(&ex->call, ex->arena, ex->out, &ex->infer, &err);
+    respond_infer(ex, st, &err);
+    end_infer(ex);
+}
+
+void rest_abandon(rest_exchange *ex)
+{
+    if (!ex->pending)
+        return;
+    ex->pending = false;
+    ferry_error err;
+    /* Its run is over (or it was dropped unrun): count it; the request fails either way. */
+    if (infer_call_collect(&ex->call, &err) != FERRY_OK)
+        log_debug(NULL, "abandoned request: %s", err.message);
+    oip_request_free(&ex->infer.req);
+    ex->status = 499; /* as nginx: the client closed the request */
+    end_infer(ex);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -453,6 +555,9 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
     ex->out_content_type = NULL;
     ex->allow = NULL;
     ex->authenticate = NULL;
+    ex->out_binary = false;
+    ex->retry_after = NULL;
+    ex->pending = false;
     ex->model[0] = '\0';
     ex->version[0] = '\0';
     set_request_id(ex, ex->request_id_header);

@@ -12,6 +12,8 @@
 #include "core/arena.h"
 #include "core/buffer.h"
 #include "monitor/metrics.h"
+#include "protocol/infer_call.h"
+#include "protocol/oip_infer.h"
 #include "serving/model_table.h"
 
 struct sockaddr;
@@ -46,6 +48,7 @@ typedef struct rest_exchange {
     const char *path;
     const char *content_type;      /* request header, or NULL */
     const char *request_id_header; /* X-Request-Id, or NULL */
+    const char *inference_header;  /* Inference-Header-Content-Length (binary tensors), or NULL */
     const char *body;
     size_t body_len;
     arena *arena;             /* request scratch, reset by the caller afterwards */
@@ -54,15 +57,27 @@ typedef struct rest_exchange {
     const struct sockaddr *peer;     /* client address, or NULL when unknown */
     const rest_transport *transport; /* NULL when there is none (then no headers, no arguments) */
     void *conn;                      /* the transport's handle for its lookups */
+    /* A transport that can hold a request without a thread sets these: a request that must queue
+     * then returns from rest_handle with `pending` set, on_done(async_user) fires on a worker when
+     * it has run, and the transport calls rest_finish. alive(async_user): is the client there? */
+    void (*on_done)(void *user);
+    bool (*alive)(void *user);
+    void *async_user;
 
     int status;                   /* response status */
     buffer *out;                  /* response body */
     const char *out_content_type; /* NULL for an empty body */
     const char *allow;            /* Allow header for 405, or NULL */
     const char *authenticate;     /* WWW-Authenticate header for 401, or NULL */
+    const char *retry_after;      /* Retry-After header (503 for a full queue), or NULL */
+    bool pending;                 /* queued: no response yet (see on_done) */
+    bool out_binary;              /* body is JSON then binary outputs: send out_json_len too */
+    size_t out_json_len;          /* Inference-Header-Content-Length of the response */
     char request_id[REST_REQUEST_ID_MAX];
     char model[REPOSITORY_NAME_MAX];      /* for the access log; "" when none */
     char version[REPOSITORY_VERSION_MAX]; /* for the access log; "" when none */
+    infer_call call;                      /* an inference's, while it runs */
+    oip_infer_result infer;
 } rest_exchange;
 
 /* True when the server is ready (/v2/health/ready, gRPC ServerReady): not draining and, with
@@ -75,6 +90,13 @@ void rest_handle(rest_context *ctx, rest_exchange *ex);
 
 /* True when requests for `path` go through rest_preflight (cheap: a prefix test). */
 bool rest_has_preflight(const char *path);
+
+/* Fills the response of a pending exchange after its on_done fired. */
+void rest_finish(rest_context *ctx, rest_exchange *ex);
+
+/* Ends a pending exchange whose client went away before rest_finish (counted as failed). Does
+ * nothing to an exchange that is not pending. */
+void rest_abandon(rest_exchange *ex);
 
 /* Called when a request's headers have arrived, before its body is read (the body fields are then
  * empty). Returns true when it has already filled the response, e.g. a 401 for an admin request

@@ -7,6 +7,7 @@
 /* X(name) for each protocol extension served, in the order reported. */
 #define SERVER_METADATA_EXTENSIONS(X)                                                              \
     X("model_repository")                                                                          \
-    X("statistics")
+    X("statistics")                                                                                \
+    X("binary_tensor_data")
 
 #endif

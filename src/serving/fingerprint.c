@@ -68,5 +68,8 @@ uint64_t fingerprint_load_config(const ynode *model_yaml)
     h = node_fingerprint(h, ynode_get(model_yaml, "options"));
     /* The monitor's settings are read at load too: a change reloads the version. */
     h = node_fingerprint(h, ynode_get(model_yaml, "validation"));
-    return node_fingerprint(h, ynode_get(model_yaml, "drift"));
+    h = node_fingerprint(h, ynode_get(model_yaml, "drift"));
+    /* So are the scheduler's: a reload gives the version its new queue and instances. */
+    h = node_fingerprint(h, ynode_get(model_yaml, "instances"));
+    return node_fingerprint(h, ynode_get(model_yaml, "batching"));
 }

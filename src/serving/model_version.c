@@ -46,7 +46,12 @@ ferry_status model_version_load(const model_spec *spec, model_version **out, fer
     mv->backend = spec->backend;
     atomic_init(&mv->refs, 1);
     model_stats_init(&mv->stats);
-    ferry_status st = verify_artifact(spec, mv, err);
+    scheduler_config sched_cfg;
+    ferry_status st = scheduler_read_config(spec->model_yaml, &sched_cfg, err);
+    if (st != FERRY_OK)
+        st = ferry_error_prefix(err, "model '%s': ", spec->name);
+    if (st == FERRY_OK)
+        st = verify_artifact(spec, mv, err);
     if (st == FERRY_OK) {
         ferry_backend_config cfg = {.model_name = spec->name,
                                     .version = spec->version[0] ? spec->version : "-",
@@ -56,6 +61,8 @@ ferry_status model_version_load(const model_spec *spec, model_version **out, fer
     }
     if (st == FERRY_OK)
         st = spec->backend->describe(mv->handle, &mv->io, err);
+    if (st == FERRY_OK)
+        st = scheduler_create(mv, &sched_cfg, &mv->sched, err);
     if (st != FERRY_OK) {
         if (mv->handle != NULL)
             spec->backend->unload(mv->handle);
@@ -77,6 +84,7 @@ void model_version_release(model_version *mv)
         return;
     if (atomic_fetch_sub_explicit(&mv->refs, 1, memory_order_acq_rel) != 1)
         return;
+    scheduler_destroy(mv->sched);
     model_watch_destroy(mv->watch);
     mv->backend->unload(mv->handle);
     free(mv);

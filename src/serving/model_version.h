@@ -8,6 +8,7 @@
 #include "ferry/backend.h"
 #include "serving/model_stats.h"
 #include "serving/repository.h"
+#include "serving/scheduler.h"
 
 typedef struct model_version {
     char name[REPOSITORY_NAME_MAX];
@@ -20,6 +21,7 @@ typedef struct model_version {
     atomic_int refs;
     model_stats stats;         /* requests served by this version (statistics extension) */
     struct model_watch *watch; /* profile, validation and drift; NULL without a profile */
+    scheduler *sched;          /* queue, instances and batching (model.yaml) */
 } model_version;
 
 /* Loads the version a spec describes: verifies size and sha256 when version.yaml gives them, loads

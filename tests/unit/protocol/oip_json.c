@@ -488,15 +488,74 @@ static void test_decode_duplicate_keys(void **state)
     assert_contains(err.message, "line 1 column");
 }
 
-static void test_decode_binary_data_unsupported(void **state)
+/* Decodes json followed by n bytes of blobs. */
+static ferry_status decode_binary(const char *json, const void *blobs, size_t n, oip_request *req,
+                                  ferry_error *err)
+{
+    static char body[4096];
+    size_t json_len = strlen(json);
+    memcpy(body, json, json_len);
+    memcpy(body + json_len, blobs, n);
+    return oip_decode_request_binary(body, json_len, json_len + n, &g_arena, req, err);
+}
+
+static void test_decode_binary_data(void **state)
 {
     (void)state;
     ferry_error err;
-    decode_fails("{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2],"
-                 "\"parameters\":{\"binary_data_size\":8}}]}",
-                 FERRY_UNSUPPORTED, &err);
+    oip_request req;
+    float f[2] = {1.5f, -2.0f};
+    unsigned char blobs[8 + 4 + 2 + 4 + 1];
+    memcpy(blobs, f, 8);
+    memcpy(blobs + 8, &(uint32_t){2}, 4);
+    memcpy(blobs + 12, "hi", 2);
+    memcpy(blobs + 14, &(uint32_t){1}, 4);
+    blobs[18] = 'x';
+    const char *json = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2],"
+                       "\"parameters\":{\"binary_data_size\":8}},"
+                       "{\"name\":\"s\",\"datatype\":\"BYTES\",\"shape\":[2],"
+                       "\"parameters\":{\"binary_data_size\":11}}],"
+                       "\"parameters\":{\"binary_data_output\":true},"
+                       "\"outputs\":[{\"name\":\"a\"},{\"name\":\"b\",\"parameters\":"
+                       "{\"binary_data\":false}}]}";
+    assert_int_equal(decode_binary(json, blobs, sizeof blobs, &req, &err), FERRY_OK);
+    assert_int_equal(req.n_inputs, 2);
+    assert_int_equal(req.inputs[0].nbytes, 8);
+    assert_memory_equal(req.inputs[0].data, f, 8);
+    assert_int_equal(req.inputs[1].nbytes, 11);
+    assert_memory_equal(req.inputs[1].data, blobs + 8, 11);
+    assert_true(req.binary_default);
+    assert_true(req.output_binary[0]);
+    assert_false(req.output_binary[1]);
+    oip_request_free(&req);
+    /* The blob must match the shape; the input is named. */
+    assert_int_equal(decode_binary(json, blobs, 7, &req, &err), FERRY_INVALID_ARG);
     assert_contains(err.message, "input 'x'");
-    assert_contains(err.message, "binary");
+    const char *both = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2],"
+                       "\"data\":[1,2],\"parameters\":{\"binary_data_size\":8}}]}";
+    assert_int_equal(decode_binary(both, f, 8, &req, &err), FERRY_INVALID_ARG);
+    assert_contains(err.message, "both");
+    const char *one = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2],"
+                      "\"parameters\":{\"binary_data_size\":8}}]}";
+    assert_int_equal(decode_binary(one, blobs, 12, &req, &err), FERRY_INVALID_ARG);
+    assert_contains(err.message, "4 bytes of binary data");
+    /* BYTES elements must add up to the shape. */
+    const char *strs = "{\"inputs\":[{\"name\":\"s\",\"datatype\":\"BYTES\",\"shape\":[3],"
+                       "\"parameters\":{\"binary_data_size\":11}}]}";
+    assert_int_equal(decode_binary(strs, blobs + 8, 11, &req, &err), FERRY_INVALID_ARG);
+    assert_contains(err.message, "input 's'");
+    /* A JSON-only body cannot carry blobs. */
+    decode_fails(one, FERRY_INVALID_ARG, &err);
+    assert_contains(err.message, "Inference-Header-Content-Length");
+    char small[8] = "{}";
+    assert_int_equal(oip_decode_request_binary(small, 5, 2, &g_arena, &req, &err),
+                     FERRY_INVALID_ARG);
+}
+
+static void test_decode_parameters_object(void **state)
+{
+    (void)state;
+    ferry_error err;
     decode_fails("{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2],"
                  "\"parameters\":5,\"data\":[1,2]}]}",
                  FERRY_INVALID_ARG, &err);
@@ -913,7 +972,8 @@ int main(void)
         CODEC_TEST(test_decode_missing_fields),
         CODEC_TEST(test_decode_unknown_datatype),
         CODEC_TEST(test_decode_duplicate_keys),
-        CODEC_TEST(test_decode_binary_data_unsupported),
+        CODEC_TEST(test_decode_binary_data),
+        CODEC_TEST(test_decode_parameters_object),
         CODEC_TEST(test_decode_too_deep_and_too_many),
         CODEC_TEST(test_decode_outputs),
         CODEC_TEST(test_decode_reuses_arena),
