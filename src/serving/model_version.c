@@ -45,7 +45,11 @@ ferry_status model_version_load(const model_spec *spec, model_version **out, fer
     mv->backend = spec->backend;
     atomic_init(&mv->refs, 1);
     model_stats_init(&mv->stats);
-    ferry_status st = verify_artifact(spec, mv, err);
+    ferry_status st = feedback_config_read(spec->model_yaml, "model.yaml", &mv->feedback, err);
+    if (st != FERRY_OK)
+        ferry_error_prefix(err, "model '%s': ", spec->name);
+    if (st == FERRY_OK)
+        st = verify_artifact(spec, mv, err);
     if (st == FERRY_OK) {
         ferry_backend_config cfg = {.model_name = spec->name,
                                     .version = spec->version[0] ? spec->version : "-",

@@ -8,6 +8,7 @@
 #include "ferry/backend.h"
 #include "serving/model_stats.h"
 #include "serving/repository.h"
+#include "state/feedback_config.h"
 
 typedef struct model_version {
     char name[REPOSITORY_NAME_MAX];
@@ -19,6 +20,7 @@ typedef struct model_version {
     ferry_model_io io;
     atomic_int refs;
     model_stats stats; /* requests served by this version (statistics extension) */
+    feedback_config feedback; /* model.yaml's task, feedback_window and payload_log */
 } model_version;
 
 /* Loads the version a spec describes: verifies size and sha256 when version.yaml gives them, loads
