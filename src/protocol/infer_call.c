@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "protocol/payload_log.h"
 #include "serving/inference.h"
 
 void infer_call_begin(infer_call *c, model_table *models, metrics *m, const char *protocol,
@@ -65,6 +66,7 @@ ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_
     if (st != FERRY_OK)
         return st;
     c->executed = true;
+    payload_log_prediction(c->feedback, c->id, mv, bound, outputs);
     metrics_observe_inference(c->metrics, mv->name, mv->version,
                               (double)(c->infer_end_ns - c->infer_start_ns) / 1e9);
     return FERRY_OK;

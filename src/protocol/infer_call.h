@@ -30,7 +30,9 @@ typedef struct infer_call {
     uint64_t input_start_ns;         /* version found: decoding and checking inputs starts */
     uint64_t infer_start_ns, infer_end_ns;
     uint64_t batch_size;
-    bool executed; /* the backend ran successfully */
+    bool executed;                 /* the backend ran successfully */
+    struct feedback_hub *feedback; /* where the prediction is logged; NULL: not logged */
+    const char *id;                /* the request id the response carries; NULL: not logged */
 } infer_call;
 
 /* The outputs a run picked, in the order the request asked for them (all, in the model's order,

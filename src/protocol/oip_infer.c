@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "core/uuid.h"
+
 #include "protocol/oip_json.h"
 
 static ferry_status run_decoded(infer_call *call, const oip_request *req, arena *a, buffer *out,
@@ -33,6 +35,9 @@ ferry_status oip_infer_json(infer_call *call, const char *body, size_t len, cons
     const char *id = req.id != NULL ? req.id : fallback_id;
     if (id != NULL)
         snprintf(result->id, sizeof result->id, "%s", id);
+    else
+        uuid_v4(result->id); /* every response carries an id that feedback can name */
+    call->id = result->id;
     st = run_decoded(call, &req, a, out, result, err);
     oip_request_free(&req);
     return st;

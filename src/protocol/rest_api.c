@@ -13,6 +13,7 @@
 #include "protocol/oip_json.h"
 #include "protocol/server_metadata.h"
 #include "protocol/stats_json.h"
+#include "state/feedback.h"
 
 #define MAX_SEGMENTS 8
 
@@ -26,6 +27,8 @@ typedef enum route_kind {
     ROUTE_INFER,
     ROUTE_STATS,
     ROUTE_METRICS,
+    ROUTE_FEEDBACK,
+    ROUTE_PERFORMANCE,
 } route_kind;
 
 typedef struct route {
@@ -118,6 +121,10 @@ static route_kind parse_model_route(const char **segs, int n, route *r)
         return ROUTE_INFER;
     if (i + 1 == n && strcmp(segs[i], "stats") == 0)
         return ROUTE_STATS;
+    if (i + 1 == n && strcmp(segs[i], "feedback") == 0 && !r->has_version)
+        return ROUTE_FEEDBACK;
+    if (i + 1 == n && strcmp(segs[i], "performance") == 0)
+        return ROUTE_PERFORMANCE;
     return ROUTE_NONE;
 }
 
@@ -319,10 +326,11 @@ static void handle_stats(rest_context *ctx, rest_exchange *ex, const route *r)
 
 static bool method_allowed(rest_exchange *ex, route_kind kind)
 {
-    const char *want = kind == ROUTE_INFER ? "POST" : "GET";
-    if (strcmp(ex->method, want) == 0 || (kind != ROUTE_INFER && strcmp(ex->method, "HEAD") == 0))
+    bool post = kind == ROUTE_INFER || kind == ROUTE_FEEDBACK;
+    const char *want = post ? "POST" : "GET";
+    if (strcmp(ex->method, want) == 0 || (!post && strcmp(ex->method, "HEAD") == 0))
         return true;
-    ex->allow = kind == ROUTE_INFER ? "POST" : "GET, HEAD";
+    ex->allow = post ? "POST" : "GET, HEAD";
     respond_error(ex, 405, "Method Not Allowed");
     return false;
 }
@@ -380,6 +388,7 @@ static void serve_infer(rest_context *ctx, rest_exchange *ex, const route *r, ui
         return;
     infer_call call;
     infer_call_begin(&call, ctx->models, ctx->metrics, "rest", start_ns);
+    call.feedback = ctx->feedback;
     snprintf(call.model, sizeof call.model, "%s", r->name);
     if (ex->body_limit_exceeded)
         respond_too_large(ex);
@@ -394,9 +403,45 @@ static void serve_infer(rest_context *ctx, rest_exchange *ex, const route *r, ui
 /* Dispatch                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
+/* POST /v2/models/{name}/feedback: labels for logged predictions (see feedback.h). */
+static void handle_feedback(rest_context *ctx, rest_exchange *ex, const route *r)
+{
+    if (ctx->feedback == NULL) {
+        respond_error(ex, 503, "feedback needs the state store, which is off");
+        return;
+    }
+    size_t labelled = 0;
+    ferry_error err;
+    if (feedback_hub_post(ctx->feedback, r->name, ex->body, ex->body_len, &labelled, &err) !=
+        FERRY_OK) {
+        respond_status(ex, &err);
+        return;
+    }
+    respond_json(ex, buffer_printf(ex->out, "{\"labelled\":%zu}", labelled));
+}
+
+/* GET /v2/models/{name}[/versions/{v}]/performance: live metrics over the labelled windows. */
+static void handle_performance(rest_context *ctx, rest_exchange *ex, const route *r)
+{
+    if (!model_table_contains(ctx->models, r->name)) {
+        char message[300];
+        snprintf(message, sizeof message, "model '%s' not found", r->name);
+        respond_error(ex, 404, message);
+        return;
+    }
+    if (ctx->feedback == NULL) {
+        respond_error(ex, 503, "live performance needs the state store, which is off");
+        return;
+    }
+    respond_json(ex, feedback_hub_performance(ctx->feedback, r->name,
+                                              r->has_version ? r->version : NULL, ex->out));
+}
+
 static void handle_metrics(rest_context *ctx, rest_exchange *ex)
 {
-    if (metrics_render(ctx->metrics, ex->out) != FERRY_OK) {
+    if (metrics_render(ctx->metrics, ex->out) != FERRY_OK ||
+        (ctx->feedback != NULL &&
+         feedback_hub_render_metrics(ctx->feedback, ex->out) != FERRY_OK)) {
         respond_error(ex, 500, "cannot render metrics");
         return;
     }
@@ -458,6 +503,12 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
         break;
     case ROUTE_METRICS:
         handle_metrics(ctx, ex);
+        break;
+    case ROUTE_FEEDBACK:
+        handle_feedback(ctx, ex, &r);
+        break;
+    case ROUTE_PERFORMANCE:
+        handle_performance(ctx, ex, &r);
         break;
     default:
         respond_error(ex, 404, "no such endpoint");

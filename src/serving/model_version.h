@@ -19,7 +19,7 @@ typedef struct model_version {
     void *handle;
     ferry_model_io io;
     atomic_int refs;
-    model_stats stats; /* requests served by this version (statistics extension) */
+    model_stats stats;        /* requests served by this version (statistics extension) */
     feedback_config feedback; /* model.yaml's task, feedback_window and payload_log */
 } model_version;
 

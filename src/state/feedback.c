@@ -14,7 +14,7 @@
 #include "state/performance.h"
 
 #define HASH_BUCKETS (1u << 18)
-#define WINDOWS_MAX 1024
+#define WINDOWS_MAX  1024
 
 /* A prediction kept for feedback. */
 typedef struct recent {
@@ -352,8 +352,8 @@ static bool label_value(const recent *p, const json_t *label, double *v)
     }
 }
 
-static ferry_status add_label(pending *pl, recent *p, int64_t row, const json_t *label,
-                              size_t item, ferry_error *err)
+static ferry_status add_label(pending *pl, recent *p, int64_t row, const json_t *label, size_t item,
+                              ferry_error *err)
 {
     if (row < 0 || row >= p->rows)
         return ferry_error_set(err, FERRY_INVALID_ARG,
@@ -396,8 +396,8 @@ static ferry_status item_labels(pending *pl, recent *p, const json_t *item, size
     }
     if (label == NULL)
         return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "feedback item %zu: id '%s': give label, labels or row and label",
-                               i, p->id);
+                               "feedback item %zu: id '%s': give label, labels or row and label", i,
+                               p->id);
     if (row != NULL && !json_is_integer(row))
         return ferry_error_set(err, FERRY_INVALID_ARG,
                                "feedback item %zu: id '%s': row must be a whole number", i, p->id);
@@ -409,8 +409,8 @@ static ferry_status item_labels(pending *pl, recent *p, const json_t *item, size
     return add_label(pl, p, row != NULL ? (int64_t)json_integer_value(row) : 0, label, i, err);
 }
 
-static ferry_status parse_item(feedback_hub *h, const char *model, pending *pl,
-                               const json_t *item, size_t i, ferry_error *err)
+static ferry_status parse_item(feedback_hub *h, const char *model, pending *pl, const json_t *item,
+                               size_t i, ferry_error *err)
 {
     const char *id = json_string_value(json_object_get(item, "id"));
     if (!json_is_object(item) || id == NULL)
@@ -615,8 +615,9 @@ static ferry_status render_window(buffer *out, const window *w)
     perf_result r;
     if (!window_metrics(w, &r))
         return FERRY_NO_MEMORY;
-    ferry_status st = buffer_printf(out, "ferry_model_labelled_rows{model=\"%s\",version=\"%s\"} %zu\n",
-                                    w->model, w->version, w->n);
+    ferry_status st =
+        buffer_printf(out, "ferry_model_labelled_rows{model=\"%s\",version=\"%s\"} %zu\n", w->model,
+                      w->version, w->n);
     for (size_t i = 0; st == FERRY_OK && i < N_METRICS; i++) {
         double v = metric_value(&r, i);
         if (!isnan(v))

@@ -15,8 +15,8 @@
 #include "state/state_store.h"
 
 #define FEEDBACK_RECENT_MAX 200000
-#define FEEDBACK_ID_MAX 128
-#define FEEDBACK_BATCH_MAX 100000 /* items in one POST */
+#define FEEDBACK_ID_MAX     128
+#define FEEDBACK_BATCH_MAX  100000 /* items in one POST */
 
 typedef struct feedback_hub feedback_hub;
 

@@ -12,8 +12,8 @@
 
 #include "core/yaml_doc.h"
 
-#define FEEDBACK_WINDOW_DEFAULT 1000
-#define FEEDBACK_WINDOW_MAX 1000000
+#define FEEDBACK_WINDOW_DEFAULT     1000
+#define FEEDBACK_WINDOW_MAX         1000000
 #define PAYLOAD_RETENTION_DEFAULT_S (7 * 86400)
 
 typedef enum feedback_task {
@@ -25,10 +25,10 @@ typedef enum feedback_task {
 
 typedef struct feedback_config {
     feedback_task task;
-    int positive_class;      /* binary: 0 or 1 (default 1) */
-    uint32_t window;         /* labelled rows (default FEEDBACK_WINDOW_DEFAULT) */
-    double sample;           /* share of requests logged, 0..1 (default 1) */
-    int64_t retention_s;     /* 0: kept for ever */
+    int positive_class;  /* binary: 0 or 1 (default 1) */
+    uint32_t window;     /* labelled rows (default FEEDBACK_WINDOW_DEFAULT) */
+    double sample;       /* share of requests logged, 0..1 (default 1) */
+    int64_t retention_s; /* 0: kept for ever */
 } feedback_config;
 
 /* The defaults: no task, positive class 1, window 1000, sample 1.0, retention 7 days. */

@@ -120,7 +120,8 @@ static double log_loss(feedback_task task, size_t n, const double *labels, size_
         int y = (int)labels[i];
         if (task == FEEDBACK_TASK_BINARY) {
             double p1 = fmin(fmax(cols >= 2 ? row[1] : row[0], LOG_LOSS_EPS), 1 - LOG_LOSS_EPS);
-            double p0 = fmin(fmax(1 - (cols >= 2 ? row[1] : row[0]), LOG_LOSS_EPS), 1 - LOG_LOSS_EPS);
+            double p0 =
+                fmin(fmax(1 - (cols >= 2 ? row[1] : row[0]), LOG_LOSS_EPS), 1 - LOG_LOSS_EPS);
             sum -= log((y == 1 ? p1 : p0) / (p0 + p1));
             continue;
         }

@@ -84,10 +84,10 @@ ferry_status state_db_open(const char *path, bool create, sqlite3 **db, ferry_er
         sqlite3_close(h);
         return FERRY_IO;
     }
-    ferry_status st = sqlite3_busy_timeout(h, 5000) == SQLITE_OK
-                          ? FERRY_OK
-                          : ferry_error_set(err, FERRY_IO, "state store %s: %s", path,
-                                            sqlite3_errmsg(h));
+    ferry_status st =
+        sqlite3_busy_timeout(h, 5000) == SQLITE_OK
+            ? FERRY_OK
+            : ferry_error_set(err, FERRY_IO, "state store %s: %s", path, sqlite3_errmsg(h));
     if (st == FERRY_OK && create)
         st = state_db_exec(h, path, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err);
     if (st == FERRY_OK && create)

@@ -20,12 +20,12 @@
 
 #include "ferry/status.h"
 
-#define STATE_SCHEMA_VERSION 1
-#define STATE_FLUSH_MS 50          /* the writer commits at least this often while records wait */
-#define STATE_QUEUE_MAX 65536      /* records waiting for the writer; more are dropped */
-#define STATE_BATCH_WAKE 512       /* this many waiting records wake the writer early */
-#define STATE_RETENTION_EVERY_S 60 /* how often old rows are deleted */
-#define STATE_DB_FILE "ferry.db"
+#define STATE_SCHEMA_VERSION    1
+#define STATE_FLUSH_MS          50 /* the writer commits at least this often while records wait */
+#define STATE_QUEUE_MAX         65536 /* records waiting for the writer; more are dropped */
+#define STATE_BATCH_WAKE        512   /* this many waiting records wake the writer early */
+#define STATE_RETENTION_EVERY_S 60    /* how often old rows are deleted */
+#define STATE_DB_FILE           "ferry.db"
 
 typedef struct state_store state_store;
 
@@ -52,7 +52,8 @@ void state_record_free(state_record *r);
 /* Opens (creating the folder and file when needed) DIR/ferry.db, sets WAL mode and
  * synchronous=NORMAL, creates or checks the schema and starts the writer thread. Fails with IO
  * naming the file and SQLite's message, or UNSUPPORTED for a schema newer than this build. */
-ferry_status state_store_open(const char *dir, state_store **out, ferry_error *err) FERRY_MUST_CHECK;
+ferry_status state_store_open(const char *dir, state_store **out,
+                              ferry_error *err) FERRY_MUST_CHECK;
 
 /* Hands a record to the writer (which frees it). Never blocks on the disk; when the queue is full
  * the record is freed, counted in state_store_dropped and false is returned. Thread-safe. */
