@@ -281,6 +281,22 @@ static void test_kill9_keeps_flushed_records(void **state)
     assert_string_equal(integrity, "ok");
     assert_true(n >= 300 && n <= 350);
     ts_server_stop(&s);
+
+    /* ferry logs export: one line per prediction (jsonl), a header plus one per row (csv). */
+    char cmd[9000], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s logs export bc_xgb --state %s", ts_ferry_bin(), st_dir);
+    assert_int_equal(ts_run(cmd, &out), 0);
+    long long lines = 0;
+    for (char *p = out; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, n);
+    assert_non_null(strstr(out, "{\"id\":\"k-0\",\"ts\":"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s logs export bc_xgb --format csv --since 1h --state %s",
+             ts_ferry_bin(), st_dir);
+    assert_int_equal(ts_run(cmd, &out), 0);
+    assert_true(strncmp(out, "id,ts,model,version,rows,inputs,outputs,labels\n\"k-0\",", 51) == 0);
+    free(out);
     ts_server again;
     assert_true(ts_server_start(&again, args));
     assert_int_equal(ts_server_stop(&again), 0);
