@@ -7,7 +7,7 @@ set -euo pipefail
 build_and_test=(
     build-essential cmake pkg-config make
     libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libxgboost-dev
-    libcmocka-dev prometheus clang-format curl ca-certificates
+    libcmocka-dev libsqlite3-dev prometheus clang-format curl ca-certificates
     protobuf-c-compiler libprotobuf-c-dev libonnx-dev libdnnl-dev
     libgrpc-dev python3-grpcio python3-grpc-tools
 )

@@ -22,6 +22,8 @@ int cli_conformance(int argc, char **argv);
 /* The data commands (src/cli/profile.c, drift.c; helpers in data_cli.h). */
 int cli_profile(int argc, char **argv);
 int cli_drift(int argc, char **argv);
+/* `ferry logs export` (src/cli/logs.c). */
+int cli_logs(int argc, char **argv);
 
 /* The repository commands (src/cli/register.c, models.c, ...; helpers in repo_cli.h). */
 int cli_register(int argc, char **argv);

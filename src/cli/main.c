@@ -26,6 +26,7 @@ static const command commands[] = {
     {"history", cli_history, "list a model's deployment changes"},
     {"profile", cli_profile, "profile training data (schema, statistics, a reference sample)"},
     {"drift", cli_drift, "report drift between reference and current data"},
+    {"logs", cli_logs, "export logged predictions joined with their labels"},
 };
 
 static void usage(FILE *out)

@@ -21,6 +21,7 @@
 #include "protocol/http_server.h"
 #include "serving/loader.h"
 #include "serving/reconciler.h"
+#include "state/feedback.h"
 
 typedef struct serve_options {
     const char *repo;
@@ -352,12 +353,21 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
     http_server *http = NULL;
     grpc_frontend *grpc = NULL;
     reconciler *rec = NULL;
+    state_store *store = NULL;
+    ferry_error serr;
     int rc = table != NULL && m != NULL ? CLI_OK : CLI_FAILURE;
     ferry_error err;
     if (rc == CLI_OK && alert_webhook_set_default(o->alert_webhook, &err) != FERRY_OK) {
         log_error(NULL, "%s", err.message);
         rc = CLI_FAILURE;
     }
+    if (rc == CLI_OK && state_store_open(o->state, &store, &serr) != FERRY_OK) {
+        log_fields f = {.file = o->state};
+        log_error(&f, "cannot open the state store: %s", serr.message);
+        rc = CLI_FAILURE;
+    }
+    if (rc == CLI_OK && (rest.feedback = feedback_hub_create(store)) == NULL)
+        rc = CLI_FAILURE;
     if (rc == CLI_OK)
         rc = load_models(o, table, m, &rec);
     rest.repository_changed = rec != NULL ? wake_reconciler : NULL;
@@ -375,6 +385,8 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
         log_info(NULL, "stopped");
     }
     reconciler_destroy(rec);
+    state_store_close(store); /* commits what is queued */
+    feedback_hub_destroy(rest.feedback);
     model_table_destroy(table);
     alert_webhook_shutdown(); /* after the versions (and their drift monitors) are gone */
     metrics_destroy(m);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/uuid.h"
 #include "protocol/grpc_codec.h"
 #include "protocol/grpc_codes.h"
 #include "protocol/grpc_rpc_internal.h"
@@ -207,6 +208,9 @@ static void run_infer(grpc_rpc_call *c, const Inference__ModelInferRequest *r, i
 {
     snprintf(c->model, sizeof c->model, "%s", r->model_name ? r->model_name : "");
     snprintf(c->request_id, sizeof c->request_id, "%s", r->id ? r->id : "");
+    if (c->request_id[0] == '\0')
+        uuid_v4(c->request_id); /* every response carries an id that feedback can name */
+    call->id = c->request_id;
     if (c->model[0] == '\0') {
         grpc_rpc_fail(c, GRPC_STATUS_INVALID_ARGUMENT, "ModelInfer needs a model_name");
         return;
@@ -243,6 +247,7 @@ static void model_infer(rest_context *ctx, grpc_rpc_call *c)
 {
     infer_call call;
     infer_call_begin(&call, ctx->models, ctx->metrics, "grpc", c->start_ns);
+    call.feedback = ctx->feedback;
     Inference__ModelInferRequest *r =
         grpc_rpc_unpack(c, &inference__model_infer_request__descriptor);
     if (r != NULL)

@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "monitor/model_watch.h"
+#include "protocol/payload_log.h"
 #include "serving/inference.h"
 
 void infer_call_begin(infer_call *c, model_table *models, metrics *m, const char *protocol,
@@ -91,6 +92,7 @@ ferry_status infer_call_collect(infer_call *c, ferry_error *err)
     model_version *mv = c->mv;
     model_watch_observe(mv->watch, c->metrics, job->bound, mv->io.n_inputs, c->outputs,
                         mv->io.n_outputs);
+    payload_log_prediction(c->feedback, c->id, mv, job->bound, c->outputs);
     metrics_observe_schedule(c->metrics, c->mv->name, c->mv->version, (double)c->queue_ns / 1e9,
                              job->batch_size);
     metrics_observe_inference(c->metrics, c->mv->name, c->mv->version,

@@ -46,6 +46,8 @@ typedef struct infer_call {
     void *user;
     ferry_tensor *outputs; /* the run's outputs, model order */
     scheduler_job job;
+    struct feedback_hub *feedback; /* where the prediction is logged; NULL: not logged */
+    const char *id;                /* the request id the response carries; NULL: not logged */
 } infer_call;
 
 /* The outputs a run picked, in the order the request asked for them (all, in the model's order,

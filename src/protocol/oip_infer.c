@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/uuid.h"
+
 #include "protocol/oip_json.h"
 
 /* Which of the picked outputs are answered binary: the request's choice per named output, its
@@ -167,6 +169,9 @@ ferry_status oip_infer_body(infer_call *call, const char *body, size_t len, ssiz
     const char *id = req.id != NULL ? req.id : fallback_id;
     if (id != NULL)
         snprintf(result->id, sizeof result->id, "%s", id);
+    else
+        uuid_v4(result->id); /* every response carries an id that feedback can name */
+    call->id = result->id;
     st = run_decoded(call, &req, a, out, result, err);
     if (st == FERRY_OK && result->pending)
         result->req = req; /* freed by oip_infer_finish */

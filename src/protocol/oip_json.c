@@ -762,6 +762,14 @@ ferry_status oip_encode_response_binary(buffer *out, const char *model, const ch
     return st;
 }
 
+ferry_status oip_encode_tensors(buffer *out, const ferry_tensor *tensors, size_t n)
+{
+    ferry_status st = buffer_append_str(out, "[");
+    for (size_t i = 0; st == FERRY_OK && i < n; i++)
+        st = encode_output(out, &tensors[i], i == 0, false);
+    return st == FERRY_OK ? buffer_append_str(out, "]") : st;
+}
+
 ferry_status oip_encode_error(buffer *out, const char *message)
 {
     ferry_status st = buffer_append_str(out, "{\"error\":");

@@ -67,6 +67,10 @@ ferry_status oip_encode_response_binary(buffer *out, const char *model, const ch
                                         size_t n_outputs, const bool *binary,
                                         size_t *json_len) FERRY_MUST_CHECK;
 
+/* Appends a JSON list of tensors as responses write them: [{"name","datatype","shape","data"}]. */
+ferry_status oip_encode_tensors(buffer *out, const ferry_tensor *tensors,
+                                size_t n) FERRY_MUST_CHECK;
+
 /* Appends {"error": message}. */
 ferry_status oip_encode_error(buffer *out, const char *message) FERRY_MUST_CHECK;
 

@@ -17,6 +17,7 @@
 #include "protocol/oip_json.h"
 #include "protocol/server_metadata.h"
 #include "protocol/stats_json.h"
+#include "state/feedback.h"
 
 #define MAX_SEGMENTS 8
 
@@ -31,6 +32,8 @@ typedef enum route_kind {
     ROUTE_STATS,
     ROUTE_METRICS,
     ROUTE_DRIFT,
+    ROUTE_FEEDBACK,
+    ROUTE_PERFORMANCE,
 } route_kind;
 
 typedef struct route {
@@ -138,6 +141,10 @@ static route_kind parse_model_route(const char **segs, int n, route *r)
         return ROUTE_STATS;
     if (i + 1 == n && strcmp(segs[i], "drift") == 0)
         return ROUTE_DRIFT;
+    if (i + 1 == n && strcmp(segs[i], "feedback") == 0 && !r->has_version)
+        return ROUTE_FEEDBACK;
+    if (i + 1 == n && strcmp(segs[i], "performance") == 0)
+        return ROUTE_PERFORMANCE;
     return ROUTE_NONE;
 }
 
@@ -363,10 +370,11 @@ static void handle_drift(rest_context *ctx, rest_exchange *ex, const route *r)
 
 static bool method_allowed(rest_exchange *ex, route_kind kind)
 {
-    const char *want = kind == ROUTE_INFER ? "POST" : "GET";
-    if (strcmp(ex->method, want) == 0 || (kind != ROUTE_INFER && strcmp(ex->method, "HEAD") == 0))
+    bool post = kind == ROUTE_INFER || kind == ROUTE_FEEDBACK;
+    const char *want = post ? "POST" : "GET";
+    if (strcmp(ex->method, want) == 0 || (!post && strcmp(ex->method, "HEAD") == 0))
         return true;
-    ex->allow = kind == ROUTE_INFER ? "POST" : "GET, HEAD";
+    ex->allow = post ? "POST" : "GET, HEAD";
     respond_error(ex, 405, "Method Not Allowed");
     return false;
 }
@@ -500,6 +508,7 @@ static void serve_infer(rest_context *ctx, rest_exchange *ex, const route *r, ui
     infer_call *call = &ex->call;
     infer_call_begin(call, ctx->models, ctx->metrics, "rest", start_ns);
     snprintf(call->model, sizeof call->model, "%s", r->name);
+    call->feedback = ctx->feedback;
     if (ex->body_limit_exceeded)
         respond_too_large(ex);
     else
@@ -538,9 +547,45 @@ void rest_abandon(rest_exchange *ex)
 /* Dispatch                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
+/* POST /v2/models/{name}/feedback: labels for logged predictions (see feedback.h). */
+static void handle_feedback(rest_context *ctx, rest_exchange *ex, const route *r)
+{
+    if (ctx->feedback == NULL) {
+        respond_error(ex, 503, "feedback needs the state store, which is off");
+        return;
+    }
+    size_t labelled = 0;
+    ferry_error err;
+    if (feedback_hub_post(ctx->feedback, r->name, ex->body, ex->body_len, &labelled, &err) !=
+        FERRY_OK) {
+        respond_status(ex, &err);
+        return;
+    }
+    respond_json(ex, buffer_printf(ex->out, "{\"labelled\":%zu}", labelled));
+}
+
+/* GET /v2/models/{name}[/versions/{v}]/performance: live metrics over the labelled windows. */
+static void handle_performance(rest_context *ctx, rest_exchange *ex, const route *r)
+{
+    if (!model_table_contains(ctx->models, r->name)) {
+        char message[300];
+        snprintf(message, sizeof message, "model '%s' not found", r->name);
+        respond_error(ex, 404, message);
+        return;
+    }
+    if (ctx->feedback == NULL) {
+        respond_error(ex, 503, "live performance needs the state store, which is off");
+        return;
+    }
+    respond_json(ex, feedback_hub_performance(ctx->feedback, r->name,
+                                              r->has_version ? r->version : NULL, ex->out));
+}
+
 static void handle_metrics(rest_context *ctx, rest_exchange *ex)
 {
-    if (metrics_render(ctx->metrics, ex->out) != FERRY_OK) {
+    if (metrics_render(ctx->metrics, ex->out) != FERRY_OK ||
+        (ctx->feedback != NULL &&
+         feedback_hub_render_metrics(ctx->feedback, ex->out) != FERRY_OK)) {
         respond_error(ex, 500, "cannot render metrics");
         return;
     }
@@ -608,6 +653,12 @@ void rest_handle(rest_context *ctx, rest_exchange *ex)
         break;
     case ROUTE_METRICS:
         handle_metrics(ctx, ex);
+        break;
+    case ROUTE_FEEDBACK:
+        handle_feedback(ctx, ex, &r);
+        break;
+    case ROUTE_PERFORMANCE:
+        handle_performance(ctx, ex, &r);
         break;
     default:
         respond_error(ex, 404, "no such endpoint");

@@ -31,6 +31,7 @@ typedef struct rest_context {
     /* Called after the admin API changed the repository (wakes the reconciler); may be NULL. */
     void (*repository_changed)(void *cls);
     void *repository_changed_cls;
+    struct feedback_hub *feedback; /* prediction log and feedback; NULL: off */
 } rest_context;
 
 /* Called once per query argument (value NULL for a bare "?flag"). */

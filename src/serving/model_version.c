@@ -46,8 +46,10 @@ ferry_status model_version_load(const model_spec *spec, model_version **out, fer
     mv->backend = spec->backend;
     atomic_init(&mv->refs, 1);
     model_stats_init(&mv->stats);
+    ferry_status st = feedback_config_read(spec->model_yaml, "model.yaml", &mv->feedback, err);
     scheduler_config sched_cfg;
-    ferry_status st = scheduler_read_config(spec->model_yaml, &sched_cfg, err);
+    if (st == FERRY_OK)
+        st = scheduler_read_config(spec->model_yaml, &sched_cfg, err);
     if (st != FERRY_OK)
         st = ferry_error_prefix(err, "model '%s': ", spec->name);
     if (st == FERRY_OK)

@@ -9,6 +9,7 @@
 #include "serving/model_stats.h"
 #include "serving/repository.h"
 #include "serving/scheduler.h"
+#include "state/feedback_config.h"
 
 typedef struct model_version {
     char name[REPOSITORY_NAME_MAX];
@@ -22,6 +23,7 @@ typedef struct model_version {
     model_stats stats;         /* requests served by this version (statistics extension) */
     struct model_watch *watch; /* profile, validation and drift; NULL without a profile */
     scheduler *sched;          /* queue, instances and batching (model.yaml) */
+    feedback_config feedback;  /* model.yaml's task, feedback_window and payload_log */
 } model_version;
 
 /* Loads the version a spec describes: verifies size and sha256 when version.yaml gives them, loads

@@ -1,0 +1,647 @@
+/* Feedback labels joined to logged predictions, and the live performance windows; see
+ * feedback.h. */
+#include "state/feedback.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "serving/repository.h"
+#include "state/performance.h"
+
+#define HASH_BUCKETS (1u << 18)
+#define WINDOWS_MAX  1024
+
+/* A prediction kept for feedback. */
+typedef struct recent {
+    struct recent *next; /* hash chain */
+    char id[FEEDBACK_ID_MAX];
+    char model[REPOSITORY_NAME_MAX];
+    char version[REPOSITORY_VERSION_MAX];
+    feedback_config cfg;
+    int64_t rows;
+    size_t cols;
+    double scores[]; /* rows * cols */
+} recent;
+
+/* One labelled row of a version's window. */
+typedef struct labelled {
+    char id[FEEDBACK_ID_MAX];
+    int64_t row;
+    double label;
+    double *scores; /* cols; malloc'ed */
+} labelled;
+
+typedef struct window {
+    char model[REPOSITORY_NAME_MAX];
+    char version[REPOSITORY_VERSION_MAX];
+    feedback_config cfg;
+    size_t cols;
+    size_t n, next; /* filled slots; the slot the next new row takes */
+    labelled *rows; /* cfg.window slots */
+} window;
+
+struct feedback_hub {
+    state_store *store;
+    pthread_mutex_t lock;
+    recent **buckets;
+    recent **ring; /* FEEDBACK_RECENT_MAX, oldest evicted first */
+    size_t ring_next;
+    window *windows[WINDOWS_MAX];
+    size_t n_windows;
+    uint64_t sample_state;
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Recent predictions                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+static uint32_t hash_id(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h & (HASH_BUCKETS - 1);
+}
+
+static void unlink_recent(feedback_hub *h, recent *r)
+{
+    for (recent **p = &h->buckets[hash_id(r->id)]; *p != NULL; p = &(*p)->next)
+        if (*p == r) {
+            *p = r->next;
+            return;
+        }
+}
+
+static recent *find_recent(feedback_hub *h, const char *id)
+{
+    for (recent *r = h->buckets[hash_id(id)]; r != NULL; r = r->next)
+        if (strcmp(r->id, id) == 0)
+            return r;
+    return NULL;
+}
+
+static void remember(feedback_hub *h, recent *r)
+{
+    recent **slot = &h->ring[h->ring_next];
+    if (*slot != NULL) {
+        unlink_recent(h, *slot);
+        free(*slot);
+    }
+    *slot = r;
+    h->ring_next = (h->ring_next + 1) % FEEDBACK_RECENT_MAX;
+    uint32_t b = hash_id(r->id);
+    r->next = h->buckets[b]; /* the latest prediction with an id is found first */
+    h->buckets[b] = r;
+}
+
+static bool sampled(feedback_hub *h, double sample)
+{
+    if (sample >= 1.0)
+        return true;
+    h->sample_state = h->sample_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(h->sample_state >> 11) / 9007199254740992.0 < sample;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static state_record *prediction_record(const char *id, const char *model, const char *version,
+                                       const feedback_config *cfg, int64_t rows, char *inputs,
+                                       char *outputs)
+{
+    state_record *rec = calloc(1, sizeof *rec);
+    if (rec == NULL) {
+        free(inputs);
+        free(outputs);
+        return NULL;
+    }
+    *rec = (state_record){.kind = STATE_RECORD_PREDICTION,
+                          .id = strdup(id),
+                          .model = strdup(model),
+                          .version = strdup(version),
+                          .ts_ms = now_ms(),
+                          .rows = rows,
+                          .inputs = inputs,
+                          .outputs = outputs,
+                          .retention_s = cfg->retention_s};
+    if (rec->id == NULL || rec->model == NULL || rec->version == NULL) {
+        state_record_free(rec);
+        return NULL;
+    }
+    return rec;
+}
+
+void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
+                      const feedback_config *cfg, int64_t rows, char *inputs, char *outputs,
+                      size_t cols, const double *scores)
+{
+    pthread_mutex_lock(&h->lock);
+    bool keep = sampled(h, cfg->sample);
+    pthread_mutex_unlock(&h->lock);
+    if (!keep || rows < 0 || strlen(id) >= FEEDBACK_ID_MAX) {
+        free(inputs);
+        free(outputs);
+        return;
+    }
+    size_t n = (size_t)rows * cols;
+    recent *r = calloc(1, sizeof *r + (n + 1) * sizeof(double));
+    if (r != NULL) {
+        snprintf(r->id, sizeof r->id, "%s", id);
+        snprintf(r->model, sizeof r->model, "%s", model);
+        snprintf(r->version, sizeof r->version, "%s", version);
+        r->cfg = *cfg;
+        r->rows = rows;
+        r->cols = cols;
+        if (n > 0)
+            memcpy(r->scores, scores, n * sizeof *scores);
+        pthread_mutex_lock(&h->lock);
+        remember(h, r);
+        pthread_mutex_unlock(&h->lock);
+    }
+    state_store_enqueue(h->store,
+                        prediction_record(id, model, version, cfg, rows, inputs, outputs));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Create and destroy                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+feedback_hub *feedback_hub_create(state_store *store)
+{
+    feedback_hub *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return NULL;
+    h->buckets = calloc(HASH_BUCKETS, sizeof *h->buckets);
+    h->ring = calloc(FEEDBACK_RECENT_MAX, sizeof *h->ring);
+    if (h->buckets == NULL || h->ring == NULL) {
+        free(h->buckets);
+        free(h->ring);
+        free(h);
+        return NULL;
+    }
+    h->store = store;
+    h->sample_state = (uint64_t)now_ms();
+    pthread_mutex_init(&h->lock, NULL);
+    return h;
+}
+
+static void window_free(window *w)
+{
+    if (w == NULL)
+        return;
+    for (size_t i = 0; i < w->n; i++)
+        free(w->rows[i].scores);
+    free(w->rows);
+    free(w);
+}
+
+void feedback_hub_destroy(feedback_hub *h)
+{
+    if (h == NULL)
+        return;
+    for (size_t i = 0; i < FEEDBACK_RECENT_MAX; i++)
+        free(h->ring[i]);
+    for (size_t i = 0; i < h->n_windows; i++)
+        window_free(h->windows[i]);
+    free(h->ring);
+    free(h->buckets);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Finding an id                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+static window *find_window(feedback_hub *h, const char *model, const char *version)
+{
+    for (size_t i = 0; i < h->n_windows; i++)
+        if (strcmp(h->windows[i]->model, model) == 0 &&
+            strcmp(h->windows[i]->version, version) == 0)
+            return h->windows[i];
+    return NULL;
+}
+
+/* Rebuilds a prediction from the store's outputs JSON: the first output's data, rows by its
+ * first dimension. */
+static recent *recent_from_json(const char *id, const char *model, const char *version,
+                                int64_t rows, const char *outputs)
+{
+    json_t *doc = json_loads(outputs, 0, NULL);
+    json_t *first = json_array_get(doc, 0);
+    json_t *data = json_object_get(first, "data");
+    size_t n = json_array_size(data);
+    size_t cols = rows > 0 ? n / (size_t)rows : 0;
+    recent *r = calloc(1, sizeof *r + (n + 1) * sizeof(double));
+    if (r != NULL) {
+        snprintf(r->id, sizeof r->id, "%s", id);
+        snprintf(r->model, sizeof r->model, "%s", model);
+        snprintf(r->version, sizeof r->version, "%s", version);
+        r->cfg = feedback_config_default();
+        r->rows = rows;
+        r->cols = cols;
+        for (size_t i = 0; i < n; i++)
+            r->scores[i] = json_number_value(json_array_get(data, i));
+    }
+    json_decref(doc);
+    return r;
+}
+
+static size_t recent_size(const recent *r)
+{
+    return sizeof *r + ((size_t)r->rows * r->cols + 1) * sizeof(double);
+}
+
+/* A copy of the prediction with this id (memory first, then the store), owned by the caller. */
+static ferry_status lookup(feedback_hub *h, const char *id, recent **out, ferry_error *err)
+{
+    pthread_mutex_lock(&h->lock);
+    recent *r = find_recent(h, id);
+    recent *copy = r != NULL ? malloc(recent_size(r)) : NULL;
+    if (copy != NULL)
+        memcpy(copy, r, recent_size(r));
+    pthread_mutex_unlock(&h->lock);
+    if (r != NULL && copy == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "feedback for id '%s': out of memory", id);
+    if (copy == NULL && h->store != NULL) {
+        char model[REPOSITORY_NAME_MAX], version[REPOSITORY_VERSION_MAX];
+        int64_t rows = 0;
+        char *outputs = NULL;
+        ferry_status st = state_store_find(h->store, id, model, sizeof model, version,
+                                           sizeof version, &rows, &outputs, err);
+        if (st != FERRY_OK)
+            return st;
+        copy = recent_from_json(id, model, version, rows, outputs);
+        free(outputs);
+        if (copy == NULL)
+            return ferry_error_set(err, FERRY_NO_MEMORY, "feedback for id '%s': out of memory", id);
+        pthread_mutex_lock(&h->lock);
+        window *w = find_window(h, model, version);
+        if (w != NULL)
+            copy->cfg = w->cfg;
+        pthread_mutex_unlock(&h->lock);
+    }
+    if (copy == NULL)
+        return ferry_error_set(err, FERRY_NOT_FOUND, "no prediction with id '%s'", id);
+    *out = copy;
+    return FERRY_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Parsing a feedback body                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct pending_label {
+    recent *pred; /* owned by the pending list's preds */
+    int64_t row;
+    double value;
+    const json_t *json;
+} pending_label;
+
+typedef struct pending {
+    recent **preds;
+    size_t n_preds;
+    pending_label *labels;
+    size_t n_labels, cap_labels;
+} pending;
+
+static const char *expected_label(const recent *p)
+{
+    switch (p->cfg.task) {
+    case FEEDBACK_TASK_BINARY:
+        return "0 or 1 (or false, true): the model's task is binary";
+    case FEEDBACK_TASK_MULTICLASS:
+        return "a class number from 0: the model's task is multiclass";
+    case FEEDBACK_TASK_REGRESSION:
+        return "a number: the model's task is regression";
+    default:
+        return "a number, string or boolean";
+    }
+}
+
+/* The label's numeric value when it fits the task; false otherwise. */
+static bool label_value(const recent *p, const json_t *label, double *v)
+{
+    if (json_is_boolean(label)) {
+        *v = json_is_true(label);
+        return p->cfg.task == FEEDBACK_TASK_BINARY || p->cfg.task == FEEDBACK_TASK_NONE;
+    }
+    if (!json_is_number(label)) {
+        *v = NAN;
+        return p->cfg.task == FEEDBACK_TASK_NONE && json_is_string(label);
+    }
+    *v = json_number_value(label);
+    if (!isfinite(*v))
+        return false;
+    switch (p->cfg.task) {
+    case FEEDBACK_TASK_BINARY:
+        return *v == 0 || *v == 1;
+    case FEEDBACK_TASK_MULTICLASS:
+        return *v >= 0 && *v == floor(*v) && (p->cols <= 1 || *v < (double)p->cols);
+    default:
+        return true;
+    }
+}
+
+static ferry_status add_label(pending *pl, recent *p, int64_t row, const json_t *label, size_t item,
+                              ferry_error *err)
+{
+    if (row < 0 || row >= p->rows)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "feedback item %zu: id '%s': row %lld is out of range (the "
+                               "prediction has %lld row(s))",
+                               item, p->id, (long long)row, (long long)p->rows);
+    double v;
+    if (!label_value(p, label, &v))
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "feedback item %zu: id '%s' row %lld: the label must be %s", item,
+                               p->id, (long long)row, expected_label(p));
+    if (pl->n_labels == pl->cap_labels) {
+        size_t cap = pl->cap_labels ? pl->cap_labels * 2 : 16;
+        pending_label *grown = realloc(pl->labels, cap * sizeof *grown);
+        if (grown == NULL)
+            return ferry_error_set(err, FERRY_NO_MEMORY, "feedback: out of memory");
+        pl->labels = grown;
+        pl->cap_labels = cap;
+    }
+    pl->labels[pl->n_labels++] = (pending_label){.pred = p, .row = row, .value = v, .json = label};
+    return FERRY_OK;
+}
+
+static ferry_status item_labels(pending *pl, recent *p, const json_t *item, size_t i,
+                                ferry_error *err)
+{
+    const json_t *labels = json_object_get(item, "labels");
+    const json_t *label = json_object_get(item, "label");
+    const json_t *row = json_object_get(item, "row");
+    if (labels != NULL) {
+        if (!json_is_array(labels) || (int64_t)json_array_size(labels) != p->rows)
+            return ferry_error_set(err, FERRY_INVALID_ARG,
+                                   "feedback item %zu: id '%s': labels must be a list of %lld "
+                                   "label(s), one per row",
+                                   i, p->id, (long long)p->rows);
+        ferry_status st = FERRY_OK;
+        for (size_t r = 0; st == FERRY_OK && r < json_array_size(labels); r++)
+            st = add_label(pl, p, (int64_t)r, json_array_get(labels, r), i, err);
+        return st;
+    }
+    if (label == NULL)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "feedback item %zu: id '%s': give label, labels or row and label", i,
+                               p->id);
+    if (row != NULL && !json_is_integer(row))
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "feedback item %zu: id '%s': row must be a whole number", i, p->id);
+    if (row == NULL && p->rows != 1)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "feedback item %zu: id '%s' has %lld rows: give row with label, "
+                               "or labels",
+                               i, p->id, (long long)p->rows);
+    return add_label(pl, p, row != NULL ? (int64_t)json_integer_value(row) : 0, label, i, err);
+}
+
+static ferry_status parse_item(feedback_hub *h, const char *model, pending *pl, const json_t *item,
+                               size_t i, ferry_error *err)
+{
+    const char *id = json_string_value(json_object_get(item, "id"));
+    if (!json_is_object(item) || id == NULL)
+        return ferry_error_set(err, FERRY_INVALID_ARG,
+                               "feedback item %zu: expected an object with a string id", i);
+    recent *p = NULL;
+    ferry_status st = lookup(h, id, &p, err);
+    if (st != FERRY_OK)
+        return st;
+    pl->preds[pl->n_preds++] = p;
+    if (strcmp(p->model, model) != 0)
+        return ferry_error_set(err, FERRY_NOT_FOUND, "no prediction of model '%s' with id '%s'",
+                               model, id);
+    return item_labels(pl, p, item, i, err);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Applying labels                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+static window *window_for(feedback_hub *h, const recent *p)
+{
+    window *w = find_window(h, p->model, p->version);
+    if (w != NULL || h->n_windows == WINDOWS_MAX)
+        return w;
+    w = calloc(1, sizeof *w);
+    if (w == NULL || (w->rows = calloc(p->cfg.window, sizeof *w->rows)) == NULL) {
+        free(w);
+        return NULL;
+    }
+    snprintf(w->model, sizeof w->model, "%s", p->model);
+    snprintf(w->version, sizeof w->version, "%s", p->version);
+    w->cfg = p->cfg;
+    w->cols = p->cols;
+    h->windows[h->n_windows++] = w;
+    return w;
+}
+
+static void window_put(window *w, const pending_label *l)
+{
+    const recent *p = l->pred;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->rows[i].row == l->row && strcmp(w->rows[i].id, p->id) == 0) {
+            w->rows[i].label = l->value; /* a repeated label replaces the first */
+            return;
+        }
+    if (p->cols != w->cols)
+        return; /* a prediction that does not fit this version's output is not scored */
+    double *scores = malloc(w->cols * sizeof *scores + 1);
+    if (scores == NULL)
+        return;
+    memcpy(scores, p->scores + (size_t)l->row * w->cols, w->cols * sizeof *scores);
+    labelled *slot = &w->rows[w->next];
+    if (w->n < w->cfg.window)
+        w->n++;
+    else
+        free(slot->scores);
+    *slot = (labelled){.row = l->row, .label = l->value, .scores = scores};
+    snprintf(slot->id, sizeof slot->id, "%s", p->id);
+    w->next = (w->next + 1) % w->cfg.window;
+}
+
+static state_record *label_record(const pending_label *l)
+{
+    state_record *rec = calloc(1, sizeof *rec);
+    if (rec == NULL)
+        return NULL;
+    *rec = (state_record){.kind = STATE_RECORD_LABEL,
+                          .id = strdup(l->pred->id),
+                          .model = strdup(l->pred->model),
+                          .version = strdup(l->pred->version),
+                          .ts_ms = now_ms(),
+                          .row = l->row,
+                          .label = json_dumps(l->json, JSON_ENCODE_ANY)};
+    if (rec->id == NULL || rec->model == NULL || rec->version == NULL || rec->label == NULL) {
+        state_record_free(rec);
+        return NULL;
+    }
+    return rec;
+}
+
+static void apply(feedback_hub *h, const pending *pl)
+{
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < pl->n_labels; i++) {
+        const pending_label *l = &pl->labels[i];
+        window *w = l->pred->cfg.task != FEEDBACK_TASK_NONE ? window_for(h, l->pred) : NULL;
+        if (w != NULL)
+            window_put(w, l);
+    }
+    pthread_mutex_unlock(&h->lock);
+    for (size_t i = 0; i < pl->n_labels; i++)
+        state_store_enqueue(h->store, label_record(&pl->labels[i]));
+}
+
+ferry_status feedback_hub_post(feedback_hub *h, const char *model, const char *body, size_t len,
+                               size_t *labelled_rows, ferry_error *err)
+{
+    *labelled_rows = 0;
+    json_error_t jerr;
+    json_t *doc = json_loadb(body, len, 0, &jerr);
+    if (doc == NULL)
+        return ferry_error_set(err, FERRY_INVALID_ARG, "feedback: malformed JSON at line %d: %s",
+                               jerr.line, jerr.text);
+    size_t n = json_is_array(doc) ? json_array_size(doc) : 1;
+    pending pl = {.preds = calloc(n + 1, sizeof *pl.preds)};
+    ferry_status st = FERRY_OK;
+    if (pl.preds == NULL)
+        st = ferry_error_set(err, FERRY_NO_MEMORY, "feedback: out of memory");
+    else if (n == 0 || n > FEEDBACK_BATCH_MAX)
+        st = ferry_error_set(err, FERRY_INVALID_ARG, "feedback: expected 1 to %d items, got %zu",
+                             FEEDBACK_BATCH_MAX, n);
+    for (size_t i = 0; st == FERRY_OK && i < n; i++)
+        st = parse_item(h, model, &pl, json_is_array(doc) ? json_array_get(doc, i) : doc, i, err);
+    if (st == FERRY_OK) {
+        apply(h, &pl);
+        *labelled_rows = pl.n_labels;
+    }
+    for (size_t i = 0; i < pl.n_preds; i++)
+        free(pl.preds[i]);
+    free(pl.preds);
+    free(pl.labels);
+    json_decref(doc);
+    return st;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reading the windows                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+static bool window_metrics(const window *w, perf_result *r)
+{
+    double *labels = malloc((w->n + 1) * sizeof *labels);
+    double *scores = malloc((w->n * w->cols + 1) * sizeof *scores);
+    bool ok = labels != NULL && scores != NULL;
+    for (size_t i = 0; ok && i < w->n; i++) {
+        labels[i] = w->rows[i].label;
+        memcpy(scores + i * w->cols, w->rows[i].scores, w->cols * sizeof *scores);
+    }
+    ok = ok && perf_compute(w->cfg.task, w->cfg.positive_class, w->n, labels, w->cols, scores, r);
+    free(labels);
+    free(scores);
+    return ok;
+}
+
+static const char *const metric_names[] = {"accuracy", "precision", "recall", "f1", "roc_auc",
+                                           "log_loss", "mae",       "rmse",   "r2"};
+
+static double metric_value(const perf_result *r, size_t i)
+{
+    const double v[] = {r->accuracy, r->precision, r->recall, r->f1, r->roc_auc,
+                        r->log_loss, r->mae,       r->rmse,   r->r2};
+    return v[i];
+}
+
+#define N_METRICS (sizeof metric_names / sizeof metric_names[0])
+
+static ferry_status append_version(buffer *out, const window *w, bool first)
+{
+    perf_result r;
+    if (!window_metrics(w, &r))
+        return FERRY_NO_MEMORY;
+    ferry_status st = buffer_printf(out,
+                                    "%s{\"version\":\"%s\",\"task\":\"%s\",\"window\":%u,"
+                                    "\"rows\":%zu,\"metrics\":{",
+                                    first ? "" : ",", w->version, feedback_task_name(w->cfg.task),
+                                    w->cfg.window, w->n);
+    bool any = false;
+    for (size_t i = 0; st == FERRY_OK && i < N_METRICS; i++) {
+        double v = metric_value(&r, i);
+        bool regression = i >= 6;
+        if ((w->cfg.task == FEEDBACK_TASK_REGRESSION) != regression)
+            continue;
+        if (isnan(v))
+            st = buffer_printf(out, "%s\"%s\":null", any ? "," : "", metric_names[i]);
+        else
+            st = buffer_printf(out, "%s\"%s\":%.17g", any ? "," : "", metric_names[i], v);
+        any = true;
+    }
+    return st == FERRY_OK ? buffer_append_str(out, "}}") : st;
+}
+
+ferry_status feedback_hub_performance(feedback_hub *h, const char *model, const char *version,
+                                      buffer *out)
+{
+    ferry_status st = buffer_printf(out, "{\"model_name\":\"%s\",\"versions\":[", model);
+    pthread_mutex_lock(&h->lock);
+    bool first = true;
+    for (size_t i = 0; st == FERRY_OK && i < h->n_windows; i++) {
+        const window *w = h->windows[i];
+        if (strcmp(w->model, model) != 0 || (version != NULL && strcmp(w->version, version) != 0))
+            continue;
+        st = append_version(out, w, first);
+        first = false;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return st == FERRY_OK ? buffer_append_str(out, "]}") : st;
+}
+
+static ferry_status render_window(buffer *out, const window *w)
+{
+    perf_result r;
+    if (!window_metrics(w, &r))
+        return FERRY_NO_MEMORY;
+    ferry_status st =
+        buffer_printf(out, "ferry_model_labelled_rows{model=\"%s\",version=\"%s\"} %zu\n", w->model,
+                      w->version, w->n);
+    for (size_t i = 0; st == FERRY_OK && i < N_METRICS; i++) {
+        double v = metric_value(&r, i);
+        if (!isnan(v))
+            st = buffer_printf(out, "ferry_model_%s{model=\"%s\",version=\"%s\"} %.17g\n",
+                               metric_names[i], w->model, w->version, v);
+    }
+    return st;
+}
+
+ferry_status feedback_hub_render_metrics(feedback_hub *h, buffer *out)
+{
+    ferry_status st = buffer_printf(
+        out,
+        "# HELP ferry_payload_log_written_total Prediction and label records written to the "
+        "state store.\n# TYPE ferry_payload_log_written_total counter\n"
+        "ferry_payload_log_written_total %llu\n"
+        "# HELP ferry_payload_log_dropped_total Records dropped because the state store's queue "
+        "was full.\n# TYPE ferry_payload_log_dropped_total counter\n"
+        "ferry_payload_log_dropped_total %llu\n",
+        (unsigned long long)state_store_written(h->store),
+        (unsigned long long)state_store_dropped(h->store));
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; st == FERRY_OK && i < h->n_windows; i++)
+        st = render_window(out, h->windows[i]);
+    pthread_mutex_unlock(&h->lock);
+    return st;
+}

@@ -1,0 +1,54 @@
+/* Feedback labels and live performance. Every logged prediction is kept in memory for feedback
+ * (the latest FEEDBACK_RECENT_MAX, found by id through a hash table) and handed to the state store;
+ * an older id is found in the store through its id index. A label joins its prediction's row in
+ * the version's window of the latest feedback_window labelled rows (a repeated label for the same
+ * row replaces the first), and goes to the store too. Metrics are computed from the windows on
+ * demand (GET .../performance, /metrics). Thread-safe. */
+#ifndef FERRY_STATE_FEEDBACK_H
+#define FERRY_STATE_FEEDBACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buffer.h"
+#include "state/feedback_config.h"
+#include "state/state_store.h"
+
+#define FEEDBACK_RECENT_MAX 200000
+#define FEEDBACK_ID_MAX     128
+#define FEEDBACK_BATCH_MAX  100000 /* items in one POST */
+
+typedef struct feedback_hub feedback_hub;
+
+/* A hub writing to store (kept, not owned). NULL when out of memory. */
+feedback_hub *feedback_hub_create(state_store *store);
+
+/* Frees the hub. Accepts NULL. */
+void feedback_hub_destroy(feedback_hub *h);
+
+/* One prediction served. inputs and outputs are malloc'ed JSON handed over (freed here); scores
+ * are the model's first output as rows x cols doubles (copied). Whether it is logged is decided
+ * by cfg->sample. Never blocks on the disk. */
+void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
+                      const feedback_config *cfg, int64_t rows, char *inputs, char *outputs,
+                      size_t cols, const double *scores);
+
+/* Applies a feedback body for model `model`: {"id","label"}, {"id","labels":[...]},
+ * {"id","row","label"}, or a JSON list of these. Every item is checked before any is applied.
+ * Fails with NOT_FOUND naming an unknown id, INVALID_ARG naming the item, id, row and what the
+ * label must be. *labelled is the count of rows labelled. */
+ferry_status feedback_hub_post(feedback_hub *h, const char *model, const char *body, size_t len,
+                               size_t *labelled, ferry_error *err) FERRY_MUST_CHECK;
+
+/* Appends {"model_name", "versions": [{"version", "task", "window", "rows", "metrics": {...}}]} for
+ * the model (one version when version is not NULL). NOT_FOUND when it has no labelled rows yet is
+ * not an error: versions is then empty. */
+ferry_status feedback_hub_performance(feedback_hub *h, const char *model, const char *version,
+                                      buffer *out) FERRY_MUST_CHECK;
+
+/* Appends the gauges ferry_model_{accuracy,precision,recall,f1,roc_auc,log_loss,mae,rmse,r2}
+ * {model,version}, ferry_model_labelled_rows and the payload log counters in the Prometheus text
+ * format. */
+ferry_status feedback_hub_render_metrics(feedback_hub *h, buffer *out) FERRY_MUST_CHECK;
+
+#endif

@@ -1,0 +1,377 @@
+/* The state store's queue and writer thread; see state_store.h. */
+#include "state/state_store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "state/state_db.h"
+
+#define RETENTION_MODELS 256
+
+typedef struct retention_rule {
+    char *model;
+    int64_t seconds;
+} retention_rule;
+
+struct state_store {
+    char path[4096];
+    sqlite3 *db;   /* the writer's connection (used only by the writer thread after open) */
+    sqlite3 *read; /* lookups, under read_lock */
+    pthread_mutex_t read_lock;
+    sqlite3_stmt *insert_prediction, *insert_label, *find;
+    pthread_mutex_t lock;
+    pthread_cond_t wake, flushed;
+    state_record **queue; /* ring of STATE_QUEUE_MAX */
+    size_t head, count;
+    uint64_t enqueued, committed; /* sequence numbers: records taken in, records done */
+    bool stopping;
+    pthread_t writer;
+    atomic_uint_fast64_t dropped, written;
+    retention_rule rules[RETENTION_MODELS];
+    size_t n_rules;
+    time_t last_retention;
+};
+
+void state_record_free(state_record *r)
+{
+    if (r == NULL)
+        return;
+    free(r->id);
+    free(r->model);
+    free(r->version);
+    free(r->inputs);
+    free(r->outputs);
+    free(r->label);
+    free(r);
+}
+
+void state_store_path(const char *dir, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", dir, STATE_DB_FILE);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The writer                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_STATIC);
+}
+
+static bool write_record(state_store *s, const state_record *r)
+{
+    sqlite3_stmt *st = r->kind == STATE_RECORD_PREDICTION ? s->insert_prediction : s->insert_label;
+    sqlite3_reset(st);
+    int rc = bind_text(st, 1, r->id) | bind_text(st, 2, r->model) | bind_text(st, 3, r->version) |
+             sqlite3_bind_int64(st, 4, r->ts_ms);
+    if (r->kind == STATE_RECORD_PREDICTION)
+        rc |= sqlite3_bind_int64(st, 5, r->rows) | bind_text(st, 6, r->inputs) |
+              bind_text(st, 7, r->outputs);
+    else
+        rc |= sqlite3_bind_int64(st, 5, r->row) | bind_text(st, 6, r->label);
+    if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+        log_fields f = {.file = s->path, .model = r->model, .request_id = r->id};
+        log_error(&f, "state store: cannot write a record: %s", sqlite3_errmsg(s->db));
+        return false;
+    }
+    return true;
+}
+
+/* Remembers the model's retention for the periodic delete. */
+static void note_retention(state_store *s, const state_record *r)
+{
+    if (r->kind != STATE_RECORD_PREDICTION || r->retention_s <= 0 || r->model == NULL)
+        return;
+    for (size_t i = 0; i < s->n_rules; i++)
+        if (strcmp(s->rules[i].model, r->model) == 0) {
+            s->rules[i].seconds = r->retention_s;
+            return;
+        }
+    if (s->n_rules == RETENTION_MODELS)
+        return;
+    char *name = strdup(r->model);
+    if (name == NULL)
+        return;
+    s->rules[s->n_rules++] = (retention_rule){.model = name, .seconds = r->retention_s};
+}
+
+static void write_batch(state_store *s, state_record **batch, size_t n)
+{
+    ferry_error err;
+    if (state_db_exec(s->db, s->path, "BEGIN", &err) != FERRY_OK) {
+        log_error(NULL, "%s", err.message);
+        return;
+    }
+    uint64_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        ok += write_record(s, batch[i]);
+        note_retention(s, batch[i]);
+    }
+    if (state_db_exec(s->db, s->path, "COMMIT", &err) != FERRY_OK) {
+        log_error(NULL, "%s", err.message);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return;
+    }
+    atomic_fetch_add(&s->written, ok);
+}
+
+static void apply_retention(state_store *s)
+{
+    time_t now = time(NULL);
+    if (now - s->last_retention < STATE_RETENTION_EVERY_S)
+        return;
+    s->last_retention = now;
+    for (size_t i = 0; i < s->n_rules; i++) {
+        long long cutoff = ((long long)now - s->rules[i].seconds) * 1000;
+        char *sql = sqlite3_mprintf("DELETE FROM predictions WHERE model=%Q AND ts<%lld;"
+                                    "DELETE FROM labels WHERE model=%Q AND ts<%lld;",
+                                    s->rules[i].model, cutoff, s->rules[i].model, cutoff);
+        ferry_error err;
+        if (sql == NULL || state_db_exec(s->db, s->path, sql, &err) != FERRY_OK)
+            log_error(NULL, "state store: retention for model '%s' failed: %s", s->rules[i].model,
+                      sql == NULL ? "out of memory" : err.message);
+        sqlite3_free(sql);
+    }
+}
+
+/* Takes everything queued into batch (STATE_QUEUE_MAX slots); waits up to STATE_FLUSH_MS for a
+ * full batch first. Returns the count; 0 with stopping set means the writer is done. */
+static size_t take_batch(state_store *s, state_record **batch, bool *stop)
+{
+    pthread_mutex_lock(&s->lock);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += STATE_FLUSH_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    while (!s->stopping && s->count < STATE_BATCH_WAKE)
+        if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT)
+            break;
+    size_t n = s->count;
+    for (size_t i = 0; i < n; i++)
+        batch[i] = s->queue[(s->head + i) % STATE_QUEUE_MAX];
+    s->head = (s->head + n) % STATE_QUEUE_MAX;
+    s->count = 0;
+    *stop = s->stopping;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+static void *writer_main(void *arg)
+{
+    state_store *s = arg;
+    state_record **batch = malloc(STATE_QUEUE_MAX * sizeof *batch);
+    bool stop = false;
+    while (batch != NULL) {
+        size_t n = take_batch(s, batch, &stop);
+        if (n > 0)
+            write_batch(s, batch, n);
+        for (size_t i = 0; i < n; i++)
+            state_record_free(batch[i]);
+        apply_retention(s);
+        pthread_mutex_lock(&s->lock);
+        s->committed += n;
+        pthread_cond_broadcast(&s->flushed);
+        pthread_mutex_unlock(&s->lock);
+        if (stop && n == 0)
+            break;
+    }
+    if (batch == NULL)
+        log_error(NULL, "state store %s: out of memory: the writer stopped", s->path);
+    free(batch);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Open, enqueue, close                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+static ferry_status ensure_dir(const char *dir, ferry_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return ferry_error_set(err, FERRY_IO, "state folder %s: %s", path, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return ferry_error_set(err, FERRY_IO, "state folder %s: %s", path, strerror(errno));
+    return FERRY_OK;
+}
+
+static ferry_status prepare(state_store *s, sqlite3 *db, const char *sql, sqlite3_stmt **st,
+                            ferry_error *err)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK)
+        return FERRY_OK;
+    return ferry_error_set(err, FERRY_IO, "state store %s: %s", s->path, sqlite3_errmsg(db));
+}
+
+static ferry_status open_connections(state_store *s, ferry_error *err)
+{
+    ferry_status st = state_db_open(s->path, true, &s->db, err);
+    if (st == FERRY_OK)
+        st = state_db_open(s->path, true, &s->read, err);
+    if (st == FERRY_OK)
+        st = prepare(s, s->db,
+                     "INSERT INTO predictions(id, model, version, ts, rows, inputs, outputs) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     &s->insert_prediction, err);
+    if (st == FERRY_OK)
+        st = prepare(s, s->db,
+                     "INSERT OR REPLACE INTO labels(id, model, version, ts, row, label) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                     &s->insert_label, err);
+    if (st == FERRY_OK)
+        st = prepare(s, s->read,
+                     "SELECT model, version, rows, outputs FROM predictions WHERE id=?1 "
+                     "ORDER BY ts DESC, rowid DESC LIMIT 1",
+                     &s->find, err);
+    return st;
+}
+
+static void free_store(state_store *s)
+{
+    sqlite3_finalize(s->insert_prediction);
+    sqlite3_finalize(s->insert_label);
+    sqlite3_finalize(s->find);
+    sqlite3_close(s->db);
+    sqlite3_close(s->read);
+    for (size_t i = 0; i < s->n_rules; i++)
+        free(s->rules[i].model);
+    for (size_t i = 0; i < s->count; i++)
+        state_record_free(s->queue[(s->head + i) % STATE_QUEUE_MAX]);
+    free(s->queue);
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->read_lock);
+    pthread_cond_destroy(&s->wake);
+    pthread_cond_destroy(&s->flushed);
+    free(s);
+}
+
+ferry_status state_store_open(const char *dir, state_store **out, ferry_error *err)
+{
+    *out = NULL;
+    ferry_status st = ensure_dir(dir, err);
+    if (st != FERRY_OK)
+        return st;
+    state_store *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->queue = calloc(STATE_QUEUE_MAX, sizeof *s->queue)) == NULL) {
+        free(s);
+        return ferry_error_set(err, FERRY_NO_MEMORY, "state store %s: out of memory", dir);
+    }
+    state_store_path(dir, s->path, sizeof s->path);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->read_lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    pthread_cond_init(&s->flushed, NULL);
+    s->last_retention = 0;
+    st = open_connections(s, err);
+    if (st == FERRY_OK && pthread_create(&s->writer, NULL, writer_main, s) != 0)
+        st = ferry_error_set(err, FERRY_INTERNAL, "state store %s: cannot start the writer",
+                             s->path);
+    if (st != FERRY_OK) {
+        free_store(s);
+        return st;
+    }
+    *out = s;
+    return FERRY_OK;
+}
+
+bool state_store_enqueue(state_store *s, state_record *r)
+{
+    if (s == NULL || r == NULL) {
+        state_record_free(r);
+        return false;
+    }
+    pthread_mutex_lock(&s->lock);
+    bool ok = s->count < STATE_QUEUE_MAX && !s->stopping;
+    if (ok) {
+        s->queue[(s->head + s->count) % STATE_QUEUE_MAX] = r;
+        s->count++;
+        s->enqueued++;
+        if (s->count == STATE_BATCH_WAKE)
+            pthread_cond_signal(&s->wake);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!ok) {
+        atomic_fetch_add(&s->dropped, 1);
+        state_record_free(r);
+    }
+    return ok;
+}
+
+uint64_t state_store_dropped(state_store *s)
+{
+    return s != NULL ? atomic_load(&s->dropped) : 0;
+}
+
+uint64_t state_store_written(state_store *s)
+{
+    return s != NULL ? atomic_load(&s->written) : 0;
+}
+
+void state_store_flush(state_store *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->lock);
+    uint64_t target = s->enqueued;
+    pthread_cond_signal(&s->wake);
+    while (s->committed < target)
+        pthread_cond_wait(&s->flushed, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+}
+
+ferry_status state_store_find(state_store *s, const char *id, char *model, size_t model_len,
+                              char *version, size_t version_len, int64_t *rows, char **outputs,
+                              ferry_error *err)
+{
+    *outputs = NULL;
+    pthread_mutex_lock(&s->read_lock);
+    sqlite3_reset(s->find);
+    ferry_status st = FERRY_OK;
+    int rc = bind_text(s->find, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s->find);
+    if (rc == SQLITE_ROW) {
+        snprintf(model, model_len, "%s", (const char *)sqlite3_column_text(s->find, 0));
+        snprintf(version, version_len, "%s", (const char *)sqlite3_column_text(s->find, 1));
+        *rows = sqlite3_column_int64(s->find, 2);
+        *outputs = strdup((const char *)sqlite3_column_text(s->find, 3));
+        if (*outputs == NULL)
+            st = ferry_error_set(err, FERRY_NO_MEMORY, "prediction '%s': out of memory", id);
+    } else if (rc == SQLITE_DONE) {
+        st = ferry_error_set(err, FERRY_NOT_FOUND, "no prediction with id '%s'", id);
+    } else {
+        st = ferry_error_set(err, FERRY_IO, "state store %s: looking up id '%s': %s", s->path, id,
+                             sqlite3_errmsg(s->read));
+    }
+    sqlite3_reset(s->find);
+    pthread_mutex_unlock(&s->read_lock);
+    return st;
+}
+
+void state_store_close(state_store *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->writer, NULL);
+    free_store(s);
+}

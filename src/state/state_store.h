@@ -1,0 +1,82 @@
+/* The state store: what happens while serving (the prediction log and feedback labels), kept in
+ * one SQLite database, DIR/ferry.db, in WAL mode with synchronous=NORMAL. Requests never wait on
+ * the disk: they hand records to a bounded in-memory queue (state_store_enqueue), and one writer
+ * thread writes whatever is queued in one transaction at least every STATE_FLUSH_MS. When the
+ * queue is full a record is dropped and counted, never waited for. The same thread deletes rows
+ * older than each model's retention. A kill -9 loses at most the records of the last interval.
+ *
+ *     state_store *s;
+ *     if (state_store_open("./ferry-state", &s, &err) == FERRY_OK) {
+ *         state_store_enqueue(s, state_record_prediction(...));   from any thread
+ *         state_store_close(s);                                   flushes what is queued
+ *     }
+ */
+#ifndef FERRY_STATE_STATE_STORE_H
+#define FERRY_STATE_STATE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ferry/status.h"
+
+#define STATE_SCHEMA_VERSION    1
+#define STATE_FLUSH_MS          50 /* the writer commits at least this often while records wait */
+#define STATE_QUEUE_MAX         65536 /* records waiting for the writer; more are dropped */
+#define STATE_BATCH_WAKE        512   /* this many waiting records wake the writer early */
+#define STATE_RETENTION_EVERY_S 60    /* how often old rows are deleted */
+#define STATE_DB_FILE           "ferry.db"
+
+typedef struct state_store state_store;
+
+typedef enum state_record_kind { STATE_RECORD_PREDICTION, STATE_RECORD_LABEL } state_record_kind;
+
+/* One row for the writer. Strings are malloc'ed and owned by the record. */
+typedef struct state_record {
+    state_record_kind kind;
+    char *id;
+    char *model;
+    char *version;
+    int64_t ts_ms;       /* Unix time in milliseconds */
+    int64_t rows;        /* prediction: rows in the request */
+    char *inputs;        /* prediction: JSON */
+    char *outputs;       /* prediction: JSON */
+    int64_t row;         /* label: the row labelled */
+    char *label;         /* label: JSON scalar */
+    int64_t retention_s; /* prediction: rows of this model older than this are deleted (0: kept) */
+} state_record;
+
+/* Frees a record and its strings. Accepts NULL. */
+void state_record_free(state_record *r);
+
+/* Opens (creating the folder and file when needed) DIR/ferry.db, sets WAL mode and
+ * synchronous=NORMAL, creates or checks the schema and starts the writer thread. Fails with IO
+ * naming the file and SQLite's message, or UNSUPPORTED for a schema newer than this build. */
+ferry_status state_store_open(const char *dir, state_store **out,
+                              ferry_error *err) FERRY_MUST_CHECK;
+
+/* Hands a record to the writer (which frees it). Never blocks on the disk; when the queue is full
+ * the record is freed, counted in state_store_dropped and false is returned. Thread-safe. */
+bool state_store_enqueue(state_store *s, state_record *r);
+
+/* Records dropped because the queue was full, and records written, since open. */
+uint64_t state_store_dropped(state_store *s);
+uint64_t state_store_written(state_store *s);
+
+/* Blocks until every record queued before the call is committed (tests and export). */
+void state_store_flush(state_store *s);
+
+/* The latest logged prediction with this id: its model, version, rows and outputs JSON
+ * (malloc'ed, caller frees). Uses the id index on its own read connection. Returns NOT_FOUND
+ * naming the id, or IO. */
+ferry_status state_store_find(state_store *s, const char *id, char *model, size_t model_len,
+                              char *version, size_t version_len, int64_t *rows, char **outputs,
+                              ferry_error *err) FERRY_MUST_CHECK;
+
+/* Stops the writer after it commits what is queued, and closes the database. Accepts NULL. */
+void state_store_close(state_store *s);
+
+/* DIR/ferry.db into buf. */
+void state_store_path(const char *dir, char *buf, size_t len);
+
+#endif
