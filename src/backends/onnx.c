@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backends/threads_option.h"
 #include "onnx/exec.h"
 #include "onnx/model.h"
 #include "onnx/session.h"
@@ -45,13 +46,10 @@ static void onnx_backend_unload(void *handle)
     free(m);
 }
 
-/* intra_op_threads: a whole number from 1 to ONNX_POOL_MAX_THREADS and at most 4 per CPU
- * (more only adds hand-overs); anything else, and any other key, is refused naming it, so that
- * typos do not pass. */
+/* intra_op_threads (threads_option.h); any other key is refused naming it, so that typos do not
+ * pass. */
 static ferry_status parse_options(const ferry_backend_config *cfg, int *threads, ferry_error *err)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    long max = cpus > 0 && cpus * 4 < ONNX_POOL_MAX_THREADS ? cpus * 4 : ONNX_POOL_MAX_THREADS;
     *threads = 1;
     for (size_t i = 0; i < cfg->n_options; i++) {
         const ferry_option *o = &cfg->options[i];
@@ -59,15 +57,9 @@ static ferry_status parse_options(const ferry_backend_config *cfg, int *threads,
             return ferry_error_set(err, FERRY_INVALID_ARG,
                                    "model '%s': unknown onnx option '%s' (known: intra_op_threads)",
                                    cfg->model_name, o->key);
-        char *end = NULL;
-        errno = 0;
-        long n = o->value[0] >= '0' && o->value[0] <= '9' ? strtol(o->value, &end, 10) : -1;
-        if (n < 1 || n > max || errno != 0 || *end != '\0')
-            return ferry_error_set(err, FERRY_INVALID_ARG,
-                                   "model '%s': onnx option intra_op_threads must be a whole "
-                                   "number from 1 to %ld (4 per CPU), got '%s'",
-                                   cfg->model_name, max, o->value);
-        *threads = (int)n;
+        ferry_status st = threads_option_parse(cfg->model_name, "onnx", o->value, threads, err);
+        if (st != FERRY_OK)
+            return st;
     }
     return FERRY_OK;
 }

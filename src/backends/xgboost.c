@@ -6,7 +6,8 @@
  * from a dense array with one thread per call, so concurrent requests scale across cores and no
  * OpenMP worker threads are started. A LightGBM text model (model.txt) is served by the same
  * backend through ferry's engine only (src/trees/lightgbm_text.c): there is no reference library
- * to fall back on or to verify against. */
+ * to fall back on or to verify against. With `intra_op_threads: N` ferry's engine splits the rows
+ * of a large call over N threads (tree_split.h); libxgboost stays on one. */
 #include "backends/xgboost.h"
 
 #include <inttypes.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <xgboost/c_api.h>
 
+#include "backends/threads_option.h"
+#include "backends/tree_split.h"
 #include "backends/xgboost_trees.h"
 #include "core/fsutil.h"
 #include "core/log.h"
@@ -49,6 +52,8 @@ typedef struct xgb_model {
     pthread_mutex_t dmatrix_lock; /* one DMatrix prediction at a time */
     bool want_trees;              /* tree_engine: ferry */
     tree_ensemble *trees;         /* ferry's engine when it serves, else NULL (libxgboost serves) */
+    int threads;                  /* intra_op_threads: ferry's engine splits large calls */
+    tree_split *split;            /* with threads > 1 and ferry's engine serving, else NULL */
 } xgb_model;
 
 static const char *const xgb_artifacts[] = {"model.json", "model.ubj", "model.txt", NULL};
@@ -89,6 +94,7 @@ static void xgb_unload(void *handle)
     }
     pthread_mutex_destroy(&m->proxy_lock);
     pthread_mutex_destroy(&m->dmatrix_lock);
+    tree_split_destroy(m->split);
     tree_ensemble_destroy(m->trees);
     if (m->booster != NULL)
         XGBoosterFree(m->booster);
@@ -107,6 +113,7 @@ static ferry_status apply_options(xgb_model *m, const ferry_backend_config *cfg,
     const char *input = "input", *output = "predict";
     m->config = predict_value_config;
     m->want_trees = true;
+    m->threads = 1;
     for (size_t i = 0; i < cfg->n_options; i++) {
         const ferry_option *o = &cfg->options[i];
         bool value = strcmp(o->value, "value") == 0, margin = strcmp(o->value, "margin") == 0;
@@ -120,11 +127,16 @@ static ferry_status apply_options(xgb_model *m, const ferry_backend_config *cfg,
             m->config = margin ? predict_margin_config : predict_value_config;
         } else if (strcmp(o->key, "tree_engine") == 0 && (ferry || xgboost)) {
             m->want_trees = ferry;
+        } else if (strcmp(o->key, "intra_op_threads") == 0) {
+            ferry_status st =
+                threads_option_parse(cfg->model_name, "xgboost", o->value, &m->threads, err);
+            if (st != FERRY_OK)
+                return st;
         } else {
             return ferry_error_set(err, FERRY_INVALID_ARG,
                                    "model '%s': unknown xgboost option '%s: %s' (known: "
                                    "input_name, output_name, predict: value|margin, "
-                                   "tree_engine: ferry|xgboost)",
+                                   "tree_engine: ferry|xgboost, intra_op_threads)",
                                    cfg->model_name, o->key, o->value);
         }
     }
@@ -402,6 +414,8 @@ static ferry_status xgb_load(const ferry_backend_config *cfg, const char *path, 
         st = probe_output(m, cfg, err);
     if (st == FERRY_OK && m->want_trees && !lightgbm)
         start_tree_engine(m, cfg);
+    if (st == FERRY_OK && m->trees != NULL && m->threads > 1)
+        st = tree_split_create(m->threads, &m->split, err);
     if (st != FERRY_OK) {
         xgb_unload(m);
         return st;
@@ -465,7 +479,7 @@ static ferry_status xgb_infer(void *handle, const ferry_tensor *inputs, size_t n
             return ferry_error_set(err, FERRY_INTERNAL,
                                    "xgboost backend called with %" PRId64 " features for %zu",
                                    inputs[0].shape[1], m->n_features);
-        tree_predict(m->trees, inputs[0].data, (size_t)rows, out->data, m->margin);
+        tree_split_predict(m->split, m->trees, inputs[0].data, (size_t)rows, out->data, m->margin);
         return FERRY_OK;
     }
     xgb_shape s;

@@ -4,9 +4,8 @@
  * (yes + 16 * test fails) rather than by a branch. No allocation: a block's accumulators and its
  * copy of the rows live on the caller's stack (at most TREE_MAX_OUTPUTS + 16384 floats).
  *
- * Single-threaded: a call runs on its caller's thread. ferry serves concurrent requests from
- * several threads at once, and one request of 512 rows takes tens of microseconds, so splitting
- * one call over threads is left until a batch is large enough for it to pay. */
+ * Single-threaded: a call runs on its caller's thread. Splitting one large call over threads is
+ * the caller's choice (backends/tree_split.h cuts the rows into ranges and calls this on each). */
 #ifndef FERRY_TREES_PREDICT_H
 #define FERRY_TREES_PREDICT_H
 

@@ -352,6 +352,155 @@ static void test_concurrent_calls(void **state)
     xgboost_backend.unload(m.model);
 }
 
+/* The model's predictions for `rows` rows of `cols` features, copied into a malloc'd array the
+ * caller frees; *width receives the values per row. */
+static float *predict_random(void *model, const float *x, int rows, int cols, size_t *width)
+{
+    arena a;
+    arena_init(&a, 1 << 22);
+    ferry_allocator alloc = arena_allocator(&a);
+    ferry_tensor input = {.name = "input",
+                          .dtype = FERRY_DTYPE_FP32,
+                          .ndim = 2,
+                          .shape = {rows, cols},
+                          .data = (void *)x,
+                          .nbytes = (size_t)rows * (size_t)cols * sizeof(float)};
+    ferry_tensor out;
+    ferry_error err;
+    assert_int_equal(xgboost_backend.infer(model, &input, 1, &out, 1, &alloc, &err), FERRY_OK);
+    assert_int_equal(out.shape[0], rows);
+    *width = out.nbytes / sizeof(float) / (size_t)(rows > 0 ? rows : 1);
+    float *copy = malloc(out.nbytes + 1);
+    assert_non_null(copy);
+    memcpy(copy, out.data, out.nbytes);
+    arena_free(&a);
+    return copy;
+}
+
+/* n random feature values (10% NaN, the rest on a grid across the fixtures' ranges); the caller
+ * frees them. */
+static float *random_values(int n, unsigned seed)
+{
+    float *x = malloc((size_t)n * sizeof *x);
+    assert_non_null(x);
+    srand(seed);
+    for (int i = 0; i < n; i++)
+        x[i] = rand() % 10 == 0 ? NAN : (float)(rand() % 4000) / 4.0f - 100.0f;
+    return x;
+}
+
+/* intra_op_threads splits large calls over threads: every row's output (one value, or one per
+ * class) is bit-for-bit what one thread gives, at sizes around the block and split boundaries. */
+static void check_threads_identical(const char *path)
+{
+    const int sizes[] = {1, 63, 64, 65, 200, 511, 1000, 4099};
+    loaded one, three;
+    ferry_error err;
+    ferry_option threads = {"intra_op_threads", "3"};
+    assert_int_equal(load_with(path, NULL, 0, &one, &err), FERRY_OK);
+    assert_int_equal(load_with(path, &threads, 1, &three, &err), FERRY_OK);
+    assert_string_equal(xgboost_backend_engine(three.model), "ferry");
+    int cols = (int)one.io.inputs[0].shape[1];
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        float *x = random_values(sizes[i] * cols, (unsigned)(i + 7 * (unsigned)cols));
+        size_t w1, w3;
+        float *a = predict_random(one.model, x, sizes[i], cols, &w1);
+        float *b = predict_random(three.model, x, sizes[i], cols, &w3);
+        assert_int_equal(w1, w3);
+        assert_memory_equal(a, b, (size_t)sizes[i] * w1 * sizeof(float));
+        free(a);
+        free(b);
+        free(x);
+    }
+    xgboost_backend.unload(one.model);
+    xgboost_backend.unload(three.model);
+}
+
+static void test_threads_give_identical_outputs(void **state)
+{
+    (void)state;
+    check_threads_identical(ts_shared("models/bc_xgb/model.json"));
+    check_threads_identical(ts_shared("models/diabetes_xgb/model.json"));
+    enum { ROWS = 60, COLS = 4 };
+    char *dir = ts_mkdtemp();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    float x[ROWS * COLS], y[ROWS];
+    XGBoosterFree(train_multiclass(path, x, y, ROWS, COLS)); /* 3 outputs per row */
+    check_threads_identical(path);
+    ts_rmtree(dir);
+    free(dir);
+}
+
+static void test_threads_option_refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"0", "-1", "two", "2x", "100000", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        loaded m;
+        ferry_error err;
+        ferry_option o = {"intra_op_threads", bad[i]};
+        assert_int_equal(load_with(ts_shared("models/bc_xgb/model.json"), &o, 1, &m, &err),
+                         FERRY_INVALID_ARG);
+        assert_non_null(strstr(err.message, "intra_op_threads"));
+        assert_non_null(strstr(err.message, "'m'"));
+    }
+}
+
+/* Concurrent large calls on a model with a pool: one splits, the others run alone; every caller
+ * gets its own rows' outputs. */
+typedef struct split_job {
+    void *model;
+    const float *x;
+    const float *want;
+    int rows;
+    int mismatches;
+} split_job;
+
+static void *split_worker(void *arg)
+{
+    split_job *job = arg;
+    for (int it = 0; it < 40; it++) {
+        size_t w;
+        float *got = predict_random(job->model, job->x, job->rows, 30, &w);
+        if (memcmp(got, job->want, (size_t)job->rows * w * sizeof(float)) != 0)
+            job->mismatches++;
+        free(got);
+    }
+    return NULL;
+}
+
+static void test_threads_under_concurrent_calls(void **state)
+{
+    (void)state;
+    loaded one, two;
+    ferry_error err;
+    ferry_option threads = {"intra_op_threads", "2"};
+    assert_int_equal(load_with(ts_shared("models/bc_xgb/model.json"), NULL, 0, &one, &err),
+                     FERRY_OK);
+    assert_int_equal(load_with(ts_shared("models/bc_xgb/model.json"), &threads, 1, &two, &err),
+                     FERRY_OK);
+    enum { CALLERS = 4, ROWS = 2048 };
+    pthread_t tids[CALLERS];
+    split_job jobs[CALLERS];
+    float *xs[CALLERS], *wants[CALLERS];
+    for (int t = 0; t < CALLERS; t++) {
+        size_t w;
+        xs[t] = random_values(ROWS * 30, 100u + (unsigned)t);
+        wants[t] = predict_random(one.model, xs[t], ROWS, 30, &w);
+        jobs[t] = (split_job){.model = two.model, .x = xs[t], .want = wants[t], .rows = ROWS};
+        assert_int_equal(pthread_create(&tids[t], NULL, split_worker, &jobs[t]), 0);
+    }
+    for (int t = 0; t < CALLERS; t++) {
+        pthread_join(tids[t], NULL);
+        assert_int_equal(jobs[t].mismatches, 0);
+        free(xs[t]);
+        free(wants[t]);
+    }
+    xgboost_backend.unload(one.model);
+    xgboost_backend.unload(two.model);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +515,9 @@ int main(void)
         cmocka_unit_test(test_multiclass_shape_and_values),
         cmocka_unit_test(test_zero_rows_and_missing_values),
         cmocka_unit_test(test_concurrent_calls),
+        cmocka_unit_test(test_threads_give_identical_outputs),
+        cmocka_unit_test(test_threads_option_refused),
+        cmocka_unit_test(test_threads_under_concurrent_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
