@@ -27,8 +27,8 @@ ferry_status tree_split_create(int threads, tree_split **out, ferry_error *err)
 {
     *out = NULL;
     if (threads < 2 || threads > ONNX_POOL_MAX_THREADS)
-        return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "tree_split: %d threads (2 to %d)", threads, ONNX_POOL_MAX_THREADS);
+        return ferry_error_set(err, FERRY_INVALID_ARG, "tree_split: %d threads (2 to %d)", threads,
+                               ONNX_POOL_MAX_THREADS);
     tree_split *s = calloc(1, sizeof *s);
     if (s == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "tree_split: out of memory");
