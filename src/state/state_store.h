@@ -73,6 +73,24 @@ ferry_status state_store_find(state_store *s, const char *id, char *model, size_
                               char *version, size_t version_len, int64_t *rows, char **outputs,
                               ferry_error *err) FERRY_MUST_CHECK;
 
+/* One labelled row read back for a version: the label's JSON text, and its prediction's rows and
+ * outputs JSON (the latest prediction logged with that id for that version). */
+typedef struct state_label_row {
+    const char *id;
+    int64_t row;
+    const char *label;
+    int64_t rows;
+    const char *outputs;
+} state_label_row;
+
+/* Calls fn(ctx, row) for the latest `limit` labelled rows of model and version (by label time,
+ * a label replaced counting at its replacement), oldest first; the strings live until fn returns.
+ * Reads committed rows on the read connection. Returns IO naming the file, or NO_MEMORY. */
+ferry_status state_store_latest_labels(state_store *s, const char *model, const char *version,
+                                       size_t limit,
+                                       void (*fn)(void *ctx, const state_label_row *row), void *ctx,
+                                       ferry_error *err) FERRY_MUST_CHECK;
+
 /* Stops the writer after it commits what is queued, and closes the database. Accepts NULL. */
 void state_store_close(state_store *s);
 
