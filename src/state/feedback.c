@@ -117,13 +117,12 @@ static int64_t now_ms(void)
 }
 
 static state_record *prediction_record(const char *id, const char *model, const char *version,
-                                       const feedback_config *cfg, int64_t rows, char *inputs,
-                                       char *outputs)
+                                       const feedback_config *cfg, int64_t rows,
+                                       state_payload payload)
 {
     state_record *rec = calloc(1, sizeof *rec);
     if (rec == NULL) {
-        free(inputs);
-        free(outputs);
+        state_payload_free(&payload);
         return NULL;
     }
     *rec = (state_record){.kind = STATE_RECORD_PREDICTION,
@@ -132,8 +131,7 @@ static state_record *prediction_record(const char *id, const char *model, const 
                           .version = strdup(version),
                           .ts_ms = now_ms(),
                           .rows = rows,
-                          .inputs = inputs,
-                          .outputs = outputs,
+                          .payload = payload,
                           .retention_s = cfg->retention_s};
     if (rec->id == NULL || rec->model == NULL || rec->version == NULL) {
         state_record_free(rec);
@@ -142,16 +140,22 @@ static state_record *prediction_record(const char *id, const char *model, const 
     return rec;
 }
 
-void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
-                      const feedback_config *cfg, int64_t rows, char *inputs, char *outputs,
-                      size_t cols, const double *scores)
+bool feedback_hub_sampled(feedback_hub *h, const feedback_config *cfg)
 {
+    if (cfg->sample >= 1.0)
+        return true;
     pthread_mutex_lock(&h->lock);
     bool keep = sampled(h, cfg->sample);
     pthread_mutex_unlock(&h->lock);
-    if (!keep || rows < 0 || strlen(id) >= FEEDBACK_ID_MAX) {
-        free(inputs);
-        free(outputs);
+    return keep;
+}
+
+void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
+                      const feedback_config *cfg, int64_t rows, state_payload payload, size_t cols,
+                      const double *scores)
+{
+    if (rows < 0 || strlen(id) >= FEEDBACK_ID_MAX) {
+        state_payload_free(&payload);
         return;
     }
     size_t n = (size_t)rows * cols;
@@ -169,8 +173,7 @@ void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const 
         remember(h, r);
         pthread_mutex_unlock(&h->lock);
     }
-    state_store_enqueue(h->store,
-                        prediction_record(id, model, version, cfg, rows, inputs, outputs));
+    state_store_enqueue(h->store, prediction_record(id, model, version, cfg, rows, payload));
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -35,12 +35,17 @@ void feedback_hub_set_loaded(feedback_hub *h, feedback_loaded_fn loaded, void *c
 /* Frees the hub. Accepts NULL. */
 void feedback_hub_destroy(feedback_hub *h);
 
-/* One prediction served. inputs and outputs are malloc'ed JSON handed over (freed here); scores
- * are the model's first output as rows x cols doubles (copied). Whether it is logged is decided
- * by cfg->sample. Never blocks on the disk. */
+/* One prediction served. payload (its inputs and outputs, encoded by the state store's writer)
+ * is handed over (released here or by the store); scores are the model's first output as rows x
+ * cols doubles (copied). Sampling is the caller's (feedback_hub_sampled). Never blocks on the
+ * disk. */
 void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
-                      const feedback_config *cfg, int64_t rows, char *inputs, char *outputs,
-                      size_t cols, const double *scores);
+                      const feedback_config *cfg, int64_t rows, state_payload payload, size_t cols,
+                      const double *scores);
+
+/* Whether the next prediction of a version with this configuration is logged (cfg->sample, drawn
+ * once per call): callers skip building its payload when not. */
+bool feedback_hub_sampled(feedback_hub *h, const feedback_config *cfg);
 
 /* Applies a feedback body for model `model`: {"id","label"}, {"id","labels":[...]},
  * {"id","row","label"}, or a JSON list of these. Every item is checked before any is applied.

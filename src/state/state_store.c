@@ -39,10 +39,18 @@ struct state_store {
     time_t last_retention;
 };
 
+void state_payload_free(state_payload *p)
+{
+    if (p->data != NULL && p->free != NULL)
+        p->free(p->data);
+    *p = (state_payload){0};
+}
+
 void state_record_free(state_record *r)
 {
     if (r == NULL)
         return;
+    state_payload_free(&r->payload);
     free(r->id);
     free(r->model);
     free(r->version);
@@ -66,8 +74,24 @@ static int bind_text(sqlite3_stmt *st, int i, const char *s)
     return sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_STATIC);
 }
 
-static bool write_record(state_store *s, const state_record *r)
+/* Encodes a prediction's deferred payload into its inputs and outputs. */
+static bool encode_payload(state_store *s, state_record *r)
 {
+    if (r->payload.data == NULL || r->inputs != NULL)
+        return true;
+    bool ok = r->payload.encode(r->payload.data, &r->inputs, &r->outputs);
+    state_payload_free(&r->payload);
+    if (!ok) {
+        log_fields f = {.file = s->path, .model = r->model, .request_id = r->id};
+        log_warn(&f, "prediction log: cannot encode the request; not logged");
+    }
+    return ok;
+}
+
+static bool write_record(state_store *s, state_record *r)
+{
+    if (r->kind == STATE_RECORD_PREDICTION && !encode_payload(s, r))
+        return false;
     sqlite3_stmt *st = r->kind == STATE_RECORD_PREDICTION ? s->insert_prediction : s->insert_label;
     sqlite3_reset(st);
     int rc = bind_text(st, 1, r->id) | bind_text(st, 2, r->model) | bind_text(st, 3, r->version) |

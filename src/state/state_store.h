@@ -31,18 +31,31 @@ typedef struct state_store state_store;
 
 typedef enum state_record_kind { STATE_RECORD_PREDICTION, STATE_RECORD_LABEL } state_record_kind;
 
+/* A prediction's inputs and outputs not yet encoded: the writer thread calls encode(data, &inputs,
+ * &outputs) (malloc'ed JSON text; false when it cannot), so that encoding stays off the request
+ * path; free(data) releases it, encoded or not. */
+typedef struct state_payload {
+    void *data;
+    bool (*encode)(void *data, char **inputs, char **outputs);
+    void (*free)(void *data);
+} state_payload;
+
+/* Releases a payload's data. Accepts an empty payload. */
+void state_payload_free(state_payload *p);
+
 /* One row for the writer. Strings are malloc'ed and owned by the record. */
 typedef struct state_record {
     state_record_kind kind;
     char *id;
     char *model;
     char *version;
-    int64_t ts_ms;       /* Unix time in milliseconds */
-    int64_t rows;        /* prediction: rows in the request */
-    char *inputs;        /* prediction: JSON */
-    char *outputs;       /* prediction: JSON */
-    int64_t row;         /* label: the row labelled */
-    char *label;         /* label: JSON scalar */
+    int64_t ts_ms;         /* Unix time in milliseconds */
+    int64_t rows;          /* prediction: rows in the request */
+    char *inputs;          /* prediction: JSON (or encoded from payload by the writer) */
+    char *outputs;         /* prediction: JSON (or encoded from payload by the writer) */
+    state_payload payload; /* prediction: what inputs and outputs are encoded from, if not given */
+    int64_t row;           /* label: the row labelled */
+    char *label;           /* label: JSON scalar */
     int64_t retention_s; /* prediction: rows of this model older than this are deleted (0: kept) */
 } state_record;
 
