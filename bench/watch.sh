@@ -13,14 +13,16 @@
 #   ferry serve --repo REPO --state STATE --http-port PORT --grpc-port off --log-level warn
 #
 # wrk posts the first row of test_inputs.json (30 FP32 features, within the training range) over
-# keep-alive connections, first to `off`, then to `on`, after an unrecorded warm-up each:
+# keep-alive connections, to `off`, then to `on`, ROUNDS times over (interleaved, so that a change
+# in the machine's background load hits both alike), after an unrecorded warm-up each:
 #   wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/post.lua URL
+# The table gives each round and the mean; the ratio is mean(on) / mean(off).
 #
 # CAVEAT: wrk runs on the same machine and shares its cores (2 on the reference box) with the
 # server under test; the machine may be shared with other builds: the script prints `uptime`'s
 # load before and after. Compare the ratio, not req/s.
 #
-# Env: DURATION (10s), CONNECTIONS (64), THREADS (2), WARMUP (2s; 0 to skip), FERRY
+# Env: DURATION (10s), CONNECTIONS (64), THREADS (2), ROUNDS (2), WARMUP (2s; 0 to skip), FERRY
 #      (build/ferry), SHARED (../shared), START_TIMEOUT (30 s), PYTHON (/usr/bin/python3).
 # Output: a markdown table on stdout; raw wrk outputs in bench/results/ (gitignored). The script
 # stops only the servers it started (by PID, trap on EXIT).
@@ -32,6 +34,7 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 WARMUP=${WARMUP:-2s}
+ROUNDS=${ROUNDS:-2}
 FERRY=${FERRY:-build/ferry}
 PYTHON=${PYTHON:-/usr/bin/python3}
 START_TIMEOUT=${START_TIMEOUT:-30}
@@ -121,38 +124,45 @@ WRK_CMD="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/post.lua"
 export BODY_FILE=$REQUEST
 LOAD_BEFORE=$(uptime | sed 's/.*load average: //')
 
-declare -A RPS=() P50=() P99=() ERRS=()
-for name in "${NAMES[@]}"; do
-    url="http://127.0.0.1:${PORT[$name]}$INFER_PATH"
-    [[ $WARMUP == 0 ]] || wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s bench/post.lua "$url" >/dev/null
-    out=bench/results/$STAMP-watch-$name.txt
-    { echo "# $WRK_CMD $url"; echo "# server: ${CMD[$name]}"; } >"$out"
-    echo "running: $WRK_CMD $url   ($name)" >&2
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/post.lua "$url" >>"$out"
-    RPS[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
-    P50[$name]=$(awk '$1 == "50%" {print $2}' "$out")
-    P99[$name]=$(awk '$1 == "99%" {print $2}' "$out")
-    ERRS[$name]=$(awk '/Non-2xx or 3xx responses:/ {n += $NF} END {print n+0}' "$out")
-    [[ -n ${RPS[$name]} ]] || die "could not parse wrk output for $name (see $out)"
+declare -A RPS=() P50=() P99=() ERRS=() SUM=()
+declare -a ROWS=()
+for round in $(seq "$ROUNDS"); do
+    for name in "${NAMES[@]}"; do
+        url="http://127.0.0.1:${PORT[$name]}$INFER_PATH"
+        [[ $WARMUP == 0 ]] || wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s bench/post.lua "$url" >/dev/null
+        out=bench/results/$STAMP-watch-$name-$round.txt
+        { echo "# $WRK_CMD $url"; echo "# server: ${CMD[$name]}"; } >"$out"
+        echo "running: $WRK_CMD $url   ($name, round $round)" >&2
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/post.lua "$url" >>"$out"
+        RPS[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+        P50[$name]=$(awk '$1 == "50%" {print $2}' "$out")
+        P99[$name]=$(awk '$1 == "99%" {print $2}' "$out")
+        ERRS[$name]=$((${ERRS[$name]:-0} + $(awk '/Non-2xx or 3xx responses:/ {n += $NF} END {print n+0}' "$out")))
+        [[ -n ${RPS[$name]} ]] || die "could not parse wrk output for $name (see $out)"
+        SUM[$name]=$(awk -v a="${SUM[$name]:-0}" -v b="${RPS[$name]}" 'BEGIN {print a + b}')
+        ROWS+=("$(printf '| %s | %s | %.0f | %s | %s |' "$round" "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}")")
+    done
+    ROWS+=("$(printf '| %s | on / off | %s | | |' "$round" "$(awk -v a="${RPS[on]}" -v b="${RPS[off]}" 'BEGIN {printf "%.2fx", a / b}')")")
 done
 LOAD_AFTER=$(uptime | sed 's/.*load average: //')
 
 # What the `on` server did: predictions logged and drift windows measured.
 on_url=http://127.0.0.1:${PORT[on]}
 LOGGED=$(curl -s "$on_url/metrics" | awk '/^ferry_payload_log_written_total/ {print $2}')
+DROPPED=$(curl -s "$on_url/metrics" | awk '/^ferry_payload_log_dropped_total/ {print $2}')
 WINDOWS=$(curl -s "$on_url/v2/models/$MODEL_NAME/drift" |
     "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["windows_completed"])')
 
 {
-    echo "| monitoring | req/s | p50 | p99 | vs off |"
-    echo "|---|---:|---:|---:|---:|"
-    for name in "${NAMES[@]}"; do
-        printf '| %s | %.0f | %s | %s | %s |\n' "$name" "${RPS[$name]}" "${P50[$name]}" \
-            "${P99[$name]}" "$(awk -v a="${RPS[$name]}" -v b="${RPS[off]}" 'BEGIN {printf "%.2fx", a / b}')"
-    done
+    echo "| round | monitoring | req/s | p50 | p99 |"
+    echo "|---|---|---:|---:|---:|"
+    printf '%s\n' "${ROWS[@]}"
+    printf '| mean | off | %.0f | | |\n' "$(awk -v a="${SUM[off]}" -v n="$ROUNDS" 'BEGIN {print a / n}')"
+    printf '| mean | on | %.0f | | |\n' "$(awk -v a="${SUM[on]}" -v n="$ROUNDS" 'BEGIN {print a / n}')"
+    printf '| mean | on / off | %s | | |\n' "$(awk -v a="${SUM[on]}" -v b="${SUM[off]}" 'BEGIN {printf "%.2fx", a / b}')"
     echo
     echo "Load: \`$WRK_CMD http://127.0.0.1:PORT$INFER_PATH\` (${WARMUP} unrecorded warm-up first)"
-    echo "on: ${LOGGED:-?} records written to the state store, ${WINDOWS:-?} drift windows measured"
+    echo "on: ${LOGGED:-?} records written to the state store (${DROPPED:-?} dropped), ${WINDOWS:-?} drift windows measured"
     echo "uptime load average before: $LOAD_BEFORE; after: $LOAD_AFTER"
     echo "Host: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), wrk on the same cores; $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     for name in "${NAMES[@]}"; do
