@@ -22,6 +22,7 @@
 # server under test; the machine may be shared with other builds: the script prints `uptime`'s
 # load before and after. Compare the ratio, not req/s.
 #
+# PARTS=1 also measures each hook alone (validation, drift, log: one on, the others off).
 # Env: DURATION (10s), CONNECTIONS (64), THREADS (2), ROUNDS (2), WARMUP (2s; 0 to skip), FERRY
 #      (build/ferry), SHARED (../shared), START_TIMEOUT (30 s), PYTHON (/usr/bin/python3).
 # Output: a markdown table on stdout; raw wrk outputs in bench/results/ (gitignored). The script
@@ -64,7 +65,11 @@ EOF
 declare -A PID=() PORT=() CMD=() YAML=()
 YAML[off]=$'validation: off\ndrift: off\npayload_log: {sample: 0}\n'
 YAML[on]=$'validation: warn\ndrift: {window: 1000}\npayload_log: {sample: 1.0}\ntask: binary\n'
+YAML[validation]=$'validation: warn\ndrift: off\npayload_log: {sample: 0}\n'
+YAML[drift]=$'validation: off\ndrift: {window: 1000}\npayload_log: {sample: 0}\n'
+YAML[log]=$'validation: off\ndrift: off\npayload_log: {sample: 1.0}\ntask: binary\n'
 NAMES=(off on)
+[[ ${PARTS:-0} == 1 ]] && NAMES=(off validation drift log on)
 
 cleanup() {
     local rc=$? name
@@ -142,7 +147,10 @@ for round in $(seq "$ROUNDS"); do
         SUM[$name]=$(awk -v a="${SUM[$name]:-0}" -v b="${RPS[$name]}" 'BEGIN {print a + b}')
         ROWS+=("$(printf '| %s | %s | %.0f | %s | %s |' "$round" "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}")")
     done
-    ROWS+=("$(printf '| %s | on / off | %s | | |' "$round" "$(awk -v a="${RPS[on]}" -v b="${RPS[off]}" 'BEGIN {printf "%.2fx", a / b}')")")
+    for name in "${NAMES[@]}"; do
+        [[ $name == off ]] && continue
+        ROWS+=("$(printf '| %s | %s / off | %s | | |' "$round" "$name" "$(awk -v a="${RPS[$name]}" -v b="${RPS[off]}" 'BEGIN {printf "%.2fx", a / b}')")")
+    done
 done
 LOAD_AFTER=$(uptime | sed 's/.*load average: //')
 
@@ -157,9 +165,13 @@ WINDOWS=$(curl -s "$on_url/v2/models/$MODEL_NAME/drift" |
     echo "| round | monitoring | req/s | p50 | p99 |"
     echo "|---|---|---:|---:|---:|"
     printf '%s\n' "${ROWS[@]}"
-    printf '| mean | off | %.0f | | |\n' "$(awk -v a="${SUM[off]}" -v n="$ROUNDS" 'BEGIN {print a / n}')"
-    printf '| mean | on | %.0f | | |\n' "$(awk -v a="${SUM[on]}" -v n="$ROUNDS" 'BEGIN {print a / n}')"
-    printf '| mean | on / off | %s | | |\n' "$(awk -v a="${SUM[on]}" -v b="${SUM[off]}" 'BEGIN {printf "%.2fx", a / b}')"
+    for name in "${NAMES[@]}"; do
+        printf '| mean | %s | %.0f | | |\n' "$name" "$(awk -v a="${SUM[$name]}" -v n="$ROUNDS" 'BEGIN {print a / n}')"
+    done
+    for name in "${NAMES[@]}"; do
+        [[ $name == off ]] && continue
+        printf '| mean | %s / off | %s | | |\n' "$name" "$(awk -v a="${SUM[$name]}" -v b="${SUM[off]}" 'BEGIN {printf "%.2fx", a / b}')"
+    done
     echo
     echo "Load: \`$WRK_CMD http://127.0.0.1:PORT$INFER_PATH\` (${WARMUP} unrecorded warm-up first)"
     echo "on: ${LOGGED:-?} records written to the state store (${DROPPED:-?} dropped), ${WINDOWS:-?} drift windows measured"
