@@ -265,6 +265,39 @@ static int load_models(const serve_options *o, model_table *table, metrics *m, r
     return CLI_OK;
 }
 
+/* Performance windows and gauges are shown for the versions loaded now. */
+static bool version_loaded(void *m, const char *model, const char *version)
+{
+    return metrics_version_loaded(m, model, version);
+}
+
+/* Rebuilds each loaded version's live performance window from the state store, so that
+ * /performance and its gauges after a restart equal those before it. */
+static void restore_performance(model_table *table, feedback_hub *hub)
+{
+    enum { RESTORE_MAX = 4096 };
+    model_version **mvs = malloc(RESTORE_MAX * sizeof *mvs);
+    if (mvs == NULL) {
+        log_warn(NULL, "live performance windows not rebuilt: out of memory");
+        return;
+    }
+    size_t n = model_table_acquire_loaded(table, NULL, mvs, RESTORE_MAX);
+    for (size_t i = 0; i < n && i < RESTORE_MAX; i++) {
+        model_version *mv = mvs[i];
+        log_fields f = {.model = mv->name, .version = mv->version};
+        size_t restored = 0;
+        ferry_error err;
+        if (feedback_hub_restore(hub, mv->name, mv->version, &mv->feedback, &restored, &err) !=
+            FERRY_OK)
+            log_warn(&f, "live performance window not rebuilt: %s", err.message);
+        else if (restored > 0)
+            log_info(&f, "live performance window rebuilt from the state store: %zu labelled rows",
+                     restored);
+        model_version_release(mv);
+    }
+    free(mvs);
+}
+
 /* The admin API changed the repository: reconcile now rather than at the next watch event. */
 static void wake_reconciler(void *rec)
 {
@@ -369,7 +402,11 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
     if (rc == CLI_OK && (rest.feedback = feedback_hub_create(store)) == NULL)
         rc = CLI_FAILURE;
     if (rc == CLI_OK)
+        feedback_hub_set_loaded(rest.feedback, version_loaded, m);
+    if (rc == CLI_OK)
         rc = load_models(o, table, m, &rec);
+    if (rc == CLI_OK)
+        restore_performance(table, rest.feedback);
     rest.repository_changed = rec != NULL ? wake_reconciler : NULL;
     rest.repository_changed_cls = rec;
     if (rc == CLI_OK)

@@ -7,16 +7,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "monitor/alert_webhook.h"
 #include "monitor/drift_report.h"
 
 struct drift_live {
     char model[128], version[24];
-    char *webhook; /* model.yaml's drift.webhook, or NULL for the server's default */
-    size_t window; /* rows per window */
-    size_t cap;    /* rows kept of a window: min(window, PROFILE_SAMPLE_MAX) */
-    profile *ref;  /* the features' columns, then the predictions' */
+    char *webhook;        /* model.yaml's drift.webhook, or NULL for the server's default */
+    size_t window;        /* rows per window; 0 for a time window */
+    uint64_t window_ns;   /* a time window's length; 0 for a row window */
+    char window_text[32]; /* the time window as configured ("10m") */
+    size_t cap;           /* rows kept of a window: min(window, PROFILE_SAMPLE_MAX) */
+    profile *ref;         /* the features' columns, then the predictions' */
     size_t n_features, n_cols;
     feature_slot *slots;     /* n_features */
     drift_output_slot *outs; /* n_cols - n_features */
@@ -30,7 +33,8 @@ struct drift_live {
     double *active, *closed;            /* cap x n_cols values, row-major */
     uint64_t *missing, *closed_missing; /* per column, over every row of the window */
     uint64_t seen, closed_seen;
-    time_t start, closed_start, closed_end;
+    time_t start, last, closed_start, closed_end; /* first and last rows' arrival */
+    uint64_t deadline_ns; /* a time window with rows: when it closes (clock_now_ns) */
     bool pending, stop;
     uint64_t rng;
     metrics *metrics;
@@ -69,17 +73,40 @@ static ferry_status read_method(const ynode *map, drift_method *m, double *t, fe
     return FERRY_OK;
 }
 
-static ferry_status read_window(const ynode *node, size_t *window, ferry_error *err)
+/* A duration "1.5s", "10m", "2h" in nanoseconds; false when text is not one (1 ms to 30 days). */
+static bool parse_duration(const char *text, uint64_t *ns)
+{
+    char *end = NULL;
+    double v = strtod(text, &end);
+    if (end == text || !isfinite(v) || v <= 0 || end[0] == '\0' || end[1] != '\0')
+        return false;
+    double unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 0;
+    double seconds = v * unit;
+    if (!(seconds >= 0.001 && seconds <= 30 * 86400.0))
+        return false;
+    *ns = (uint64_t)(seconds * 1e9);
+    return true;
+}
+
+/* `window`: a number of rows, or a duration (a time window; window stays 0). */
+static ferry_status read_window(drift_live *d, const ynode *node, ferry_error *err)
 {
     const ynode *w = ynode_get(node, "window");
-    *window = DRIFT_LIVE_DEFAULT_WINDOW;
+    d->window = DRIFT_LIVE_DEFAULT_WINDOW;
     if (w == NULL)
         return FERRY_OK;
+    if (w->kind == YNODE_SCALAR && parse_duration(w->scalar, &d->window_ns)) {
+        d->window = 0;
+        snprintf(d->window_text, sizeof d->window_text, "%s", w->scalar);
+        return FERRY_OK;
+    }
     char *end = NULL;
     long long v = w->kind == YNODE_SCALAR ? strtoll(w->scalar, &end, 10) : 0;
     if (end == NULL || *end != '\0' || v < 1 || v > 100000000)
-        return bad(err, w, "window must be a number of rows from 1 to 100000000");
-    *window = (size_t)v;
+        return bad(err, w,
+                   "window must be a number of rows from 1 to 100000000 or a duration with "
+                   "unit s, m or h (10m)");
+    d->window = (size_t)v;
     return FERRY_OK;
 }
 
@@ -93,9 +120,7 @@ static ferry_status read_settings(drift_live *d, const ynode *node, ferry_error 
         return no_memory(err);
     drift_method method = DRIFT_AUTO;
     double threshold = NAN;
-    ferry_status st = read_window(node, &d->window, err);
-    if (st == FERRY_OK)
-        st = read_method(node, &method, &threshold, err);
+    ferry_status st = read_method(node, &method, &threshold, err);
     for (size_t i = 0; st == FERRY_OK && i < d->n_cols; i++) {
         d->methods[i] = method;
         d->thresholds[i] = threshold;
@@ -206,8 +231,9 @@ static void close_window(drift_live *d)
     memset(d->missing, 0, d->n_cols * sizeof *d->missing);
     d->closed_seen = d->seen;
     d->closed_start = d->start;
-    d->closed_end = time(NULL);
+    d->closed_end = d->last;
     d->seen = 0;
+    d->deadline_ns = 0;
     d->pending = true; /* a window the thread has not taken yet is replaced */
     pthread_cond_signal(&d->cond);
 }
@@ -228,7 +254,7 @@ static void append_row(drift_live *d, const ferry_tensor *inputs, size_t n_input
                        const ferry_tensor *outputs, size_t n_outputs, uint64_t r)
 {
     if (d->seen++ == 0)
-        d->start = time(NULL);
+        d->start = d->last;
     int64_t slot = reservoir_slot(d);
     double *row = slot >= 0 ? &d->active[(size_t)slot * d->n_cols] : NULL;
     for (size_t i = 0; i < d->n_cols; i++) {
@@ -248,6 +274,24 @@ static void append_row(drift_live *d, const ferry_tensor *inputs, size_t n_input
         close_window(d);
 }
 
+/* A time window whose time has passed closes (on arrival and on the monitor's timer); a first
+ * row sets the deadline and wakes the monitor to wait for it. Caller holds the lock. */
+static void check_deadline(drift_live *d, uint64_t now)
+{
+    if (d->window_ns == 0)
+        return;
+    if (d->seen > 0 && now >= d->deadline_ns)
+        close_window(d);
+}
+
+static void start_deadline(drift_live *d, uint64_t now)
+{
+    if (d->window_ns == 0 || d->seen > 0)
+        return;
+    d->deadline_ns = now + d->window_ns;
+    pthread_cond_signal(&d->cond);
+}
+
 void drift_live_observe(drift_live *d, metrics *m, const ferry_tensor *inputs, size_t n_inputs,
                         const ferry_tensor *outputs, size_t n_outputs)
 {
@@ -255,8 +299,13 @@ void drift_live_observe(drift_live *d, metrics *m, const ferry_tensor *inputs, s
         return;
     const ferry_tensor *first = &inputs[d->slots[0].input];
     uint64_t rows = first->ndim >= 1 && first->shape[0] > 0 ? (uint64_t)first->shape[0] : 1;
+    uint64_t now = d->window_ns != 0 ? clock_now_ns() : 0;
+    time_t wall = time(NULL);
     pthread_mutex_lock(&d->lock);
     d->metrics = m;
+    d->last = wall;
+    check_deadline(d, now);
+    start_deadline(d, now);
     for (uint64_t r = 0; r < rows; r++)
         append_row(d, inputs, n_inputs, outputs, n_outputs, r);
     pthread_mutex_unlock(&d->lock);
@@ -420,14 +469,41 @@ static void measure_window(drift_live *d, profile *cur, uint64_t *missing, uint6
     drift_report_free(&r);
 }
 
+/* Waits for a closed window or stop; closes a time window whose deadline passed (an idle model's
+ * window closes too). Caller holds the lock. */
+static void wait_for_window(drift_live *d)
+{
+    for (;;) {
+        if (d->stop || d->pending)
+            return;
+        uint64_t now = clock_now_ns();
+        check_deadline(d, now);
+        if (d->pending)
+            return;
+        if (d->window_ns == 0 || d->seen == 0) {
+            pthread_cond_wait(&d->cond, &d->lock);
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        uint64_t wait_ns = d->deadline_ns - now;
+        until.tv_sec += (time_t)(wait_ns / 1000000000u);
+        until.tv_nsec += (long)(wait_ns % 1000000000u);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&d->cond, &d->lock, &until);
+    }
+}
+
 static void *monitor_main(void *arg)
 {
     drift_live *d = arg;
     uint64_t *missing = calloc(d->n_cols, sizeof *missing);
     for (;;) {
         pthread_mutex_lock(&d->lock);
-        while (!d->pending && !d->stop)
-            pthread_cond_wait(&d->cond, &d->lock);
+        wait_for_window(d);
         if (d->stop) {
             pthread_mutex_unlock(&d->lock);
             break;
@@ -473,9 +549,21 @@ static bool allocate(drift_live *d, size_t n_outputs_cols)
            d->active && d->closed && d->missing && d->closed_missing && d->drifted;
 }
 
+/* The condition variable times out on the monotonic clock, as the deadlines are kept. */
+static bool init_cond(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return false;
+    bool ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+              pthread_cond_init(cond, &attr) == 0;
+    pthread_condattr_destroy(&attr);
+    return ok;
+}
+
 static ferry_status start(drift_live *d, ferry_error *err)
 {
-    if (pthread_mutex_init(&d->lock, NULL) != 0 || pthread_cond_init(&d->cond, NULL) != 0)
+    if (pthread_mutex_init(&d->lock, NULL) != 0 || !init_cond(&d->cond))
         return ferry_error_set(err, FERRY_IO, "model '%s' version %s: cannot set up drift locks",
                                d->model, d->version);
     if (pthread_create(&d->thread, NULL, monitor_main, d) != 0)
@@ -509,8 +597,8 @@ ferry_status drift_live_create(const char *model, const char *version, const pro
     snprintf(d->version, sizeof d->version, "%s", version);
     d->n_features = n_features;
     d->rng = 0x9E3779B97F4A7C15ull;
-    ferry_status st = read_window(node, &d->window, err);
-    d->cap = d->window < PROFILE_SAMPLE_MAX ? d->window : PROFILE_SAMPLE_MAX;
+    ferry_status st = read_window(d, node, err);
+    d->cap = d->window > 0 && d->window < PROFILE_SAMPLE_MAX ? d->window : PROFILE_SAMPLE_MAX;
     size_t n_out = count_output_columns(outputs, n_outputs, p->sample_rows, NULL);
     if (st == FERRY_OK && !allocate(d, n_out))
         st = no_memory(err);
@@ -568,7 +656,10 @@ json_t *drift_live_json(drift_live *d)
                                               "no drift window has completed yet");
     if (j != NULL) {
         json_object_set_new(j, "partial_window_rows", json_integer((json_int_t)d->seen));
-        json_object_set_new(j, "window_size", json_integer((json_int_t)d->window));
+        json_object_set_new(j, "window_size",
+                            d->window > 0 ? json_integer((json_int_t)d->window) : json_null());
+        json_object_set_new(j, "window_duration",
+                            d->window_ns > 0 ? json_string(d->window_text) : json_null());
         json_object_set_new(j, "windows_completed", json_integer((json_int_t)d->windows));
     }
     pthread_mutex_unlock(&d->lock);

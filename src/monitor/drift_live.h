@@ -1,5 +1,7 @@
 /* Live drift of one model version: request rows (the mapped features and the model's outputs)
- * appended into a tumbling window of N rows (reservoir-sampled to at most PROFILE_SAMPLE_MAX),
+ * appended into a tumbling window of N rows or of a duration (`window: 10m`: it opens with its
+ * first row and closes when its time has passed, on the next arrival or by the monitor thread's
+ * timer) (reservoir-sampled to at most PROFILE_SAMPLE_MAX),
  * and a background thread that, when a window closes, measures it against the reference (the
  * profile's sample and the model's outputs on it, computed at load) with the drift report code,
  * keeps the report, sets the drift gauges and logs a change of drift state. Appending takes one

@@ -76,6 +76,9 @@ typedef struct family_spec {
     const char *label_names[METRICS_MAX_LABELS];
     bool level;      /* a gauge whose value is the series' count (signed), not an info gauge */
     bool size_scale; /* a histogram of sizes (size_bounds), not of durations */
+    /* Series of a loaded version only (labels model, version first): created only while the
+     * version has a ferry_model_info series, removed with it, updated under the family lock. */
+    bool scoped;
 } family_spec;
 
 enum {
@@ -152,6 +155,7 @@ static const family_spec family_specs[FAMILY_COUNT] = {
             .label_count = 4,
             .key_count = 4,
             .label_names = {"model", "version", "feature", "rule"},
+            .scoped = true,
         },
     [FAMILY_DRIFT_SCORE] =
         {
@@ -161,6 +165,7 @@ static const family_spec family_specs[FAMILY_COUNT] = {
             .label_count = 4,
             .key_count = 4,
             .label_names = {"model", "version", "feature", "method"},
+            .scoped = true,
         },
     [FAMILY_DRIFTED] =
         {
@@ -170,6 +175,7 @@ static const family_spec family_specs[FAMILY_COUNT] = {
             .label_count = 3,
             .key_count = 3,
             .label_names = {"model", "version", "feature"},
+            .scoped = true,
         },
     [FAMILY_DATASET_DRIFT] =
         {
@@ -179,6 +185,7 @@ static const family_spec family_specs[FAMILY_COUNT] = {
             .label_count = 2,
             .key_count = 2,
             .label_names = {"model", "version"},
+            .scoped = true,
         },
     [FAMILY_MISSING_RATIO] =
         {
@@ -188,6 +195,7 @@ static const family_spec family_specs[FAMILY_COUNT] = {
             .label_count = 3,
             .key_count = 3,
             .label_names = {"model", "version", "feature"},
+            .scoped = true,
         },
     [FAMILY_QUEUE_DURATION] =
         {
@@ -246,7 +254,8 @@ typedef struct series {
 
 /* The lock guards the hash table, the order list and size, not the values. Series of counters and
  * histograms are only freed by metrics_destroy, so a pointer found under the lock stays valid after
- * it is released; model_info series are removed, but only ever touched under the lock. */
+ * it is released; model_info series and those of scoped families are removed, but only ever
+ * touched under the lock. */
 typedef struct family {
     const family_spec *spec;
     pthread_mutex_t lock;
@@ -466,22 +475,85 @@ void metrics_count_load_failure(metrics *m, const char *model, const char *versi
         atomic_fetch_add_explicit(&failures->count, 1, memory_order_relaxed);
 }
 
+/* Whether values[0..1] (model, version) have a ferry_model_info series. Caller holds its lock. */
+static bool version_loaded_locked(const family *info, const char *const *values)
+{
+    uint64_t hash = hash_key(info->spec, values);
+    return family_find(info, values, hash) != NULL;
+}
+
+/* Adds n to the count, or sets the value, of a scoped family's series, created on first use, while
+ * its version is loaded (else nothing happens). Both locks are held across the update, so an
+ * unload (metrics_set_model_info with loaded=false) either comes first and nothing is created, or
+ * after and removes the series: a version that left never keeps a series. */
+static void scoped_update(metrics *m, int family_index, const char *const *values, uint64_t n,
+                          double v)
+{
+    family *info = &m->families[FAMILY_MODEL_INFO], *f = &m->families[family_index];
+    pthread_mutex_lock(&info->lock);
+    if (version_loaded_locked(info, values)) {
+        uint64_t hash = hash_key(f->spec, values);
+        pthread_mutex_lock(&f->lock);
+        series *s = family_find(f, values, hash);
+        if (s == NULL && f->size < METRICS_MAX_SERIES && (s = series_create(f->spec, values, hash)))
+            family_link(f, s);
+        if (s != NULL && f->spec->kind == METRIC_COUNTER)
+            atomic_fetch_add_explicit(&s->count, n, memory_order_relaxed);
+        else if (s != NULL)
+            atomic_store_explicit(&s->sum, v, memory_order_relaxed);
+        pthread_mutex_unlock(&f->lock);
+        if (s == NULL)
+            atomic_fetch_add_explicit(&m->dropped, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&info->lock);
+}
+
+/* Removes the series of model and version from every scoped family. Caller holds the
+ * ferry_model_info lock (not the families'). */
+static void remove_version_series(metrics *m, const char *model, const char *version)
+{
+    for (int i = 0; i < FAMILY_COUNT; i++) {
+        family *f = &m->families[i];
+        if (!f->spec->scoped)
+            continue;
+        pthread_mutex_lock(&f->lock);
+        series *s = f->first;
+        while (s != NULL) {
+            series *next = s->next;
+            if (strcmp(s->labels[0], model) == 0 && strcmp(s->labels[1], version) == 0) {
+                family_unlink(f, s);
+                free(s);
+            }
+            s = next;
+        }
+        pthread_mutex_unlock(&f->lock);
+    }
+}
+
+bool metrics_version_loaded(metrics *m, const char *model, const char *version)
+{
+    if (m == NULL)
+        return false;
+    family *info = &m->families[FAMILY_MODEL_INFO];
+    const char *values[] = {or_empty(model), or_empty(version)};
+    pthread_mutex_lock(&info->lock);
+    bool loaded = version_loaded_locked(info, values);
+    pthread_mutex_unlock(&info->lock);
+    return loaded;
+}
+
 void metrics_count_violation(metrics *m, const char *model, const char *version,
                              const char *feature, const char *rule, uint64_t n)
 {
     if (m == NULL || n == 0)
         return;
     const char *values[] = {or_empty(model), or_empty(version), or_empty(feature), or_empty(rule)};
-    series *s = family_get(m, &m->families[FAMILY_VALIDATION], values);
-    if (s != NULL)
-        atomic_fetch_add_explicit(&s->count, n, memory_order_relaxed);
+    scoped_update(m, FAMILY_VALIDATION, values, n, 0);
 }
 
 static void set_value(metrics *m, int family_index, const char *const *values, double v)
 {
-    series *s = family_get(m, &m->families[family_index], values);
-    if (s != NULL)
-        atomic_store_explicit(&s->sum, v, memory_order_relaxed);
+    scoped_update(m, family_index, values, 0, v);
 }
 
 void metrics_set_feature_drift(metrics *m, const char *model, const char *version,
@@ -543,6 +615,7 @@ void metrics_set_model_info(metrics *m, const char *model, const char *version, 
         if (s != NULL) {
             family_unlink(f, s);
             free(s);
+            remove_version_series(m, values[0], values[1]);
         }
     }
     pthread_mutex_unlock(&f->lock);

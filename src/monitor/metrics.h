@@ -47,7 +47,8 @@ void metrics_add_queue_depth(metrics *m, const char *model, const char *version,
 void metrics_count_rejected(metrics *m, const char *model, const char *version, const char *reason);
 
 /* Sets ferry_model_info{model,version,backend,sha256} 1 while a version is loaded; loaded=false
- * removes that series. ferry_models_loaded is the count of such series. Thread-safe. */
+ * removes that series and the version's validation and drift series. ferry_models_loaded is the
+ * count of such series. Thread-safe. */
 void metrics_set_model_info(metrics *m, const char *model, const char *version, const char *backend,
                             const char *sha256, bool loaded);
 
@@ -55,6 +56,14 @@ void metrics_set_model_info(metrics *m, const char *model, const char *version, 
  * version is "" when the model failed before a version was chosen (a bad model.yaml). Thread-safe;
  * never fails (see metrics_observe_request). */
 void metrics_count_load_failure(metrics *m, const char *model, const char *version);
+
+/* Whether model and version have a ferry_model_info series (the version is loaded). */
+bool metrics_version_loaded(metrics *m, const char *model, const char *version);
+
+/* The validation and drift families below hold series of loaded versions only: an update for a
+ * version without a ferry_model_info series does nothing, and removing that series
+ * (metrics_set_model_info with loaded=false) removes the version's validation and drift series,
+ * so /metrics never shows an unloaded version's gauges. */
 
 /* Adds n to ferry_validation_violations_total{model,version,feature,rule}. Thread-safe; never
  * fails (see metrics_observe_request). */

@@ -57,20 +57,25 @@ void model_watch_destroy(model_watch *w)
     free(w);
 }
 
+/* list as compact JSON text in the arena (NULL when out of memory); drops the reference. */
+static const char *arena_json(json_t *list, arena *a)
+{
+    char *text = list != NULL ? json_dumps(list, JSON_COMPACT) : NULL;
+    json_decref(list);
+    if (text == NULL)
+        return NULL;
+    size_t len = strlen(text);
+    char *copy = arena_alloc(a, len + 1);
+    if (copy != NULL)
+        memcpy(copy, text, len + 1);
+    free(text);
+    return copy;
+}
+
 static ferry_status reject(model_watch *w, const validation_violation *x, size_t shown,
                            size_t total, arena *a, const char **violations, ferry_error *err)
 {
-    json_t *list = validation_violations_json(&w->validator, x, shown);
-    char *text = list != NULL ? json_dumps(list, JSON_COMPACT) : NULL;
-    json_decref(list);
-    if (text != NULL) {
-        size_t len = strlen(text);
-        char *copy = arena_alloc(a, len + 1);
-        if (copy != NULL)
-            memcpy(copy, text, len + 1);
-        *violations = copy;
-        free(text);
-    }
+    *violations = arena_json(validation_violations_json(&w->validator, x, shown), a);
     char expected[96];
     validation_expected(&w->validator, &x[0], expected, sizeof expected);
     return ferry_error_set(err, FERRY_INVALID_ARG,
@@ -127,6 +132,23 @@ ferry_status model_watch_validate(model_watch *w, metrics *m, const ferry_tensor
         return reject(w, x, shown, total, a, violations, err);
     warn(w, x, total);
     return FERRY_OK;
+}
+
+const char *model_watch_io_violations(metrics *m, const char *model, const char *version,
+                                      const ferry_model_io *io, const ferry_tensor *inputs,
+                                      size_t n_inputs, arena *a)
+{
+    json_t *list = validation_io_violations(io, inputs, n_inputs);
+    if (list == NULL || json_array_size(list) == 0) {
+        json_decref(list);
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *x = json_array_get(list, i);
+        metrics_count_violation(m, model, version, json_string_value(json_object_get(x, "feature")),
+                                json_string_value(json_object_get(x, "rule")), 1);
+    }
+    return arena_json(list, a);
 }
 
 /* ---- drift ----------------------------------------------------------------------------------- */

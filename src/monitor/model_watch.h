@@ -72,4 +72,13 @@ ferry_status model_watch_validate(model_watch *w, metrics *m, const ferry_tensor
                                   size_t n_bound, arena *a, const char **violations,
                                   ferry_error *err) FERRY_MUST_CHECK;
 
+/* After the server refused a request's inputs (inference_bind): their dtype and shape violations
+ * (validation_io_violations) as JSON text in the arena, each counted in
+ * ferry_validation_violations_total{model,version,feature=the input,rule}. NULL when every input
+ * has the declared dtype and shape (the refusal was of another kind) or out of memory. Applies
+ * whatever the validation policy and whether or not the version has a profile. */
+const char *model_watch_io_violations(metrics *m, const char *model, const char *version,
+                                      const ferry_model_io *io, const ferry_tensor *inputs,
+                                      size_t n_inputs, arena *a);
+
 #endif

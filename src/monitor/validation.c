@@ -319,3 +319,79 @@ json_t *validation_violations_json(const validator *v, const validation_violatio
     }
     return list;
 }
+
+/* ---- dtype and shape ----------------------------------------------------------------------- */
+
+static void format_shape(const int64_t *shape, int ndim, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < ndim && used < len; i++)
+        used +=
+            (size_t)snprintf(buf + used, len - used, "%s%lld", i ? "," : "", (long long)shape[i]);
+    if (used < len)
+        snprintf(buf + used, len - used, "]");
+}
+
+static bool shape_fits(const ferry_tensor_info *want, const ferry_tensor *got)
+{
+    bool ok = want->ndim == got->ndim;
+    for (int d = 0; ok && d < want->ndim; d++)
+        ok = want->shape[d] < 0 || want->shape[d] == got->shape[d];
+    return ok;
+}
+
+static json_t *shape_json(const ferry_tensor *t)
+{
+    json_t *list = json_array();
+    for (int d = 0; list != NULL && d < t->ndim; d++)
+        if (json_array_append_new(list, json_integer((json_int_t)t->shape[d])) != 0) {
+            json_decref(list);
+            return NULL;
+        }
+    return list;
+}
+
+/* The violation of one input, or NULL (with *ok true) when it fits. */
+static json_t *io_violation(const ferry_tensor_info *want, const ferry_tensor *got, bool *ok)
+{
+    char expected[160];
+    json_t *x = NULL;
+    *ok = true;
+    if (got->dtype != want->dtype &&
+        ((unsigned)got->dtype >= FERRY_DTYPE_COUNT || (want->accepted & (1u << got->dtype)) == 0)) {
+        x = json_pack("{s:n, s:s, s:s, s:s, s:s}", "row", "feature", want->name, "value",
+                      ferry_dtype_name(got->dtype), "rule", validation_rule_name(VALIDATION_DTYPE),
+                      "expected", ferry_dtype_name(want->dtype));
+        *ok = x != NULL;
+        return x;
+    }
+    if (shape_fits(want, got))
+        return NULL;
+    format_shape(want->shape, want->ndim, expected, sizeof expected);
+    json_t *value = shape_json(got);
+    x = value != NULL
+            ? json_pack("{s:n, s:s, s:o, s:s, s:s}", "row", "feature", want->name, "value", value,
+                        "rule", validation_rule_name(VALIDATION_SHAPE), "expected", expected)
+            : NULL;
+    *ok = x != NULL;
+    return x;
+}
+
+json_t *validation_io_violations(const ferry_model_io *io, const ferry_tensor *inputs, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t k = 0; list != NULL && k < io->n_inputs; k++) {
+        for (size_t i = 0; i < n; i++) {
+            if (inputs[i].name == NULL || strcmp(inputs[i].name, io->inputs[k].name) != 0)
+                continue;
+            bool ok = true;
+            json_t *x = io_violation(&io->inputs[k], &inputs[i], &ok);
+            if (!ok || (x != NULL && json_array_append_new(list, x) != 0)) {
+                json_decref(list);
+                return NULL;
+            }
+            break; /* a duplicated input is refused as such, not listed twice */
+        }
+    }
+    return list;
+}

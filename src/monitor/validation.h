@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/yaml_doc.h"
+#include "ferry/backend.h"
 #include "ferry/tensor.h"
 #include "monitor/feature_map.h"
 #include "monitor/profile.h"
@@ -97,5 +98,13 @@ void validation_expected(const validator *v, const validation_violation *x, char
 /* The violations as a JSON array of {"row", "feature", "value", "rule", "expected"}; NULL when
  * out of memory. */
 json_t *validation_violations_json(const validator *v, const validation_violation *x, size_t n);
+
+/* The dtype and shape violations of a request's inputs against the model's declared inputs io:
+ * for each request input named like a model input, a datatype the model does not accept (rule
+ * "dtype", value the datatype's name, expected the model's) or a shape that does not fit (rule
+ * "shape", value the shape as a list, expected the declared shape as text, -1 any size). `row` is
+ * null: the rule is about the whole input, named as `feature`. A JSON array, empty when every
+ * input fits; NULL when out of memory. */
+json_t *validation_io_violations(const ferry_model_io *io, const ferry_tensor *inputs, size_t n);
 
 #endif

@@ -149,6 +149,9 @@ ferry_status infer_call_run(infer_call *c, const ferry_tensor *inputs, size_t n_
                                mv->name, mv->version);
     /* Outputs are picked (by address) before the run, so an unknown name never costs a run. */
     ferry_status st = inference_bind(mv, inputs, n_inputs, bound, a, err);
+    if (st == FERRY_INVALID_ARG) /* a wrong dtype or shape is answered as a violation too */
+        c->violations = model_watch_io_violations(c->metrics, mv->name, mv->version, &mv->io,
+                                                  inputs, n_inputs, a);
     if (st == FERRY_OK) /* the monitor's hook: validation against the training profile */
         st = model_watch_validate(mv->watch, c->metrics, bound, mv->io.n_inputs, a, &c->violations,
                                   err);

@@ -6,6 +6,8 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,10 +597,88 @@ static int format_non_finite(char *buf, double v)
     return 0;
 }
 
+/* Exact powers of ten as doubles. */
+static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Writes `%.{p}g` of the value with the p significant digits m (10^(p-1) <= m < 10^p) and
+ * decimal exponent x, negative when neg: what printf writes for a value it rounded to m. */
+static int format_g_digits(char *buf, bool neg, uint64_t m, int p, int x)
+{
+    char digits[24];
+    for (int i = p - 1; i >= 0; i--, m /= 10)
+        digits[i] = (char)('0' + m % 10);
+    int last = p - 1; /* the last digit kept: %g drops trailing zeros */
+    char *o = buf;
+    if (neg)
+        *o++ = '-';
+    if (x < -4 || x >= p) {
+        while (last > 0 && digits[last] == '0')
+            last--;
+        *o++ = digits[0];
+        if (last > 0)
+            *o++ = '.';
+        for (int i = 1; i <= last; i++)
+            *o++ = digits[i];
+        return (int)(o - buf) + sprintf(o, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+    }
+    while (last > x && digits[last] == '0')
+        last--;
+    if (x < 0) {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = -1; i > x; i--)
+            *o++ = '0';
+    }
+    for (int i = 0; i <= last; i++) {
+        if (i == x + 1 && x >= 0)
+            *o++ = '.';
+        *o++ = digits[i];
+    }
+    *o = '\0';
+    return (int)(o - buf);
+}
+
+/* format_float without printf for the usual magnitudes (1e-13 to 1e13): the digits at precision
+ * p scaled with exact powers of ten, skipped when they lie too near a rounding tie to be sure of
+ * printf's rounding, and checked with strtof as the printf loop checks its own. 0: use printf. */
+static int format_float_fast(char *buf, float v)
+{
+    double a = fabs((double)v);
+    if (!(a >= 1e-13 && a < 1e13))
+        return 0;
+    int e = (int)floor(log10(a));
+    for (int p = 6; p <= 9; p++) {
+        int k = p - 1 - e;
+        if (k < -22 || k > 22)
+            return 0;
+        double scaled = k >= 0 ? a * exact_pow10[k] : a / exact_pow10[-k];
+        double whole = floor(scaled), frac = scaled - whole;
+        if (fabs(frac - 0.5) < 1e-6)
+            return 0;
+        uint64_t m = (uint64_t)whole + (frac > 0.5);
+        int x = e;
+        if (m < (uint64_t)exact_pow10[p - 1] || m > (uint64_t)exact_pow10[p])
+            return 0; /* log10 was off by one: leave it to printf */
+        if (m == (uint64_t)exact_pow10[p]) {
+            m /= 10;
+            x++;
+        }
+        int n = format_g_digits(buf, v < 0, m, p, x);
+        if (strtof(buf, NULL) == v)
+            return n;
+    }
+    return 0;
+}
+
 /* Shortest %g text that reads back as the same float (at most 9 digits). */
 static int format_float(char *buf, float v)
 {
     int n = format_non_finite(buf, v);
+    if (n > 0)
+        return n;
+    n = format_float_fast(buf, v);
     if (n > 0)
         return n;
     /* Six digits are the shortest for every normal float that fits in six; subnormals have fewer

@@ -1,6 +1,7 @@
 /* The one place the inference path hands a served prediction to the prediction log: its id,
- * version, inputs and outputs (as OIP JSON tensors) and the first output's values as the scores
- * live performance reads. */
+ * version, inputs and outputs (copied here; encoded as OIP JSON tensors by the state store's
+ * writer thread, off the request path) and the first output's values as the scores live
+ * performance reads. */
 #ifndef FERRY_PROTOCOL_PAYLOAD_LOG_H
 #define FERRY_PROTOCOL_PAYLOAD_LOG_H
 

@@ -54,6 +54,8 @@ struct feedback_hub {
     window *windows[WINDOWS_MAX];
     size_t n_windows;
     uint64_t sample_state;
+    feedback_loaded_fn loaded; /* NULL: every version counts as loaded */
+    void *loaded_ctx;
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -115,13 +117,12 @@ static int64_t now_ms(void)
 }
 
 static state_record *prediction_record(const char *id, const char *model, const char *version,
-                                       const feedback_config *cfg, int64_t rows, char *inputs,
-                                       char *outputs)
+                                       const feedback_config *cfg, int64_t rows,
+                                       state_payload payload)
 {
     state_record *rec = calloc(1, sizeof *rec);
     if (rec == NULL) {
-        free(inputs);
-        free(outputs);
+        state_payload_free(&payload);
         return NULL;
     }
     *rec = (state_record){.kind = STATE_RECORD_PREDICTION,
@@ -130,8 +131,7 @@ static state_record *prediction_record(const char *id, const char *model, const 
                           .version = strdup(version),
                           .ts_ms = now_ms(),
                           .rows = rows,
-                          .inputs = inputs,
-                          .outputs = outputs,
+                          .payload = payload,
                           .retention_s = cfg->retention_s};
     if (rec->id == NULL || rec->model == NULL || rec->version == NULL) {
         state_record_free(rec);
@@ -140,16 +140,22 @@ static state_record *prediction_record(const char *id, const char *model, const 
     return rec;
 }
 
-void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
-                      const feedback_config *cfg, int64_t rows, char *inputs, char *outputs,
-                      size_t cols, const double *scores)
+bool feedback_hub_sampled(feedback_hub *h, const feedback_config *cfg)
 {
+    if (cfg->sample >= 1.0)
+        return true;
     pthread_mutex_lock(&h->lock);
     bool keep = sampled(h, cfg->sample);
     pthread_mutex_unlock(&h->lock);
-    if (!keep || rows < 0 || strlen(id) >= FEEDBACK_ID_MAX) {
-        free(inputs);
-        free(outputs);
+    return keep;
+}
+
+void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
+                      const feedback_config *cfg, int64_t rows, state_payload payload, size_t cols,
+                      const double *scores)
+{
+    if (rows < 0 || strlen(id) >= FEEDBACK_ID_MAX) {
+        state_payload_free(&payload);
         return;
     }
     size_t n = (size_t)rows * cols;
@@ -167,8 +173,7 @@ void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const 
         remember(h, r);
         pthread_mutex_unlock(&h->lock);
     }
-    state_store_enqueue(h->store,
-                        prediction_record(id, model, version, cfg, rows, inputs, outputs));
+    state_store_enqueue(h->store, prediction_record(id, model, version, cfg, rows, payload));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -192,6 +197,19 @@ feedback_hub *feedback_hub_create(state_store *store)
     h->sample_state = (uint64_t)now_ms();
     pthread_mutex_init(&h->lock, NULL);
     return h;
+}
+
+void feedback_hub_set_loaded(feedback_hub *h, feedback_loaded_fn loaded, void *ctx)
+{
+    pthread_mutex_lock(&h->lock);
+    h->loaded = loaded;
+    h->loaded_ctx = ctx;
+    pthread_mutex_unlock(&h->lock);
+}
+
+static bool window_loaded(const feedback_hub *h, const window *w)
+{
+    return h->loaded == NULL || h->loaded(h->loaded_ctx, w->model, w->version);
 }
 
 static void window_free(window *w)
@@ -249,8 +267,13 @@ static recent *recent_from_json(const char *id, const char *model, const char *v
         r->cfg = feedback_config_default();
         r->rows = rows;
         r->cols = cols;
-        for (size_t i = 0; i < n; i++)
-            r->scores[i] = json_number_value(json_array_get(data, i));
+        /* FP32 is written with the fewest digits that read back as the float: read it so. */
+        const char *dtype = json_string_value(json_object_get(first, "datatype"));
+        bool fp32 = dtype != NULL && strcmp(dtype, "FP32") == 0;
+        for (size_t i = 0; i < n; i++) {
+            double v = json_number_value(json_array_get(data, i));
+            r->scores[i] = fp32 ? (double)(float)v : v;
+        }
     }
     json_decref(doc);
     return r;
@@ -431,22 +454,60 @@ static ferry_status parse_item(feedback_hub *h, const char *model, pending *pl, 
 /* Applying labels                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-static window *window_for(feedback_hub *h, const recent *p)
+/* A slot for a new window: the next free one, else one of a version no longer loaded (its window
+ * freed); NULL when every slot holds a loaded version's. Caller holds the lock. */
+static window **free_window_slot(feedback_hub *h)
 {
-    window *w = find_window(h, p->model, p->version);
-    if (w != NULL || h->n_windows == WINDOWS_MAX)
-        return w;
-    w = calloc(1, sizeof *w);
-    if (w == NULL || (w->rows = calloc(p->cfg.window, sizeof *w->rows)) == NULL) {
+    if (h->n_windows < WINDOWS_MAX)
+        return &h->windows[h->n_windows];
+    for (size_t i = 0; i < h->n_windows; i++)
+        if (!window_loaded(h, h->windows[i])) {
+            window_free(h->windows[i]);
+            h->windows[i] = NULL;
+            return &h->windows[i];
+        }
+    return NULL;
+}
+
+static window *window_create(feedback_hub *h, const char *model, const char *version,
+                             const feedback_config *cfg, size_t cols)
+{
+    window *w = calloc(1, sizeof *w);
+    if (w == NULL || (w->rows = calloc(cfg->window, sizeof *w->rows)) == NULL) {
         free(w);
         return NULL;
     }
-    snprintf(w->model, sizeof w->model, "%s", p->model);
-    snprintf(w->version, sizeof w->version, "%s", p->version);
-    w->cfg = p->cfg;
-    w->cols = p->cols;
-    h->windows[h->n_windows++] = w;
+    window **slot = free_window_slot(h);
+    if (slot == NULL) {
+        window_free(w);
+        return NULL;
+    }
+    snprintf(w->model, sizeof w->model, "%s", model);
+    snprintf(w->version, sizeof w->version, "%s", version);
+    w->cfg = *cfg;
+    w->cols = cols;
+    if (slot == &h->windows[h->n_windows])
+        h->n_windows++;
+    *slot = w;
     return w;
+}
+
+static window *window_for(feedback_hub *h, const recent *p)
+{
+    window *w = find_window(h, p->model, p->version);
+    return w != NULL ? w : window_create(h, p->model, p->version, &p->cfg, p->cols);
+}
+
+/* A repeated label replaces the first and makes the row the newest, as the store's
+ * INSERT OR REPLACE does, so that a window rebuilt from the store holds the same rows. */
+static void window_relabel(window *w, size_t i, double label)
+{
+    size_t cap = w->cfg.window, newest = (w->next + cap - 1) % cap;
+    labelled moved = w->rows[i];
+    for (size_t k = i; k != newest; k = (k + 1) % cap)
+        w->rows[k] = w->rows[(k + 1) % cap];
+    moved.label = label;
+    w->rows[newest] = moved;
 }
 
 static void window_put(window *w, const pending_label *l)
@@ -454,7 +515,7 @@ static void window_put(window *w, const pending_label *l)
     const recent *p = l->pred;
     for (size_t i = 0; i < w->n; i++)
         if (w->rows[i].row == l->row && strcmp(w->rows[i].id, p->id) == 0) {
-            w->rows[i].label = l->value; /* a repeated label replaces the first */
+            window_relabel(w, i, l->value);
             return;
         }
     if (p->cols != w->cols)
@@ -506,6 +567,67 @@ static void apply(feedback_hub *h, const pending *pl)
         state_store_enqueue(h->store, label_record(&pl->labels[i]));
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Rebuilding the windows at start                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct restoring {
+    feedback_hub *h;
+    const char *model, *version;
+    feedback_config cfg;
+    size_t restored;
+} restoring;
+
+/* One stored label put in its version's window as feedback_hub_post would have. Caller holds the
+ * hub's lock. */
+static void restore_row(void *ctx, const state_label_row *row)
+{
+    restoring *r = ctx;
+    recent *p = recent_from_json(row->id, r->model, r->version, row->rows, row->outputs);
+    json_t *label = json_loads(row->label, JSON_DECODE_ANY, NULL);
+    double v;
+    if (p != NULL && label != NULL && row->row >= 0 && row->row < p->rows) {
+        p->cfg = r->cfg;
+        if (label_value(p, label, &v)) {
+            pending_label l = {.pred = p, .row = row->row, .value = v, .json = label};
+            window *w = window_for(r->h, p);
+            if (w != NULL) {
+                window_put(w, &l);
+                r->restored++;
+            }
+        }
+    }
+    json_decref(label);
+    free(p);
+}
+
+static void restore_locked(void *ctx, const state_label_row *row)
+{
+    restoring *r = ctx;
+    pthread_mutex_lock(&r->h->lock);
+    restore_row(ctx, row);
+    pthread_mutex_unlock(&r->h->lock);
+}
+
+ferry_status feedback_hub_restore(feedback_hub *h, const char *model, const char *version,
+                                  const feedback_config *cfg, size_t *restored, ferry_error *err)
+{
+    *restored = 0;
+    if (h->store == NULL || cfg->task == FEEDBACK_TASK_NONE)
+        return FERRY_OK;
+    restoring r = {.h = h, .model = model, .version = version, .cfg = *cfg};
+    pthread_mutex_lock(&h->lock);
+    bool known = find_window(h, model, version) != NULL;
+    pthread_mutex_unlock(&h->lock);
+    if (known)
+        return FERRY_OK;
+    /* Read first (SQLite on its own lock), then applied under the hub's lock row by row. */
+    ferry_status st =
+        state_store_latest_labels(h->store, model, version, cfg->window, restore_locked, &r, err);
+    *restored = r.restored;
+    return st;
+}
+
 ferry_status feedback_hub_post(feedback_hub *h, const char *model, const char *body, size_t len,
                                size_t *labelled_rows, ferry_error *err)
 {
@@ -546,9 +668,12 @@ static bool window_metrics(const window *w, perf_result *r)
     double *labels = malloc((w->n + 1) * sizeof *labels);
     double *scores = malloc((w->n * w->cols + 1) * sizeof *scores);
     bool ok = labels != NULL && scores != NULL;
+    /* Oldest first, so a window rebuilt from the store sums in the same order to the same bits. */
+    size_t oldest = w->n < w->cfg.window ? 0 : w->next;
     for (size_t i = 0; ok && i < w->n; i++) {
-        labels[i] = w->rows[i].label;
-        memcpy(scores + i * w->cols, w->rows[i].scores, w->cols * sizeof *scores);
+        const labelled *l = &w->rows[(oldest + i) % w->cfg.window];
+        labels[i] = l->label;
+        memcpy(scores + i * w->cols, l->scores, w->cols * sizeof *scores);
     }
     ok = ok && perf_compute(w->cfg.task, w->cfg.positive_class, w->n, labels, w->cols, scores, r);
     free(labels);
@@ -601,7 +726,8 @@ ferry_status feedback_hub_performance(feedback_hub *h, const char *model, const 
     bool first = true;
     for (size_t i = 0; st == FERRY_OK && i < h->n_windows; i++) {
         const window *w = h->windows[i];
-        if (strcmp(w->model, model) != 0 || (version != NULL && strcmp(w->version, version) != 0))
+        if (strcmp(w->model, model) != 0 || (version != NULL && strcmp(w->version, version) != 0) ||
+            !window_loaded(h, w))
             continue;
         st = append_version(out, w, first);
         first = false;
@@ -610,20 +736,63 @@ ferry_status feedback_hub_performance(feedback_hub *h, const char *model, const 
     return st == FERRY_OK ? buffer_append_str(out, "]}") : st;
 }
 
-static ferry_status render_window(buffer *out, const window *w)
+static const char *const metric_help[] = {
+    "Accuracy over the latest feedback_window labelled rows (sklearn accuracy_score).",
+    "Precision over the labelled window (binary: the positive class; multiclass: macro).",
+    "Recall over the labelled window (binary: the positive class; multiclass: macro).",
+    "F1 over the labelled window (binary: the positive class; multiclass: macro).",
+    "ROC AUC over the labelled window (multiclass: one-vs-rest macro).",
+    "Log loss over the labelled window (probabilities clipped to [1e-15, 1-1e-15]).",
+    "Mean absolute error over the labelled window.",
+    "Root mean squared error over the labelled window.",
+    "R2 (coefficient of determination) over the labelled window.",
+};
+_Static_assert(sizeof metric_help / sizeof metric_help[0] == N_METRICS, "one help per metric");
+
+/* The windows shown (loaded versions') and their metrics, into shown and results (WINDOWS_MAX
+ * each); returns how many. Caller holds the lock. */
+static size_t shown_windows(feedback_hub *h, const window **shown, perf_result *results)
 {
-    perf_result r;
-    if (!window_metrics(w, &r))
-        return FERRY_NO_MEMORY;
+    size_t n = 0;
+    for (size_t i = 0; i < h->n_windows; i++)
+        if (window_loaded(h, h->windows[i]) && window_metrics(h->windows[i], &results[n]))
+            shown[n++] = h->windows[i];
+    return n;
+}
+
+/* One gauge family: HELP, TYPE and a line per window with a defined value (none: left out). */
+static ferry_status render_family(buffer *out, size_t metric, const window **w,
+                                  const perf_result *r, size_t n)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any |= !isnan(metric_value(&r[i], metric));
+    if (!any)
+        return FERRY_OK;
     ferry_status st =
-        buffer_printf(out, "ferry_model_labelled_rows{model=\"%s\",version=\"%s\"} %zu\n", w->model,
-                      w->version, w->n);
-    for (size_t i = 0; st == FERRY_OK && i < N_METRICS; i++) {
-        double v = metric_value(&r, i);
+        buffer_printf(out, "# HELP ferry_model_%s %s\n# TYPE ferry_model_%s gauge\n",
+                      metric_names[metric], metric_help[metric], metric_names[metric]);
+    for (size_t i = 0; st == FERRY_OK && i < n; i++) {
+        double v = metric_value(&r[i], metric);
         if (!isnan(v))
             st = buffer_printf(out, "ferry_model_%s{model=\"%s\",version=\"%s\"} %.17g\n",
-                               metric_names[i], w->model, w->version, v);
+                               metric_names[metric], w[i]->model, w[i]->version, v);
     }
+    return st;
+}
+
+static ferry_status render_windows(buffer *out, const window **w, const perf_result *r, size_t n)
+{
+    ferry_status st = FERRY_OK;
+    if (n > 0)
+        st =
+            buffer_append_str(out, "# HELP ferry_model_labelled_rows Labelled rows in the live "
+                                   "performance window.\n# TYPE ferry_model_labelled_rows gauge\n");
+    for (size_t i = 0; st == FERRY_OK && i < n; i++)
+        st = buffer_printf(out, "ferry_model_labelled_rows{model=\"%s\",version=\"%s\"} %zu\n",
+                           w[i]->model, w[i]->version, w[i]->n);
+    for (size_t k = 0; st == FERRY_OK && k < N_METRICS; k++)
+        st = render_family(out, k, w, r, n);
     return st;
 }
 
@@ -639,9 +808,17 @@ ferry_status feedback_hub_render_metrics(feedback_hub *h, buffer *out)
         "ferry_payload_log_dropped_total %llu\n",
         (unsigned long long)state_store_written(h->store),
         (unsigned long long)state_store_dropped(h->store));
-    pthread_mutex_lock(&h->lock);
-    for (size_t i = 0; st == FERRY_OK && i < h->n_windows; i++)
-        st = render_window(out, h->windows[i]);
-    pthread_mutex_unlock(&h->lock);
+    const window **shown = malloc((WINDOWS_MAX + 1) * sizeof *shown);
+    perf_result *results = malloc((WINDOWS_MAX + 1) * sizeof *results);
+    if (st == FERRY_OK && (shown == NULL || results == NULL))
+        st = FERRY_NO_MEMORY;
+    if (st == FERRY_OK) {
+        pthread_mutex_lock(&h->lock);
+        size_t n = shown_windows(h, shown, results);
+        st = render_windows(out, shown, results, n);
+        pthread_mutex_unlock(&h->lock);
+    }
+    free(shown);
+    free(results);
     return st;
 }

@@ -7,6 +7,7 @@
 #ifndef FERRY_STATE_FEEDBACK_H
 #define FERRY_STATE_FEEDBACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,15 +24,28 @@ typedef struct feedback_hub feedback_hub;
 /* A hub writing to store (kept, not owned). NULL when out of memory. */
 feedback_hub *feedback_hub_create(state_store *store);
 
+/* Whether a model version is loaded now (for the server: it has a ferry_model_info series). */
+typedef bool (*feedback_loaded_fn)(void *ctx, const char *model, const char *version);
+
+/* Shows only loaded versions' windows in the performance answer and the gauges, and lets a new
+ * window take the slot of an unloaded version's when WINDOWS_MAX are in use. Without it every
+ * version counts as loaded. */
+void feedback_hub_set_loaded(feedback_hub *h, feedback_loaded_fn loaded, void *ctx);
+
 /* Frees the hub. Accepts NULL. */
 void feedback_hub_destroy(feedback_hub *h);
 
-/* One prediction served. inputs and outputs are malloc'ed JSON handed over (freed here); scores
- * are the model's first output as rows x cols doubles (copied). Whether it is logged is decided
- * by cfg->sample. Never blocks on the disk. */
+/* One prediction served. payload (its inputs and outputs, encoded by the state store's writer)
+ * is handed over (released here or by the store); scores are the model's first output as rows x
+ * cols doubles (copied). Sampling is the caller's (feedback_hub_sampled). Never blocks on the
+ * disk. */
 void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
-                      const feedback_config *cfg, int64_t rows, char *inputs, char *outputs,
-                      size_t cols, const double *scores);
+                      const feedback_config *cfg, int64_t rows, state_payload payload, size_t cols,
+                      const double *scores);
+
+/* Whether the next prediction of a version with this configuration is logged (cfg->sample, drawn
+ * once per call): callers skip building its payload when not. */
+bool feedback_hub_sampled(feedback_hub *h, const feedback_config *cfg);
 
 /* Applies a feedback body for model `model`: {"id","label"}, {"id","labels":[...]},
  * {"id","row","label"}, or a JSON list of these. Every item is checked before any is applied.
@@ -39,6 +53,15 @@ void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const 
  * label must be. *labelled is the count of rows labelled. */
 ferry_status feedback_hub_post(feedback_hub *h, const char *model, const char *body, size_t len,
                                size_t *labelled, ferry_error *err) FERRY_MUST_CHECK;
+
+/* Rebuilds the window of model and version (configured by cfg, the version's model.yaml) from the
+ * state store: its latest cfg->window labelled rows joined with their predictions, as if their
+ * labels had just been posted, so the live metrics after a restart equal those before it. Does
+ * nothing for a version that already has a window or a cfg without a task. *restored is the
+ * count of rows put in the window. Fails as state_store_latest_labels. */
+ferry_status feedback_hub_restore(feedback_hub *h, const char *model, const char *version,
+                                  const feedback_config *cfg, size_t *restored,
+                                  ferry_error *err) FERRY_MUST_CHECK;
 
 /* Appends {"model_name", "versions": [{"version", "task", "window", "rows", "metrics": {...}}]} for
  * the model (one version when version is not NULL). NOT_FOUND when it has no labelled rows yet is

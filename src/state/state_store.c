@@ -39,10 +39,18 @@ struct state_store {
     time_t last_retention;
 };
 
+void state_payload_free(state_payload *p)
+{
+    if (p->data != NULL && p->free != NULL)
+        p->free(p->data);
+    *p = (state_payload){0};
+}
+
 void state_record_free(state_record *r)
 {
     if (r == NULL)
         return;
+    state_payload_free(&r->payload);
     free(r->id);
     free(r->model);
     free(r->version);
@@ -66,8 +74,24 @@ static int bind_text(sqlite3_stmt *st, int i, const char *s)
     return sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_STATIC);
 }
 
-static bool write_record(state_store *s, const state_record *r)
+/* Encodes a prediction's deferred payload into its inputs and outputs. */
+static bool encode_payload(state_store *s, state_record *r)
 {
+    if (r->payload.data == NULL || r->inputs != NULL)
+        return true;
+    bool ok = r->payload.encode(r->payload.data, &r->inputs, &r->outputs);
+    state_payload_free(&r->payload);
+    if (!ok) {
+        log_fields f = {.file = s->path, .model = r->model, .request_id = r->id};
+        log_warn(&f, "prediction log: cannot encode the request; not logged");
+    }
+    return ok;
+}
+
+static bool write_record(state_store *s, state_record *r)
+{
+    if (r->kind == STATE_RECORD_PREDICTION && !encode_payload(s, r))
+        return false;
     sqlite3_stmt *st = r->kind == STATE_RECORD_PREDICTION ? s->insert_prediction : s->insert_label;
     sqlite3_reset(st);
     int rc = bind_text(st, 1, r->id) | bind_text(st, 2, r->model) | bind_text(st, 3, r->version) |
@@ -362,6 +386,83 @@ ferry_status state_store_find(state_store *s, const char *id, char *model, size_
     sqlite3_reset(s->find);
     pthread_mutex_unlock(&s->read_lock);
     return st;
+}
+
+/* The latest labels first; reversed by the caller. The prediction is the latest with the id for
+ * the label's version, as feedback looks it up. */
+static const char latest_labels_sql[] =
+    "SELECT l.id, l.row, l.label, p.rows, p.outputs FROM labels l JOIN predictions p "
+    "ON p.rowid = (SELECT rowid FROM predictions WHERE id = l.id AND model = l.model AND "
+    "version = l.version ORDER BY ts DESC, rowid DESC LIMIT 1) "
+    "WHERE l.model = ?1 AND l.version = ?2 ORDER BY l.ts DESC, l.rowid DESC LIMIT ?3";
+
+typedef struct label_rows {
+    state_label_row *rows;
+    size_t n;
+} label_rows;
+
+static void label_rows_free(label_rows *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free((char *)r->rows[i].id);
+        free((char *)r->rows[i].label);
+        free((char *)r->rows[i].outputs);
+    }
+    free(r->rows);
+}
+
+static const char *column_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return strdup(t != NULL ? (const char *)t : "");
+}
+
+/* Steps st to the end, copying each row. Caller holds read_lock. */
+static int read_label_rows(sqlite3_stmt *st, size_t limit, label_rows *out)
+{
+    out->rows = calloc(limit + 1, sizeof *out->rows);
+    if (out->rows == NULL)
+        return SQLITE_NOMEM;
+    int rc = SQLITE_DONE;
+    while (out->n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        state_label_row *r = &out->rows[out->n++];
+        *r = (state_label_row){.id = column_dup(st, 0),
+                               .row = sqlite3_column_int64(st, 1),
+                               .label = column_dup(st, 2),
+                               .rows = sqlite3_column_int64(st, 3),
+                               .outputs = column_dup(st, 4)};
+        if (r->id == NULL || r->label == NULL || r->outputs == NULL)
+            return SQLITE_NOMEM;
+    }
+    return out->n == limit ? SQLITE_DONE : rc;
+}
+
+ferry_status state_store_latest_labels(state_store *s, const char *model, const char *version,
+                                       size_t limit,
+                                       void (*fn)(void *ctx, const state_label_row *row), void *ctx,
+                                       ferry_error *err)
+{
+    label_rows rows = {0};
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->read_lock);
+    int rc = sqlite3_prepare_v2(s->read, latest_labels_sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 1, model) | bind_text(st, 2, version) |
+             sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    if (rc == SQLITE_OK)
+        rc = read_label_rows(st, limit, &rows);
+    ferry_status result = FERRY_OK;
+    if (rc != SQLITE_DONE)
+        result = ferry_error_set(err, rc == SQLITE_NOMEM ? FERRY_NO_MEMORY : FERRY_IO,
+                                 "state store %s: reading the labels of model '%s' version %s: %s",
+                                 s->path, model, version,
+                                 rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(s->read));
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->read_lock);
+    for (size_t i = rows.n; result == FERRY_OK && i > 0; i--)
+        fn(ctx, &rows.rows[i - 1]);
+    label_rows_free(&rows);
+    return result;
 }
 
 void state_store_close(state_store *s)

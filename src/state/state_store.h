@@ -23,7 +23,7 @@
 #define STATE_SCHEMA_VERSION    1
 #define STATE_FLUSH_MS          50 /* the writer commits at least this often while records wait */
 #define STATE_QUEUE_MAX         65536 /* records waiting for the writer; more are dropped */
-#define STATE_BATCH_WAKE        512   /* this many waiting records wake the writer early */
+#define STATE_BATCH_WAKE        4096  /* this many waiting records wake the writer early */
 #define STATE_RETENTION_EVERY_S 60    /* how often old rows are deleted */
 #define STATE_DB_FILE           "ferry.db"
 
@@ -31,18 +31,31 @@ typedef struct state_store state_store;
 
 typedef enum state_record_kind { STATE_RECORD_PREDICTION, STATE_RECORD_LABEL } state_record_kind;
 
+/* A prediction's inputs and outputs not yet encoded: the writer thread calls encode(data, &inputs,
+ * &outputs) (malloc'ed JSON text; false when it cannot), so that encoding stays off the request
+ * path; free(data) releases it, encoded or not. */
+typedef struct state_payload {
+    void *data;
+    bool (*encode)(void *data, char **inputs, char **outputs);
+    void (*free)(void *data);
+} state_payload;
+
+/* Releases a payload's data. Accepts an empty payload. */
+void state_payload_free(state_payload *p);
+
 /* One row for the writer. Strings are malloc'ed and owned by the record. */
 typedef struct state_record {
     state_record_kind kind;
     char *id;
     char *model;
     char *version;
-    int64_t ts_ms;       /* Unix time in milliseconds */
-    int64_t rows;        /* prediction: rows in the request */
-    char *inputs;        /* prediction: JSON */
-    char *outputs;       /* prediction: JSON */
-    int64_t row;         /* label: the row labelled */
-    char *label;         /* label: JSON scalar */
+    int64_t ts_ms;         /* Unix time in milliseconds */
+    int64_t rows;          /* prediction: rows in the request */
+    char *inputs;          /* prediction: JSON (or encoded from payload by the writer) */
+    char *outputs;         /* prediction: JSON (or encoded from payload by the writer) */
+    state_payload payload; /* prediction: what inputs and outputs are encoded from, if not given */
+    int64_t row;           /* label: the row labelled */
+    char *label;           /* label: JSON scalar */
     int64_t retention_s; /* prediction: rows of this model older than this are deleted (0: kept) */
 } state_record;
 
@@ -72,6 +85,24 @@ void state_store_flush(state_store *s);
 ferry_status state_store_find(state_store *s, const char *id, char *model, size_t model_len,
                               char *version, size_t version_len, int64_t *rows, char **outputs,
                               ferry_error *err) FERRY_MUST_CHECK;
+
+/* One labelled row read back for a version: the label's JSON text, and its prediction's rows and
+ * outputs JSON (the latest prediction logged with that id for that version). */
+typedef struct state_label_row {
+    const char *id;
+    int64_t row;
+    const char *label;
+    int64_t rows;
+    const char *outputs;
+} state_label_row;
+
+/* Calls fn(ctx, row) for the latest `limit` labelled rows of model and version (by label time,
+ * a label replaced counting at its replacement), oldest first; the strings live until fn returns.
+ * Reads committed rows on the read connection. Returns IO naming the file, or NO_MEMORY. */
+ferry_status state_store_latest_labels(state_store *s, const char *model, const char *version,
+                                       size_t limit,
+                                       void (*fn)(void *ctx, const state_label_row *row), void *ctx,
+                                       ferry_error *err) FERRY_MUST_CHECK;
 
 /* Stops the writer after it commits what is queued, and closes the database. Accepts NULL. */
 void state_store_close(state_store *s);

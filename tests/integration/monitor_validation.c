@@ -3,7 +3,9 @@
  * position), served three times over with `validation: reject`, the default (warn) and `off`.
  * reject answers 400 with the violations (row, feature, value, rule, expected) and serves valid
  * rows (over gRPC: INVALID_ARGUMENT with the message, checked with Debian's python3-grpcio);
- * warn serves and counts ferry_validation_violations_total; off does neither. */
+ * warn serves and counts ferry_validation_violations_total; off does neither. A wrong dtype or
+ * shape is answered as a violation (rule dtype or shape, the input as feature, row null) over
+ * REST, and INVALID_ARGUMENT naming them over gRPC, whatever the policy. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,6 +147,72 @@ static void test_reject(void **state)
     free(low);
 }
 
+/* A request of rows x cols values of `datatype` (as JSON numbers). */
+static char *typed_request(const char *datatype, int rows, int cols)
+{
+    json_t *data = json_array();
+    json_t *all = json_object_get(g.inputs, "data");
+    for (int i = 0; i < rows * cols; i++)
+        json_array_append_new(
+            data, json_integer((json_int_t)json_number_value(json_array_get(all, (size_t)i % 30))));
+    json_t *body = json_pack("{s:[{s:s, s:s, s:[i,i], s:o}]}", "inputs", "name", "input",
+                             "datatype", datatype, "shape", rows, cols, "data", data);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    return text;
+}
+
+/* The only violation of a 400 answer: its rule, the input as feature, row null. */
+static json_t *only_violation(json_t *reply, const char *rule)
+{
+    json_t *v = json_object_get(reply, "violations");
+    assert_int_equal(json_array_size(v), 1);
+    json_t *x = json_array_get(v, 0);
+    assert_true(json_is_null(json_object_get(x, "row")));
+    assert_string_equal(json_string_value(json_object_get(x, "feature")), "input");
+    assert_string_equal(json_string_value(json_object_get(x, "rule")), rule);
+    return x;
+}
+
+/* dtype and shape are checked whatever the policy (here off) and listed as violations. */
+static void test_dtype_and_shape(void **state)
+{
+    (void)state;
+    char *ints = typed_request("INT32", 2, 30), *narrow = typed_request("FP32", 2, 29);
+    json_t *reply = NULL;
+    assert_int_equal(infer("bc_off", ints, &reply), 400);
+    assert_non_null(strstr(json_string_value(json_object_get(reply, "error")), "INT32"));
+    json_t *x = only_violation(reply, "dtype");
+    assert_string_equal(json_string_value(json_object_get(x, "value")), "INT32");
+    assert_string_equal(json_string_value(json_object_get(x, "expected")), "FP32");
+    json_decref(reply);
+    assert_int_equal(infer("bc_off", narrow, &reply), 400);
+    assert_non_null(strstr(json_string_value(json_object_get(reply, "error")), "29 features"));
+    x = only_violation(reply, "shape");
+    json_t *value = json_object_get(x, "value");
+    assert_int_equal(json_array_size(value), 2);
+    assert_int_equal(json_integer_value(json_array_get(value, 0)), 2);
+    assert_int_equal(json_integer_value(json_array_get(value, 1)), 29);
+    assert_string_equal(json_string_value(json_object_get(x, "expected")), "[-1,30]");
+    json_decref(reply);
+    /* An unknown input is no dtype or shape matter: a plain error. */
+    char *body = request(-1, 0);
+    char *renamed = strstr(body, "\"input\"");
+    memcpy(renamed, "\"inpux\"", 7);
+    assert_int_equal(infer("bc_off", body, &reply), 400);
+    assert_null(json_object_get(reply, "violations"));
+    json_decref(reply);
+    char *text = metrics_text();
+    assert_non_null(strstr(text, "ferry_validation_violations_total{model=\"bc_off\",version=\"1\","
+                                 "feature=\"input\",rule=\"dtype\"} 1\n"));
+    assert_non_null(strstr(text, "ferry_validation_violations_total{model=\"bc_off\",version=\"1\","
+                                 "feature=\"input\",rule=\"shape\"} 1\n"));
+    free(text);
+    free(body);
+    free(ints);
+    free(narrow);
+}
+
 static void test_warn_and_off(void **state)
 {
     (void)state;
@@ -156,7 +224,7 @@ static void test_warn_and_off(void **state)
     assert_non_null(strstr(text,
                            "ferry_validation_violations_total{model=\"bc_warn\",version=\"1\","
                            "feature=\"mean_radius\",rule=\"max\"} 2\n"));
-    assert_null(strstr(text, "model=\"bc_off\",version=\"1\",feature"));
+    assert_null(strstr(text, "model=\"bc_off\",version=\"1\",feature=\"mean_radius\""));
     free(text);
     assert_true(
         ts_server_wait_log(&g.srv, "validation violation(s) served under policy warn", 5000));
@@ -164,23 +232,29 @@ static void test_warn_and_off(void **state)
     free(high);
 }
 
-/* A gRPC ModelInfer to bc_reject with row 0's mean_radius at 1000, by python3-grpcio with stubs
- * generated from proto/grpc_service.proto; prints the status code and message. */
+/* gRPC ModelInfers by python3-grpcio with stubs generated from proto/grpc_service.proto: to
+ * bc_reject with row 0's mean_radius at 1000; to bc_off as INT32; to bc_off with 29 features;
+ * to bc_warn out of range (served). Prints each one's status code and message on a line. */
 static const char grpc_script[] =
     "import sys, struct\n"
     "sys.path.insert(0, sys.argv[1])\n"
     "import grpc, grpc_service_pb2 as pb, grpc_service_pb2_grpc as pbg\n"
     "stub = pbg.GRPCInferenceServiceStub(grpc.insecure_channel('127.0.0.1:' + sys.argv[2]))\n"
-    "req = pb.ModelInferRequest(model_name='bc_reject')\n"
-    "req.inputs.add(name='input', datatype='FP32', shape=[1, 30])\n"
-    "req.raw_input_contents.append(struct.pack('<30f', 1000, *([15.0, 90, 700, 0.1, 0.1, 0.05, "
-    "0.03, 0.18, 0.06] + [0.3, 1.2, 2.5, 30, 0.007, 0.02, 0.03, 0.01, 0.02, 0.003] + [16, 25, 105, "
-    "880, 0.13, 0.25, 0.27, 0.11, 0.29, 0.08])))\n"
-    "try:\n"
-    "    stub.ModelInfer(req, timeout=10)\n"
-    "    print('OK')\n"
-    "except grpc.RpcError as e:\n"
-    "    print(e.code().name, e.details())\n";
+    "row = [1000, 15.0, 90, 700, 0.1, 0.1, 0.05, 0.03, 0.18, 0.06, 0.3, 1.2, 2.5, 30, 0.007, "
+    "0.02, 0.03, 0.01, 0.02, 0.003, 16, 25, 105, 880, 0.13, 0.25, 0.27, 0.11, 0.29, 0.08]\n"
+    "def call(model, datatype, shape, raw):\n"
+    "    req = pb.ModelInferRequest(model_name=model)\n"
+    "    req.inputs.add(name='input', datatype=datatype, shape=shape)\n"
+    "    req.raw_input_contents.append(raw)\n"
+    "    try:\n"
+    "        stub.ModelInfer(req, timeout=10)\n"
+    "        print('OK')\n"
+    "    except grpc.RpcError as e:\n"
+    "        print(e.code().name, e.details())\n"
+    "call('bc_reject', 'FP32', [1, 30], struct.pack('<30f', *row))\n"
+    "call('bc_off', 'INT32', [1, 30], struct.pack('<30i', *[int(x) for x in row]))\n"
+    "call('bc_off', 'FP32', [1, 29], struct.pack('<29f', *row[:29]))\n"
+    "call('bc_warn', 'FP32', [1, 30], struct.pack('<30f', *row))\n";
 
 static void test_grpc_reject(void **state)
 {
@@ -200,6 +274,17 @@ static void test_grpc_reject(void **state)
                                "violation; row 0, feature 'mean_radius': 1000 breaks rule "
                                "'max'") == NULL)
         fail_msg("gRPC reject: %s", out);
+    if (strstr(out, "INVALID_ARGUMENT model 'bc_off' version 1: input 'input' has datatype INT32, "
+                    "expected FP32") == NULL ||
+        strstr(out, "INVALID_ARGUMENT model 'bc_off' version 1: input 'input' has 29 features "
+                    "per row, the model expects 30") == NULL ||
+        strstr(out, "\nOK\n") == NULL)
+        fail_msg("gRPC dtype, shape, warn: %s", out);
+    char *text = metrics_text();
+    if (strstr(text, "ferry_validation_violations_total{model=\"bc_warn\",version=\"1\","
+                     "feature=\"mean_radius\",rule=\"max\"} 3\n") == NULL)
+        fail_msg("gRPC warn not counted:\n%s", text);
+    free(text);
     free(out);
 }
 
@@ -207,6 +292,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reject),
+        cmocka_unit_test(test_dtype_and_shape),
         cmocka_unit_test(test_warn_and_off),
         cmocka_unit_test(test_grpc_reject),
     };

@@ -204,12 +204,67 @@ static void settings(void **state)
     }
 }
 
+/* dtype and shape against the declared input [-1, 3] FP32 (FP64 accepted): one violation per
+ * input at fault, in the model's input order; inputs of other names are not this check's. */
+static void dtype_and_shape(void **state)
+{
+    (void)state;
+    ferry_tensor_info infos[2] = {
+        {.name = "x",
+         .dtype = FERRY_DTYPE_FP32,
+         .ndim = 2,
+         .shape = {-1, 3},
+         .accepted = 1u << FERRY_DTYPE_FP64},
+        {.name = "z", .dtype = FERRY_DTYPE_INT64, .ndim = 1, .shape = {-1}},
+    };
+    ferry_model_io io = {.inputs = infos, .n_inputs = 2};
+    ferry_tensor in[3] = {
+        {.name = "z", .dtype = FERRY_DTYPE_INT64, .ndim = 2, .shape = {4, 1}},
+        {.name = "x", .dtype = FERRY_DTYPE_FP64, .ndim = 2, .shape = {4, 3}},
+        {.name = "other", .dtype = FERRY_DTYPE_BOOL, .ndim = 1, .shape = {4}},
+    };
+    json_t *v = validation_io_violations(&io, in, 3);
+    assert_int_equal(json_array_size(v), 1); /* FP64 for x is accepted; z's rank is wrong */
+    json_t *x = json_array_get(v, 0);
+    assert_true(json_is_null(json_object_get(x, "row")));
+    assert_string_equal(json_string_value(json_object_get(x, "feature")), "z");
+    assert_string_equal(json_string_value(json_object_get(x, "rule")), "shape");
+    assert_string_equal(json_string_value(json_object_get(x, "expected")), "[-1]");
+    assert_int_equal(json_array_size(json_object_get(x, "value")), 2);
+    json_decref(v);
+
+    in[0].ndim = 1;
+    in[1].dtype = FERRY_DTYPE_INT8;
+    in[1].shape[1] = 2; /* dtype is reported first: one violation per input */
+    v = validation_io_violations(&io, in, 3);
+    assert_int_equal(json_array_size(v), 1);
+    x = json_array_get(v, 0);
+    assert_string_equal(json_string_value(json_object_get(x, "feature")), "x");
+    assert_string_equal(json_string_value(json_object_get(x, "rule")), "dtype");
+    assert_string_equal(json_string_value(json_object_get(x, "value")), "INT8");
+    assert_string_equal(json_string_value(json_object_get(x, "expected")), "FP32");
+    json_decref(v);
+
+    in[1].dtype = FERRY_DTYPE_FP32;
+    v = validation_io_violations(&io, in, 3);
+    x = json_array_get(v, 0);
+    assert_string_equal(json_string_value(json_object_get(x, "rule")), "shape");
+    assert_string_equal(json_string_value(json_object_get(x, "expected")), "[-1,3]");
+    json_decref(v);
+
+    in[1].shape[1] = 3;
+    v = validation_io_violations(&io, in, 3);
+    assert_int_equal(json_array_size(v), 0);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(map_by_name_and_position),
         cmocka_unit_test(rules_fire_exactly),
         cmocka_unit_test(settings),
+        cmocka_unit_test(dtype_and_shape),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -808,6 +808,62 @@ static void test_encode_floats_round_trip(void **state)
     buffer_free(&b);
 }
 
+/* The printf loop the encoder's fast path stands in for: %.{6..9}g, the first that reads back. */
+static void printf_shortest(char *buf, float v)
+{
+    for (int precision = 6; precision < 9; precision++) {
+        sprintf(buf, "%.*g", precision, (double)v);
+        if (strtof(buf, NULL) == v)
+            return;
+    }
+    sprintf(buf, "%.9g", (double)v);
+}
+
+/* The fast path writes exactly what the printf loop writes, over the magnitudes it covers (and
+ * the edges beyond): random bit patterns, decimal-looking values, integers and powers of ten. */
+static void test_encode_floats_as_printf(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static float values[N];
+    uint32_t x = 777;
+    for (size_t i = 0; i < N; i++) {
+        x = x * 1664525u + 1013904223u;
+        int exponent = (int)(x % 36) - 18;
+        double mantissa = (double)(x >> 8) / (double)(1u << 24);
+        switch (i % 4) {
+        case 0:
+            values[i] = (float)(mantissa * pow(10, exponent)); /* 1e-18 to 1e17 */
+            break;
+        case 1:
+            values[i] = (float)((double)(x % 100000) / 100.0); /* 123.45 */
+            break;
+        case 2:
+            values[i] = (float)(int32_t)x; /* large integers */
+            break;
+        default:
+            values[i] = (float)(pow(10, exponent) * ((x & 1) ? -1 : 1));
+            break;
+        }
+    }
+    ferry_tensor t = out_tensor("y", FERRY_DTYPE_FP32, values, sizeof values, N);
+    buffer b;
+    buffer_init(&b, 1 << 22);
+    const ferry_tensor *outs[1] = {&t};
+    assert_int_equal(oip_encode_response(&b, "m", "1", NULL, outs, 1), FERRY_OK);
+    const char *p = strstr(b.data, "\"data\":[") + 8;
+    for (size_t i = 0; i < N; i++) {
+        char want[64];
+        printf_shortest(want, values[i]);
+        size_t len = strcspn(p, ",]");
+        if (len != strlen(want) || strncmp(p, want, len) != 0)
+            fail_msg("element %zu (%.9g): wrote %.*s, printf %s", i, (double)values[i], (int)len, p,
+                     want);
+        p += len + 1;
+    }
+    buffer_free(&b);
+}
+
 static void test_encode_doubles_round_trip(void **state)
 {
     (void)state;
@@ -981,6 +1037,7 @@ int main(void)
         CODEC_TEST(test_encode_id_and_version_absent),
         CODEC_TEST(test_encode_shortest_floats),
         CODEC_TEST(test_encode_floats_round_trip),
+        CODEC_TEST(test_encode_floats_as_printf),
         CODEC_TEST(test_encode_doubles_round_trip),
         CODEC_TEST(test_encode_non_finite),
         CODEC_TEST(test_encode_integers_and_bool),
