@@ -143,3 +143,39 @@ void onnx_activation_add_row(const onnx_activation *a, float *y, int64_t rows, i
     if (!relu_too)
         onnx_activation_apply(a, y, rows * cols);
 }
+
+/* y[r][j] += bias[j] over rows ld apart, and Relu's expression in the same loop when `relu_too`. */
+ONNX_VECTOR_CLONES
+static void bias_cols(float *y, int64_t ld, const float *bias, int64_t rows, int64_t cols,
+                      bool relu_too)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *d = y + r * ld;
+        if (relu_too && bias != NULL)
+            for (int64_t j = 0; j < cols; j++) {
+                float v = d[j] + bias[j];
+                d[j] = v > 0 ? v : 0.0f;
+            }
+        else if (relu_too)
+            for (int64_t j = 0; j < cols; j++)
+                d[j] = d[j] > 0 ? d[j] : 0.0f;
+        else
+            for (int64_t j = 0; j < cols; j++)
+                d[j] += bias[j];
+    }
+}
+
+void onnx_activation_bias_cols(const onnx_activation *a, float *y, int64_t ld, const float *bias,
+                               int64_t rows, int64_t cols)
+{
+    bool relu_too = a->kind == ONNX_ACTIVATION_RELU;
+    if (bias != NULL || relu_too)
+        bias_cols(y, ld, bias, rows, cols, relu_too);
+    if (relu_too || a->kind == ONNX_ACTIVATION_NONE)
+        return;
+    if (ld == cols)
+        onnx_activation_run(a, y, rows * cols);
+    else
+        for (int64_t r = 0; r < rows; r++)
+            onnx_activation_run(a, y + r * ld, cols);
+}

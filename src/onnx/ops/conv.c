@@ -361,6 +361,26 @@ static void conv_store_chunk(const onnx_op_ctx *ctx, const conv_geom *g, const f
                          y + ((first + i) * g->m + grp * g->mg) * vol);
 }
 
+/* Group grp of images first .. first+count-1 written channels-last: the transposed product of
+ * the chunk's im2col matrix `col` by the weights lands in the output's rows (one per pixel, m
+ * apart) as they are, then the bias and activation per column. */
+static ferry_status im2col_channels_last(const onnx_op_ctx *ctx, const conv_geom *g,
+                                         const float *col, int64_t first, int64_t count,
+                                         int64_t grp)
+{
+    const float *w = ctx->inputs[1]->data;
+    const ferry_tensor *b = onnx_in(ctx, 2);
+    int64_t ld = count * g->win.out_vol;
+    float *y = (float *)ctx->outputs[0]->data + first * g->win.out_vol * g->m + grp * g->mg;
+    ferry_status st = onnx_sgemm(true, true, ld, g->mg, g->ck, 1.0f, col, ld,
+                                 w + grp * g->mg * g->ck, g->ck, 0.0f, y, g->m);
+    if (st == FERRY_OK)
+        onnx_activation_bias_cols(&ctx->node->fused, y, g->m,
+                                  b != NULL ? (const float *)b->data + grp * g->mg : NULL, ld,
+                                  g->mg);
+    return st;
+}
+
 /* Images [lo, hi) in chunks: per group, one GEMM of the weights by the chunk's im2col matrix. */
 static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo, int64_t hi,
                                 float *scratch)
@@ -380,9 +400,16 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
             for (int64_t i = 0; i < count; i++)
                 im2col(x + ((first + i) * g->win.c + grp * g->cg) * g->win.in_vol, g, plane,
                        col + i * vol, ld);
+            ferry_status st;
+            if (ctx->layout & ONNX_LAYOUT_OUT) {
+                st = im2col_channels_last(ctx, g, col, first, count, grp);
+                if (st != FERRY_OK)
+                    return st;
+                continue;
+            }
             float *pg = count == 1 ? prod + grp * g->mg * vol : prod;
-            ferry_status st = onnx_sgemm(false, false, g->mg, ld, g->ck, 1.0f,
-                                         w + grp * g->mg * g->ck, g->ck, col, ld, 0.0f, pg, ld);
+            st = onnx_sgemm(false, false, g->mg, ld, g->ck, 1.0f, w + grp * g->mg * g->ck, g->ck,
+                            col, ld, 0.0f, pg, ld);
             if (st != FERRY_OK)
                 return st;
             conv_store_chunk(ctx, g, pg, first, count, grp);
@@ -414,6 +441,45 @@ static void copy_floats(float *restrict dst, const float *restrict src, int64_t 
 {
     for (int64_t i = 0; i < n; i++)
         dst[i] = src[i];
+}
+
+/* The same from a channels-last input `x` (the image's group: its first pixel's first channel of
+ * the group, pixels c apart): each pixel's cg channels, whole rows of pixels when the group is
+ * all the channels. */
+static void copy_channels_last(const float *x, const conv_geom *g, float *img)
+{
+    const onnx_window_dim *d = g->win.d;
+    const int64_t *pd = g->padded;
+    int64_t cg = g->cg, c = g->win.c;
+    for (int64_t i0 = 0; i0 < d[0].in; i0++)
+        for (int64_t i1 = 0; i1 < d[1].in; i1++) {
+            const float *src = x + (i0 * d[1].in + i1) * d[2].in * c;
+            float *dst = img + (((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
+                                d[2].pad_begin) *
+                                   cg;
+            if (cg == c)
+                memcpy(dst, src, (size_t)(d[2].in * c) * sizeof *dst);
+            else
+                for (int64_t i2 = 0; i2 < d[2].in; i2++)
+                    memcpy(dst + i2 * cg, src + i2 * c, (size_t)cg * sizeof *dst);
+        }
+}
+
+/* Image `img`'s group `grp` channels-last as im2row reads it: the input itself when it is
+ * channels-last, holds only this group and no window reaches padding; else laid into `buf`. */
+static const float *conv_image(const onnx_op_ctx *ctx, const conv_geom *g, int64_t img, int64_t grp,
+                               float *buf)
+{
+    const float *x = ctx->inputs[0]->data;
+    if (!(ctx->layout & ONNX_LAYOUT_IN)) {
+        to_channels_last(x + (img * g->win.c + grp * g->cg) * g->win.in_vol, g, buf);
+        return buf;
+    }
+    const float *src = x + img * g->win.in_vol * g->win.c + grp * g->cg;
+    if (g->padded_vol == 0 && g->group == 1)
+        return src;
+    copy_channels_last(src, g, buf);
+    return buf;
 }
 
 /* The im2row matrix of class q from a channels-last image: a row per output of the box (row
@@ -490,13 +556,36 @@ static void class_scatter(const conv_geom *g, const float *prod, int64_t count, 
     onnx_transpose(order, mg, dst, vol, vol, mg);
 }
 
+/* The classes' products of images first .. first+count-1, group grp, with their bias and
+ * activation, copied as they are into the channels-last output: a row of mg per output pixel. */
+static void class_rows_out(const onnx_op_ctx *ctx, const conv_geom *g, float *prod, int64_t first,
+                           int64_t count, int64_t grp)
+{
+    const ferry_tensor *b = onnx_in(ctx, 2);
+    const float *bias = b != NULL ? (const float *)b->data + grp * g->mg : NULL;
+    const onnx_window_dim *d = g->win.d;
+    int64_t mg = g->mg, m = g->m, vol = g->win.out_vol;
+    float *y = (float *)ctx->outputs[0]->data + first * vol * m + grp * mg;
+    for (int c = 0; c < g->n_classes; c++) {
+        const conv_class *q = &g->cls[c];
+        onnx_activation_bias_cols(&ctx->node->fused, prod, mg, bias, count * q->outputs, mg);
+        for (int64_t i = 0; i < count; i++)
+            for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
+                for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++) {
+                    int64_t px = (o0 * d[1].out + o1) * d[2].out;
+                    for (int64_t o2 = q->o_lo[2]; o2 < q->o_hi[2]; o2++, prod += mg)
+                        copy_floats(y + (i * vol + px + o2) * m, prod, mg);
+                }
+    }
+}
+
 /* Images [lo, hi) in chunks, channels-last, class by class: one GEMM per class of its im2row
  * matrix by its weights, so that windows at the border skip the kernel offsets that reach only
  * padding (a 3x3 window with padding 1 on a 4x4 image: 30% of the products). */
 static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo, int64_t hi,
                                 float *scratch)
 {
-    const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
+    const float *w = ctx->inputs[1]->data;
     const ferry_tensor *b = onnx_in(ctx, 2);
     const float *bias = b != NULL ? b->data : NULL;
     float *y = ctx->outputs[0]->data;
@@ -511,12 +600,11 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
         for (int64_t first = lo; first < hi; first += g->chunk) {
             int64_t count = hi - first < g->chunk ? hi - first : g->chunk;
             for (int64_t i = 0; i < count; i++) {
-                to_channels_last(x + ((first + i) * g->win.c + grp * g->cg) * g->win.in_vol, g,
-                                 img);
+                const float *src = conv_image(ctx, g, first + i, grp, img);
                 float *r = rows; /* each class's matrix over the chunk, one after another */
                 for (int c = 0; c < g->n_classes; c++) {
                     const conv_class *q = &g->cls[c];
-                    im2row(img, g, q, r + i * q->outputs * q->k);
+                    im2row(src, g, q, r + i * q->outputs * q->k);
                     r += count * q->outputs * q->k;
                 }
             }
@@ -533,6 +621,10 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
             }
             if (st != FERRY_OK)
                 return st;
+            if (ctx->layout & ONNX_LAYOUT_OUT) {
+                class_rows_out(ctx, g, prod, first, count, grp);
+                continue;
+            }
             for (int64_t i = 0; i < count; i++) {
                 float *dst = y + ((first + i) * g->m + grp * mg) * vol;
                 class_scatter(g, prod, count, i, order, dst);
@@ -641,6 +733,18 @@ static ferry_status conv_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_err
                           : onnx_node_error(err, FERRY_INTERNAL, ctx->node, "dnnl_sgemm failed");
 }
 
+/* im2row reads and writes channels-last without the layout changes it otherwise makes; im2col
+ * writes it through the transposed product. */
+static unsigned conv_layouts(const onnx_op_ctx *ctx)
+{
+    conv_geom g;
+    if (conv_geometry(ctx, &g, NULL) != FERRY_OK)
+        return 0;
+    if (g.path == CONV_IM2ROW)
+        return ONNX_LAYOUT_IN | ONNX_LAYOUT_OUT | ONNX_LAYOUT_WANTS;
+    return g.path == CONV_IM2COL ? ONNX_LAYOUT_OUT : 0;
+}
+
 const onnx_op onnx_op_conv_1 = {
     .domain = "",
     .op_type = "Conv",
@@ -652,5 +756,6 @@ const onnx_op onnx_op_conv_1 = {
     .prepare = conv_prepare,
     .infer = conv_infer,
     .plan = conv_plan,
+    .layouts = conv_layouts,
     .run = conv_run,
 };

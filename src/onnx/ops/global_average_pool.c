@@ -1,7 +1,8 @@
 /* GlobalAveragePool (ai.onnx, since 1): the mean over all spatial dimensions of each channel,
  * [N, C, D1...] -> [N, C, 1...], for float and double. Sums run in double, in four independent
  * lanes so that the compiler vectorizes them (one running sum is a chain of dependent adds, which
- * costs more than the loads on the small planes of a CNN's last layers). */
+ * costs more than the loads on the small planes of a CNN's last layers). Reads channels-last input
+ * when the planner chooses it (layout.h). */
 #include <math.h>
 
 #include "onnx/op.h"
@@ -43,6 +44,28 @@ static ferry_status global_average_pool_infer(const onnx_op_ctx *ctx, ferry_erro
 GLOBAL_AVERAGE_POOL_KERNEL(float, f32)
 GLOBAL_AVERAGE_POOL_KERNEL(double, f64)
 
+/* Channels-last input ([N, spatial..., C]): images [lo, hi), up to GAP_CL_LANES channels at a
+ * time summed in double over the image's pixels, each pixel's channels one contiguous run. */
+#define GAP_CL_LANES 64
+#define GLOBAL_AVERAGE_POOL_CL_KERNEL(T, S)                                                        \
+    ONNX_VECTOR_CLONES static void global_average_pool_cl_##S(const T *x, T *y, int64_t lo,        \
+                                                              int64_t hi, int64_t vol, int64_t c)  \
+    {                                                                                              \
+        for (int64_t img = lo; img < hi; img++)                                                    \
+            for (int64_t j0 = 0; j0 < c; j0 += GAP_CL_LANES) {                                     \
+                int64_t n = c - j0 < GAP_CL_LANES ? c - j0 : GAP_CL_LANES;                         \
+                double acc[GAP_CL_LANES] = {0};                                                    \
+                const T *v = x + img * vol * c + j0;                                               \
+                for (int64_t p = 0; p < vol; p++, v += c)                                          \
+                    for (int64_t j = 0; j < n; j++)                                                \
+                        acc[j] += v[j];                                                            \
+                for (int64_t j = 0; j < n; j++)                                                    \
+                    y[img * c + j0 + j] = vol > 0 ? (T)(acc[j] / (double)vol) : (T)NAN;            \
+            }                                                                                      \
+    }
+GLOBAL_AVERAGE_POOL_CL_KERNEL(float, f32)
+GLOBAL_AVERAGE_POOL_CL_KERNEL(double, f64)
+
 static ferry_status global_average_pool_run(const onnx_op_ctx *ctx, int ith, int nth,
                                             ferry_error *err)
 {
@@ -51,12 +74,27 @@ static ferry_status global_average_pool_run(const onnx_op_ctx *ctx, int ith, int
     int64_t planes = x->shape[0] * x->shape[1];
     int64_t vol = planes > 0 ? onnx_numel(x) / planes : 0;
     int64_t lo, hi;
+    if (ctx->layout & ONNX_LAYOUT_IN) {
+        onnx_slice(x->shape[0], ith, nth, &lo, &hi);
+        if (x->dtype == FERRY_DTYPE_FP32)
+            global_average_pool_cl_f32(x->data, ctx->outputs[0]->data, lo, hi, vol, x->shape[1]);
+        else
+            global_average_pool_cl_f64(x->data, ctx->outputs[0]->data, lo, hi, vol, x->shape[1]);
+        return FERRY_OK;
+    }
     onnx_slice(planes, ith, nth, &lo, &hi);
     if (x->dtype == FERRY_DTYPE_FP32)
         global_average_pool_f32(x->data, ctx->outputs[0]->data, lo, hi, vol);
     else
         global_average_pool_f64(x->data, ctx->outputs[0]->data, lo, hi, vol);
     return FERRY_OK;
+}
+
+/* Reads either layout; its output [N, C, 1...] is the same in both. */
+static unsigned global_average_pool_layouts(const onnx_op_ctx *ctx)
+{
+    (void)ctx;
+    return ONNX_LAYOUT_IN;
 }
 
 const onnx_op onnx_op_global_average_pool_1 = {
@@ -68,5 +106,6 @@ const onnx_op onnx_op_global_average_pool_1 = {
     .min_outputs = 1,
     .max_outputs = 1,
     .infer = global_average_pool_infer,
+    .layouts = global_average_pool_layouts,
     .run = global_average_pool_run,
 };
