@@ -374,10 +374,10 @@ static ferry_status im2col_channels_last(const onnx_op_ctx *ctx, const conv_geom
     float *y = (float *)ctx->outputs[0]->data + first * g->win.out_vol * g->m + grp * g->mg;
     ferry_status st = onnx_sgemm(true, true, ld, g->mg, g->ck, 1.0f, col, ld,
                                  w + grp * g->mg * g->ck, g->ck, 0.0f, y, g->m);
-    if (st == FERRY_OK)
-        onnx_activation_bias_cols(&ctx->node->fused, y, g->m,
-                                  b != NULL ? (const float *)b->data + grp * g->mg : NULL, ld,
-                                  g->mg);
+    if (st != FERRY_OK)
+        return st;
+    onnx_activation_bias_cols(&ctx->node->fused, y, g->m,
+                              b != NULL ? (const float *)b->data + grp * g->mg : NULL, ld, g->mg);
     return st;
 }
 
@@ -556,27 +556,60 @@ static void class_scatter(const conv_geom *g, const float *prod, int64_t count, 
     onnx_transpose(order, mg, dst, vol, vol, mg);
 }
 
-/* The classes' products of images first .. first+count-1, group grp, with their bias and
- * activation, copied as they are into the channels-last output: a row of mg per output pixel. */
-static void class_rows_out(const onnx_op_ctx *ctx, const conv_geom *g, float *prod, int64_t first,
-                           int64_t count, int64_t grp)
+/* dst[j] = src[j] + bias[j] (bias NULL: none), with Relu's expression when `relu`, j < n. */
+static inline __attribute__((always_inline)) void add_bias_run(float *restrict dst,
+                                                               const float *restrict src,
+                                                               const float *bias, bool relu,
+                                                               int64_t n)
+{
+    for (int64_t j = 0; j < n; j++) {
+        float v = src[j] + (bias != NULL ? bias[j] : 0.0f);
+        dst[j] = relu && !(v > 0) ? 0.0f : v;
+    }
+}
+
+/* The rows of class q's product for `count` images (`prod`, [count * outputs, mg]) into their
+ * pixels of the channels-last output `y` (the first image's first pixel, rows m apart), with the
+ * bias and, when `relu`, Relu on the way; mg expanded for common sizes. */
+ONNX_VECTOR_CLONES
+static void class_rows(const conv_geom *g, const conv_class *q, const float *prod, int64_t count,
+                       const float *bias, bool relu, float *y)
+{
+    const onnx_window_dim *d = g->win.d;
+    int64_t mg = g->mg, m = g->m, vol = g->win.out_vol;
+    for (int64_t i = 0; i < count; i++)
+        for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
+            for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++) {
+                float *dst = y + (i * vol + (o0 * d[1].out + o1) * d[2].out) * m;
+                for (int64_t o2 = q->o_lo[2]; o2 < q->o_hi[2]; o2++, prod += mg) {
+                    if (mg == 32)
+                        add_bias_run(dst + o2 * m, prod, bias, relu, 32);
+                    else if (mg == 16)
+                        add_bias_run(dst + o2 * m, prod, bias, relu, 16);
+                    else
+                        add_bias_run(dst + o2 * m, prod, bias, relu, mg);
+                }
+            }
+}
+
+/* The classes' products of images first .. first+count-1, group grp, into the channels-last
+ * output as they are (a row of mg per output pixel), with the bias and the activation. */
+static void class_rows_out(const onnx_op_ctx *ctx, const conv_geom *g, const float *prod,
+                           int64_t first, int64_t count, int64_t grp)
 {
     const ferry_tensor *b = onnx_in(ctx, 2);
     const float *bias = b != NULL ? (const float *)b->data + grp * g->mg : NULL;
-    const onnx_window_dim *d = g->win.d;
-    int64_t mg = g->mg, m = g->m, vol = g->win.out_vol;
-    float *y = (float *)ctx->outputs[0]->data + first * vol * m + grp * mg;
+    const onnx_activation *act = &ctx->node->fused;
+    bool relu = act->kind == ONNX_ACTIVATION_RELU;
+    int64_t vol = g->win.out_vol;
+    float *y = (float *)ctx->outputs[0]->data + first * vol * g->m + grp * g->mg;
     for (int c = 0; c < g->n_classes; c++) {
         const conv_class *q = &g->cls[c];
-        onnx_activation_bias_cols(&ctx->node->fused, prod, mg, bias, count * q->outputs, mg);
-        for (int64_t i = 0; i < count; i++)
-            for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
-                for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++) {
-                    int64_t px = (o0 * d[1].out + o1) * d[2].out;
-                    for (int64_t o2 = q->o_lo[2]; o2 < q->o_hi[2]; o2++, prod += mg)
-                        copy_floats(y + (i * vol + px + o2) * m, prod, mg);
-                }
+        class_rows(g, q, prod, count, bias, relu, y);
+        prod += count * q->outputs * g->mg;
     }
+    if (!relu && act->kind != ONNX_ACTIVATION_NONE)
+        onnx_activation_bias_cols(act, y, g->m, NULL, count * vol, g->mg);
 }
 
 /* Images [lo, hi) in chunks, channels-last, class by class: one GEMM per class of its im2row
