@@ -293,9 +293,30 @@ static void ranges_get(const conv_ranges *r, const int64_t *k, int64_t *lo, int6
     }
 }
 
+/* dst[0..n) = src[0..n): the row lengths of small images as a few vector moves, since a call to
+ * memcpy per row of 8 floats costs more than the copy. */
+static inline __attribute__((always_inline)) void copy_run(float *dst, const float *src, int64_t n)
+{
+    switch (n) {
+    case 4:
+        memcpy(dst, src, 4 * sizeof *dst);
+        break;
+    case 8:
+        memcpy(dst, src, 8 * sizeof *dst);
+        break;
+    case 16:
+        memcpy(dst, src, 16 * sizeof *dst);
+        break;
+    default:
+        memcpy(dst, src, (size_t)n * sizeof *dst);
+        break;
+    }
+}
+
 /* Columns [0, out_vol) of the [cg * k_vol, ld] matrix `col` from one image's group `x`. Each
  * channel is first copied into the middle of `plane`, whose border of padding stays zero, so
  * that every window reads inside it and a row of outputs is a plain (strided) copy. */
+ONNX_VECTOR_CLONES
 static void im2col(const float *x, const conv_geom *g, float *plane, float *col, int64_t ld)
 {
     const onnx_window_dim *d = g->win.d;
@@ -306,9 +327,9 @@ static void im2col(const float *x, const conv_geom *g, float *plane, float *col,
         if (g->padded_vol > 0) {
             for (int64_t i0 = 0; i0 < d[0].in; i0++)
                 for (int64_t i1 = 0; i1 < d[1].in; i1++)
-                    memcpy(plane + ((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
-                               d[2].pad_begin,
-                           src + (i0 * d[1].in + i1) * d[2].in, (size_t)d[2].in * sizeof *src);
+                    copy_run(plane + ((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
+                                 d[2].pad_begin,
+                             src + (i0 * d[1].in + i1) * d[2].in, d[2].in);
             src = plane;
         }
         for (k[0] = 0; k[0] < d[0].kernel; k[0]++)
@@ -323,8 +344,7 @@ static void im2col(const float *x, const conv_geom *g, float *plane, float *col,
                                                   pd[2] +
                                               k[2] * d[2].dilation;
                             if (d[2].stride == 1)
-                                for (int64_t o2 = 0; o2 < d[2].out; o2++)
-                                    dst[o2] = in[o2];
+                                copy_run(dst, in, d[2].out);
                             else
                                 for (int64_t o2 = 0; o2 < d[2].out; o2++)
                                     dst[o2] = in[o2 * d[2].stride];
@@ -483,30 +503,42 @@ static const float *conv_image(const onnx_op_ctx *ctx, const conv_geom *g, int64
 }
 
 /* The im2row matrix of class q from a channels-last image: a row per output of the box (row
- * major), holding the box's kernel offsets (row major) each with its cg channels; each output and
- * kernel row is one contiguous run of (k_hi[2] - k_lo[2]) * cg values when dilation[2] is 1. */
-ONNX_VECTOR_CLONES
-static void im2row(const float *img, const conv_geom *g, const conv_class *q, float *rows)
+ * major), holding the box's kernel offsets (row major) each with its cg channels. Each kernel
+ * offset is one copy of cg values; cg is a constant where im2row expands it, so that the copies
+ * are a few vector moves rather than calls to memcpy. */
+static inline __attribute__((always_inline)) void im2row_body(const float *img, const conv_geom *g,
+                                                              const conv_class *q,
+                                                              float *restrict rows, int64_t cg)
 {
     const onnx_window_dim *d = g->win.d;
     const int64_t *pd = g->padded;
-    int64_t cg = g->cg, w2 = q->k_hi[2] - q->k_lo[2], run = w2 * cg;
+    int64_t w2 = q->k_hi[2] - q->k_lo[2], step = d[2].dilation * cg;
     for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
         for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++)
             for (int64_t o2 = q->o_lo[2]; o2 < q->o_hi[2]; o2++)
                 for (int64_t k0 = q->k_lo[0]; k0 < q->k_hi[0]; k0++)
-                    for (int64_t k1 = q->k_lo[1]; k1 < q->k_hi[1]; k1++, rows += run) {
+                    for (int64_t k1 = q->k_lo[1]; k1 < q->k_hi[1]; k1++) {
                         const float *src = img + (((o0 * d[0].stride + k0 * d[0].dilation) * pd[1] +
                                                    o1 * d[1].stride + k1 * d[1].dilation) *
                                                       pd[2] +
                                                   o2 * d[2].stride + q->k_lo[2] * d[2].dilation) *
                                                      cg;
-                        if (d[2].dilation == 1)
-                            copy_floats(rows, src, run);
-                        else
-                            for (int64_t k2 = 0; k2 < w2; k2++)
-                                copy_floats(rows + k2 * cg, src + k2 * d[2].dilation * cg, cg);
+                        for (int64_t k2 = 0; k2 < w2; k2++, rows += cg, src += step)
+                            memcpy(rows, src, (size_t)cg * sizeof *rows);
                     }
+}
+
+ONNX_VECTOR_CLONES
+static void im2row(const float *img, const conv_geom *g, const conv_class *q, float *rows)
+{
+    if (g->cg == 16)
+        im2row_body(img, g, q, rows, 16);
+    else if (g->cg == 32)
+        im2row_body(img, g, q, rows, 32);
+    else if (g->cg == 64)
+        im2row_body(img, g, q, rows, 64);
+    else
+        im2row_body(img, g, q, rows, g->cg);
 }
 
 /* The weights of one group re-laid for the classes: wt[t * cg + c][m] = W[m][c][t] for every
