@@ -45,15 +45,16 @@ GLOBAL_AVERAGE_POOL_KERNEL(float, f32)
 GLOBAL_AVERAGE_POOL_KERNEL(double, f64)
 
 /* Channels-last input ([N, spatial..., C]): images [lo, hi), up to GAP_CL_LANES channels at a
- * time summed in double over the image's pixels, each pixel's channels one contiguous run. */
+ * time summed in double over the image's pixels, each pixel's channels one contiguous run; the
+ * common channel counts expanded so that the sums stay in registers. */
 #define GAP_CL_LANES 64
 #define GLOBAL_AVERAGE_POOL_CL_KERNEL(T, S)                                                        \
-    ONNX_VECTOR_CLONES static void global_average_pool_cl_##S(const T *x, T *y, int64_t lo,        \
-                                                              int64_t hi, int64_t vol, int64_t c)  \
+    static inline __attribute__((always_inline)) void gap_cl_body_##S(                             \
+        const T *x, T *y, int64_t lo, int64_t hi, int64_t vol, int64_t c, int64_t lanes)           \
     {                                                                                              \
         for (int64_t img = lo; img < hi; img++)                                                    \
-            for (int64_t j0 = 0; j0 < c; j0 += GAP_CL_LANES) {                                     \
-                int64_t n = c - j0 < GAP_CL_LANES ? c - j0 : GAP_CL_LANES;                         \
+            for (int64_t j0 = 0; j0 < c; j0 += lanes) {                                            \
+                int64_t n = c - j0 < lanes ? c - j0 : lanes;                                       \
                 double acc[GAP_CL_LANES] = {0};                                                    \
                 const T *v = x + img * vol * c + j0;                                               \
                 for (int64_t p = 0; p < vol; p++, v += c)                                          \
@@ -62,6 +63,16 @@ GLOBAL_AVERAGE_POOL_KERNEL(double, f64)
                 for (int64_t j = 0; j < n; j++)                                                    \
                     y[img * c + j0 + j] = vol > 0 ? (T)(acc[j] / (double)vol) : (T)NAN;            \
             }                                                                                      \
+    }                                                                                              \
+    ONNX_VECTOR_CLONES static void global_average_pool_cl_##S(const T *x, T *y, int64_t lo,        \
+                                                              int64_t hi, int64_t vol, int64_t c)  \
+    {                                                                                              \
+        if (c == 16)                                                                               \
+            gap_cl_body_##S(x, y, lo, hi, vol, 16, 16);                                            \
+        else if (c == 32)                                                                          \
+            gap_cl_body_##S(x, y, lo, hi, vol, 32, 32);                                            \
+        else                                                                                       \
+            gap_cl_body_##S(x, y, lo, hi, vol, c, GAP_CL_LANES);                                   \
     }
 GLOBAL_AVERAGE_POOL_CL_KERNEL(float, f32)
 GLOBAL_AVERAGE_POOL_CL_KERNEL(double, f64)
