@@ -30,14 +30,17 @@ typedef struct pool_spec {
     bool ceil;
 } pool_spec;
 
-/* x [n, c, in...] -> Conv a (+ Relu) -> MaxPool p -> Conv b -> GlobalAveragePool -> y, and, when
- * `tap`, the MaxPool's output as a second graph output. */
+/* x [n, c, in...] -> Conv a (+ activation act_a) -> MaxPool p -> Conv b (+ act_b) ->
+ * GlobalAveragePool -> y (when `gap`), and, when `tap`, the MaxPool's output as a second graph
+ * output. The optimizer fuses the activations into the Convs. */
 typedef struct chain_case {
     int rank;
     int64_t n, c, in[3];
     conv_spec a, b;
     pool_spec p;
-    bool relu, tap, gap;
+    const char *act_a; /* "Relu", "Sigmoid"...; NULL: none */
+    bool tap, gap;
+    const char *act_b;
 } chain_case;
 
 static float next_value(uint32_t *s)
@@ -84,18 +87,21 @@ static ts_onnx_model *chain_model(const chain_case *t)
     ts_onnx_input(mb, "x", FERRY_DTYPE_FP32, t->rank + 2, xs);
     conv_weights(mb, t, &t->a, t->c, "wa", "ba", &seed);
     conv_weights(mb, t, &t->b, t->a.m, "wb", "bb", &seed);
-    int node = ts_onnx_node(mb, "Conv", "x,wa,ba", t->relu ? "h0" : "h1");
+    int node = ts_onnx_node(mb, "Conv", "x,wa,ba", t->act_a != NULL ? "h0" : "h1");
     ts_onnx_attr_int(mb, node, "group", t->a.group);
     attrs(mb, node, t->rank, t->a.strides, t->a.dilations, t->a.pads);
-    if (t->relu)
-        ts_onnx_node(mb, "Relu", "h0", "h1");
+    if (t->act_a != NULL)
+        ts_onnx_node(mb, t->act_a, "h0", "h1");
     node = ts_onnx_node(mb, "MaxPool", "h1", "h2");
     ts_onnx_attr_ints(mb, node, "kernel_shape", (size_t)t->rank, t->p.kernel);
     ts_onnx_attr_int(mb, node, "ceil_mode", t->p.ceil);
     attrs(mb, node, t->rank, t->p.strides, t->p.dilations, t->p.pads);
-    node = ts_onnx_node(mb, "Conv", "h2,wb,bb", t->gap ? "h3" : "y");
+    const char *conv_b_out = t->act_b != NULL ? "h4" : t->gap ? "h3" : "y";
+    node = ts_onnx_node(mb, "Conv", "h2,wb,bb", conv_b_out);
     ts_onnx_attr_int(mb, node, "group", t->b.group);
     attrs(mb, node, t->rank, t->b.strides, t->b.dilations, t->b.pads);
+    if (t->act_b != NULL)
+        ts_onnx_node(mb, t->act_b, "h4", t->gap ? "h3" : "y");
     if (t->gap)
         ts_onnx_node(mb, "GlobalAveragePool", "h3", "y");
     ts_onnx_output(mb, "y", FERRY_DTYPE_FP32, t->rank + 2, dyn);
@@ -194,15 +200,23 @@ static void test_digits_shape(void **state)
                     {16, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
                     {32, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
                     POOL_2X2,
-                    false,
+                    NULL,
                     false,
                     true};
     check(&t, 3);
-    t.relu = true; /* a Relu the optimizer fuses into the first Conv */
+    t.act_a = t.act_b = "Relu"; /* as digits_cnn: fused into both Convs */
+    check(&t, 3);
+    t.act_a = "Sigmoid"; /* activations applied after the bias, in a pass of their own */
+    t.act_b = "LeakyRelu";
+    check(&t, 3);
+    t.act_a = "Tanh";
+    t.act_b = "Sigmoid";
+    t.n = 37; /* and chunks of images */
     check(&t, 3);
 }
 
-/* Odd sizes, strides, dilations, asymmetric pads, ceil_mode, groups. */
+/* Odd sizes, strides, dilations, asymmetric pads, ceil_mode, groups (a Sigmoid over grouped
+ * channels-last rows). */
 static void test_odd_shapes(void **state)
 {
     (void)state;
@@ -213,7 +227,7 @@ static void test_odd_shapes(void **state)
                         {18, 3, {3, 2}, {1, 2}, {2, 1}, {2, 0, 1, 1}},
                         {12, 2, {3, 3}, {2, 1}, {1, 2}, {1, 2, 0, 1}},
                         {{3, 2}, {2, 1}, {1, 2}, {1, 0, 0, 1}, true},
-                        true,
+                        "Sigmoid",
                         false,
                         true},
           3);
@@ -225,7 +239,7 @@ static void test_odd_shapes(void **state)
                         {16, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
                         {8, 1, {2, 2}, {1, 1}, {1, 1}, {0, 1, 1, 0}},
                         {{3, 3}, {1, 2}, {1, 1}, {1, 1, 1, 1}, false},
-                        true,
+                        "Relu",
                         false,
                         false},
           2);
@@ -237,7 +251,7 @@ static void test_odd_shapes(void **state)
                         {16, 1, {2, 3}, {1, 1}, {1, 1}, {0, 1, 1, 0}},
                         {8, 1, {3, 3}, {1, 1}, {1, 1}, {0}},
                         POOL_2X2,
-                        true,
+                        "Relu",
                         false,
                         true},
           3);
@@ -249,7 +263,7 @@ static void test_odd_shapes(void **state)
                         {16, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
                         {24, 2, {3, 3}, {1, 1}, {2, 2}, {2, 2, 2, 2}},
                         POOL_2X2,
-                        false,
+                        NULL,
                         false,
                         true},
           3);
@@ -266,7 +280,7 @@ static void test_ranks(void **state)
                         {8, 1, {5}, {1}, {1}, {2, 2}},
                         {16, 1, {3}, {2}, {2}, {1, 0}},
                         {{3}, {2}, {1}, {1, 1}, true},
-                        true,
+                        "Relu",
                         false,
                         true},
           3);
@@ -277,7 +291,7 @@ static void test_ranks(void **state)
                         {8, 1, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}},
                         {8, 1, {2, 3, 2}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1, 1, 1, 0}},
                         {{2, 2, 2}, {2, 2, 2}, {1, 1, 1}, {0}, false},
-                        false,
+                        NULL,
                         false,
                         true},
           3);
@@ -295,7 +309,7 @@ static void test_batch_one(void **state)
                         {16, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
                         {32, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
                         POOL_2X2,
-                        true,
+                        "Relu",
                         false,
                         true},
           0);
@@ -313,7 +327,7 @@ static void test_graph_output_stays_nchw(void **state)
                         {16, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
                         {32, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
                         POOL_2X2,
-                        true,
+                        "Relu",
                         true,
                         true},
           1);
