@@ -2,8 +2,10 @@
  * [N, C, D1...] -> [N, C, 1...], for float and double. Sums run in double, in four independent
  * lanes so that the compiler vectorizes them (one running sum is a chain of dependent adds, which
  * costs more than the loads on the small planes of a CNN's last layers). Reads channels-last input
- * when the planner chooses it (layout.h). */
+ * when the planner chooses it (layout.h), float ones with channels in multiples of 8 summed as
+ * vectors of doubles. */
 #include <math.h>
+#include <string.h>
 
 #include "onnx/op.h"
 #include "onnx/vector_clones.h"
@@ -77,6 +79,48 @@ GLOBAL_AVERAGE_POOL_KERNEL(double, f64)
 GLOBAL_AVERAGE_POOL_CL_KERNEL(float, f32)
 GLOBAL_AVERAGE_POOL_CL_KERNEL(double, f64)
 
+/* float channels-last in blocks of 8 channels: the sums as vectors of 8 doubles, which the
+ * compiler keeps in registers (an array of sums it keeps in memory, one store and load per add). */
+typedef float gap_f8 __attribute__((vector_size(32)));
+typedef double gap_d8 __attribute__((vector_size(64)));
+#define GAP_CL_BLOCKS 4 /* up to 32 channels per pass over the pixels */
+
+static inline __attribute__((always_inline)) void gap_cl_f8_body(const float *x, float *y,
+                                                                 int64_t vol, int64_t c, int nb)
+{
+    for (int64_t j0 = 0; j0 + 8 * nb <= c; j0 += 8 * nb) {
+        gap_d8 acc[GAP_CL_BLOCKS] = {{0}};
+        const float *v = x + j0;
+        for (int64_t p = 0; p < vol; p++, v += c)
+            for (int b = 0; b < nb; b++) {
+                gap_f8 f;
+                memcpy(&f, v + 8 * b, sizeof f);
+                acc[b] += __builtin_convertvector(f, gap_d8);
+            }
+        for (int b = 0; b < nb; b++) {
+            gap_f8 mean = __builtin_convertvector(acc[b] / (double)vol, gap_f8);
+            memcpy(y + j0 + 8 * b, &mean, sizeof mean);
+        }
+    }
+}
+
+/* Images [lo, hi) of a channels-last float input whose channels are a multiple of 8 (vol > 0). */
+ONNX_VECTOR_CLONES
+static void global_average_pool_cl8_f32(const float *x, float *y, int64_t lo, int64_t hi,
+                                        int64_t vol, int64_t c)
+{
+    for (int64_t img = lo; img < hi; img++) {
+        const float *xi = x + img * vol * c;
+        float *yi = y + img * c;
+        if (c % 32 == 0)
+            gap_cl_f8_body(xi, yi, vol, c, 4);
+        else if (c % 16 == 0)
+            gap_cl_f8_body(xi, yi, vol, c, 2);
+        else
+            gap_cl_f8_body(xi, yi, vol, c, 1);
+    }
+}
+
 static ferry_status global_average_pool_run(const onnx_op_ctx *ctx, int ith, int nth,
                                             ferry_error *err)
 {
@@ -87,7 +131,9 @@ static ferry_status global_average_pool_run(const onnx_op_ctx *ctx, int ith, int
     int64_t lo, hi;
     if (ctx->layout & ONNX_LAYOUT_IN) {
         onnx_slice(x->shape[0], ith, nth, &lo, &hi);
-        if (x->dtype == FERRY_DTYPE_FP32)
+        if (x->dtype == FERRY_DTYPE_FP32 && x->shape[1] % 8 == 0 && vol > 0)
+            global_average_pool_cl8_f32(x->data, ctx->outputs[0]->data, lo, hi, vol, x->shape[1]);
+        else if (x->dtype == FERRY_DTYPE_FP32)
             global_average_pool_cl_f32(x->data, ctx->outputs[0]->data, lo, hi, vol, x->shape[1]);
         else
             global_average_pool_cl_f64(x->data, ctx->outputs[0]->data, lo, hi, vol, x->shape[1]);
