@@ -143,3 +143,52 @@ void onnx_activation_add_row(const onnx_activation *a, float *y, int64_t rows, i
     if (!relu_too)
         onnx_activation_apply(a, y, rows * cols);
 }
+
+/* y[r][j] += bias[j] over rows ld apart, and Relu's expression in the same loop when `relu_too`;
+ * cols a constant where bias_cols expands it (a row of 16 or 32 floats is one or two vectors,
+ * which a loop of variable length spends more on than the adds). */
+static inline __attribute__((always_inline)) void
+bias_cols_body(float *y, int64_t ld, const float *bias, int64_t rows, int64_t cols, bool relu_too)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *d = y + r * ld;
+        if (relu_too && bias != NULL)
+            for (int64_t j = 0; j < cols; j++) {
+                float v = d[j] + bias[j];
+                d[j] = v > 0 ? v : 0.0f;
+            }
+        else if (relu_too)
+            for (int64_t j = 0; j < cols; j++)
+                d[j] = d[j] > 0 ? d[j] : 0.0f;
+        else
+            for (int64_t j = 0; j < cols; j++)
+                d[j] += bias[j];
+    }
+}
+
+ONNX_VECTOR_CLONES
+static void bias_cols(float *y, int64_t ld, const float *bias, int64_t rows, int64_t cols,
+                      bool relu_too)
+{
+    if (cols == 16)
+        bias_cols_body(y, ld, bias, rows, 16, relu_too);
+    else if (cols == 32)
+        bias_cols_body(y, ld, bias, rows, 32, relu_too);
+    else
+        bias_cols_body(y, ld, bias, rows, cols, relu_too);
+}
+
+void onnx_activation_bias_cols(const onnx_activation *a, float *y, int64_t ld, const float *bias,
+                               int64_t rows, int64_t cols)
+{
+    bool relu_too = a->kind == ONNX_ACTIVATION_RELU;
+    if (bias != NULL || relu_too)
+        bias_cols(y, ld, bias, rows, cols, relu_too);
+    if (relu_too || a->kind == ONNX_ACTIVATION_NONE)
+        return;
+    if (ld == cols)
+        onnx_activation_run(a, y, rows * cols);
+    else
+        for (int64_t r = 0; r < rows; r++)
+            onnx_activation_run(a, y + r * ld, cols);
+}

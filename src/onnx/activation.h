@@ -35,6 +35,11 @@ void onnx_activation_run(const onnx_activation *a, float *y, int64_t n);
 void onnx_activation_bias_rows(const onnx_activation *a, const float *src, int64_t ld,
                                const float *bias, int64_t rows, int64_t cols, float *dst);
 
+/* A channels-last block with its bias per column, then a, in place: y[r * ld + j] = a(y[r * ld + j]
+ * + bias[j]) for r < rows, j < cols (bias NULL: none). One pass for Relu and NONE. */
+void onnx_activation_bias_cols(const onnx_activation *a, float *y, int64_t ld, const float *bias,
+                               int64_t rows, int64_t cols);
+
 /* Adds scale * row[j] to every row of y [rows, cols], then a: one pass for Relu and NONE (Gemm's
  * bias C of shape [N] or [1, N]). */
 void onnx_activation_add_row(const onnx_activation *a, float *y, int64_t rows, int64_t cols,

@@ -111,6 +111,7 @@ typedef struct onnx_graph {
     int *inputs; /* graph inputs the caller feeds (initializers excluded), in model order */
     size_t n_outputs;
     int *outputs;
+    bool plain_layout; /* plans keep every tensor NCHW (layout.h): to compare, or rule it out */
 } onnx_graph;
 
 /* Creates an empty graph; NULL when out of memory. Freed with onnx_graph_destroy. */

@@ -294,11 +294,12 @@ static ferry_status describe(onnx_model *m, ferry_error *err)
 /* ------------------------------------------------------------------------------------------ */
 
 /* The defaults, which the environment may change: FERRY_ONNX_OPTIMIZE=0 loads graphs as written
- * (to compare, or to rule the optimizer out). */
+ * and FERRY_ONNX_LAYOUT=0 keeps every tensor NCHW (to compare, or to rule either out). */
 static onnx_model_options default_options(void)
 {
-    const char *v = getenv("FERRY_ONNX_OPTIMIZE");
-    return (onnx_model_options){.no_optimize = v != NULL && strcmp(v, "0") == 0};
+    const char *v = getenv("FERRY_ONNX_OPTIMIZE"), *l = getenv("FERRY_ONNX_LAYOUT");
+    return (onnx_model_options){.no_optimize = v != NULL && strcmp(v, "0") == 0,
+                                .plain_layout = l != NULL && strcmp(l, "0") == 0};
 }
 
 static ferry_status optimize(onnx_model *m, const onnx_model_options *opts, const char *what,
@@ -331,6 +332,7 @@ ferry_status onnx_model_load_buffer_with(const void *data, size_t len, const cha
         free(m);
         return st;
     }
+    m->graph->plain_layout = opts->plain_layout;
     st = bind_and_prepare(m->graph, err);
     if (st == FERRY_OK)
         st = fold_constants(m->graph, err);

@@ -20,7 +20,8 @@
 
 /* How to load. All zero is the default. */
 typedef struct onnx_model_options {
-    bool no_optimize; /* run the graph as written: skip the optimizer (optimize/optimize.h) */
+    bool no_optimize;  /* run the graph as written: skip the optimizer (optimize/optimize.h) */
+    bool plain_layout; /* keep every tensor NCHW: no channels-last layouts (layout.h) */
 } onnx_model_options;
 
 typedef struct onnx_model {

@@ -4,6 +4,7 @@
  *   prepare  once at load: checks and parses attributes into node->params (graph memory);
  *   infer    once per plan (a set of input shapes): output dtypes and shapes from the inputs';
  *   plan     once per plan: per-thread scratch bytes that run needs (NULL: none);
+ *   layouts  once per plan: the channels-last layouts it can read and write (NULL: none);
  *   run      per inference: computes slice `ith` of `nth`, never allocating.
  * prepare may point node->op at another descriptor of the same op (Cast to strings binds a
  * variant with other flags and a plan hook); the node then follows that one.
@@ -33,6 +34,16 @@
  * output. Such an op must be NO_FOLD too, since folding frees scratch. */
 #define ONNX_OP_KEEP_SCRATCH (1u << 4)
 
+/* Channels-last layouts (layout.h). A tensor of shape [N, C, D1..Dr] (the shape stays the one ONNX
+ * defines) may be stored as [N, D1..Dr, C] when the planner so decides for the plan: its producer
+ * writes it so and its consumers read it so. An op's `layouts` hook says, at a plan's shapes, what
+ * it can do (IN, OUT, SAME) and whether it gains (WANTS); the planner's choice reaches `run`
+ * through onnx_op_ctx.layout (IN, OUT). */
+#define ONNX_LAYOUT_IN    (1u << 0) /* reads input 0 channels-last */
+#define ONNX_LAYOUT_OUT   (1u << 1) /* writes output 0 channels-last */
+#define ONNX_LAYOUT_SAME  (1u << 2) /* input 0 and output 0 only in the same layout */
+#define ONNX_LAYOUT_WANTS (1u << 3) /* saves a layout change of its own on the sides it offers */
+
 /* The tensors one node sees. In infer, inputs carry dtype and shape, and data too when the value
  * is known while planning (a constant, or computed from shapes); infer fills each output's dtype,
  * ndim and shape. In run every present tensor has data. Entries are NULL for omitted optional
@@ -45,6 +56,7 @@ typedef struct onnx_op_ctx {
     ferry_tensor *const *outputs;
     void *scratch;       /* run: nth regions of scratch_size bytes, one per thread */
     size_t scratch_size; /* per thread, as plan() asked */
+    unsigned layout;     /* ONNX_LAYOUT_IN / _OUT as planned (layout.h); 0 in infer: NCHW */
 } onnx_op_ctx;
 
 typedef struct onnx_op {
@@ -58,6 +70,7 @@ typedef struct onnx_op {
     ferry_status (*prepare)(onnx_graph *g, onnx_node *node, ferry_error *err);
     ferry_status (*infer)(const onnx_op_ctx *ctx, ferry_error *err);
     size_t (*plan)(const onnx_op_ctx *ctx);
+    unsigned (*layouts)(const onnx_op_ctx *ctx); /* ONNX_LAYOUT_* it offers; NULL: none */
     ferry_status (*run)(const onnx_op_ctx *ctx, int ith, int nth, ferry_error *err);
 } onnx_op;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "onnx/exec.h"
+#include "onnx/layout.h"
 #include "onnx/memplan.h"
 
 /* Largest single tensor a plan accepts. */
@@ -352,6 +353,8 @@ ferry_status onnx_plan_create_threads(const onnx_graph *g, const ferry_tensor *i
     for (size_t i = 0; st == FERRY_OK && i < g->n_nodes; i++)
         if (!g->nodes[i].folded)
             st = plan_node(p, &g->nodes[i], err);
+    if (st == FERRY_OK)
+        st = onnx_layout_choose(p, err);
     if (st == FERRY_OK)
         st = plan_memory(p, err);
     if (st != FERRY_OK) {

@@ -43,6 +43,8 @@ typedef struct onnx_plan {
     size_t n_aliases;
     int *placed; /* the values with an arena offset */
     size_t n_placed;
+    bool *channels_last;    /* per value: stored channels-last (layout.h) */
+    size_t n_channels_last; /* values stored so */
     onnx_plan_step *steps;
     size_t n_steps;
     onnx_plan_output *outputs; /* per graph output */

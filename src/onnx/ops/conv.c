@@ -293,9 +293,30 @@ static void ranges_get(const conv_ranges *r, const int64_t *k, int64_t *lo, int6
     }
 }
 
+/* dst[0..n) = src[0..n): the row lengths of small images as a few vector moves, since a call to
+ * memcpy per row of 8 floats costs more than the copy. */
+static inline __attribute__((always_inline)) void copy_run(float *dst, const float *src, int64_t n)
+{
+    switch (n) {
+    case 4:
+        memcpy(dst, src, 4 * sizeof *dst);
+        break;
+    case 8:
+        memcpy(dst, src, 8 * sizeof *dst);
+        break;
+    case 16:
+        memcpy(dst, src, 16 * sizeof *dst);
+        break;
+    default:
+        memcpy(dst, src, (size_t)n * sizeof *dst);
+        break;
+    }
+}
+
 /* Columns [0, out_vol) of the [cg * k_vol, ld] matrix `col` from one image's group `x`. Each
  * channel is first copied into the middle of `plane`, whose border of padding stays zero, so
  * that every window reads inside it and a row of outputs is a plain (strided) copy. */
+ONNX_VECTOR_CLONES
 static void im2col(const float *x, const conv_geom *g, float *plane, float *col, int64_t ld)
 {
     const onnx_window_dim *d = g->win.d;
@@ -306,9 +327,9 @@ static void im2col(const float *x, const conv_geom *g, float *plane, float *col,
         if (g->padded_vol > 0) {
             for (int64_t i0 = 0; i0 < d[0].in; i0++)
                 for (int64_t i1 = 0; i1 < d[1].in; i1++)
-                    memcpy(plane + ((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
-                               d[2].pad_begin,
-                           src + (i0 * d[1].in + i1) * d[2].in, (size_t)d[2].in * sizeof *src);
+                    copy_run(plane + ((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
+                                 d[2].pad_begin,
+                             src + (i0 * d[1].in + i1) * d[2].in, d[2].in);
             src = plane;
         }
         for (k[0] = 0; k[0] < d[0].kernel; k[0]++)
@@ -323,8 +344,7 @@ static void im2col(const float *x, const conv_geom *g, float *plane, float *col,
                                                   pd[2] +
                                               k[2] * d[2].dilation;
                             if (d[2].stride == 1)
-                                for (int64_t o2 = 0; o2 < d[2].out; o2++)
-                                    dst[o2] = in[o2];
+                                copy_run(dst, in, d[2].out);
                             else
                                 for (int64_t o2 = 0; o2 < d[2].out; o2++)
                                     dst[o2] = in[o2 * d[2].stride];
@@ -361,6 +381,26 @@ static void conv_store_chunk(const onnx_op_ctx *ctx, const conv_geom *g, const f
                          y + ((first + i) * g->m + grp * g->mg) * vol);
 }
 
+/* Group grp of images first .. first+count-1 written channels-last: the transposed product of
+ * the chunk's im2col matrix `col` by the weights lands in the output's rows (one per pixel, m
+ * apart) as they are, then the bias and activation per column. */
+static ferry_status im2col_channels_last(const onnx_op_ctx *ctx, const conv_geom *g,
+                                         const float *col, int64_t first, int64_t count,
+                                         int64_t grp)
+{
+    const float *w = ctx->inputs[1]->data;
+    const ferry_tensor *b = onnx_in(ctx, 2);
+    int64_t ld = count * g->win.out_vol;
+    float *y = (float *)ctx->outputs[0]->data + first * g->win.out_vol * g->m + grp * g->mg;
+    ferry_status st = onnx_sgemm(true, true, ld, g->mg, g->ck, 1.0f, col, ld,
+                                 w + grp * g->mg * g->ck, g->ck, 0.0f, y, g->m);
+    if (st != FERRY_OK)
+        return st;
+    onnx_activation_bias_cols(&ctx->node->fused, y, g->m,
+                              b != NULL ? (const float *)b->data + grp * g->mg : NULL, ld, g->mg);
+    return st;
+}
+
 /* Images [lo, hi) in chunks: per group, one GEMM of the weights by the chunk's im2col matrix. */
 static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo, int64_t hi,
                                 float *scratch)
@@ -380,9 +420,16 @@ static ferry_status conv_im2col(const onnx_op_ctx *ctx, const conv_geom *g, int6
             for (int64_t i = 0; i < count; i++)
                 im2col(x + ((first + i) * g->win.c + grp * g->cg) * g->win.in_vol, g, plane,
                        col + i * vol, ld);
+            ferry_status st;
+            if (ctx->layout & ONNX_LAYOUT_OUT) {
+                st = im2col_channels_last(ctx, g, col, first, count, grp);
+                if (st != FERRY_OK)
+                    return st;
+                continue;
+            }
             float *pg = count == 1 ? prod + grp * g->mg * vol : prod;
-            ferry_status st = onnx_sgemm(false, false, g->mg, ld, g->ck, 1.0f,
-                                         w + grp * g->mg * g->ck, g->ck, col, ld, 0.0f, pg, ld);
+            st = onnx_sgemm(false, false, g->mg, ld, g->ck, 1.0f, w + grp * g->mg * g->ck, g->ck,
+                            col, ld, 0.0f, pg, ld);
             if (st != FERRY_OK)
                 return st;
             conv_store_chunk(ctx, g, pg, first, count, grp);
@@ -416,31 +463,82 @@ static void copy_floats(float *restrict dst, const float *restrict src, int64_t 
         dst[i] = src[i];
 }
 
-/* The im2row matrix of class q from a channels-last image: a row per output of the box (row
- * major), holding the box's kernel offsets (row major) each with its cg channels; each output and
- * kernel row is one contiguous run of (k_hi[2] - k_lo[2]) * cg values when dilation[2] is 1. */
-ONNX_VECTOR_CLONES
-static void im2row(const float *img, const conv_geom *g, const conv_class *q, float *rows)
+/* The same from a channels-last input `x` (the image's group: its first pixel's first channel of
+ * the group, pixels c apart): each pixel's cg channels, whole rows of pixels when the group is
+ * all the channels. */
+static void copy_channels_last(const float *x, const conv_geom *g, float *img)
 {
     const onnx_window_dim *d = g->win.d;
     const int64_t *pd = g->padded;
-    int64_t cg = g->cg, w2 = q->k_hi[2] - q->k_lo[2], run = w2 * cg;
+    int64_t cg = g->cg, c = g->win.c;
+    for (int64_t i0 = 0; i0 < d[0].in; i0++)
+        for (int64_t i1 = 0; i1 < d[1].in; i1++) {
+            const float *src = x + (i0 * d[1].in + i1) * d[2].in * c;
+            float *dst = img + (((i0 + d[0].pad_begin) * pd[1] + i1 + d[1].pad_begin) * pd[2] +
+                                d[2].pad_begin) *
+                                   cg;
+            if (cg == c)
+                memcpy(dst, src, (size_t)(d[2].in * c) * sizeof *dst);
+            else
+                for (int64_t i2 = 0; i2 < d[2].in; i2++)
+                    memcpy(dst + i2 * cg, src + i2 * c, (size_t)cg * sizeof *dst);
+        }
+}
+
+/* Image `img`'s group `grp` channels-last as im2row reads it: the input itself when it is
+ * channels-last, holds only this group and no window reaches padding; else laid into `buf`. */
+static const float *conv_image(const onnx_op_ctx *ctx, const conv_geom *g, int64_t img, int64_t grp,
+                               float *buf)
+{
+    const float *x = ctx->inputs[0]->data;
+    if (!(ctx->layout & ONNX_LAYOUT_IN)) {
+        to_channels_last(x + (img * g->win.c + grp * g->cg) * g->win.in_vol, g, buf);
+        return buf;
+    }
+    const float *src = x + img * g->win.in_vol * g->win.c + grp * g->cg;
+    if (g->padded_vol == 0 && g->group == 1)
+        return src;
+    copy_channels_last(src, g, buf);
+    return buf;
+}
+
+/* The im2row matrix of class q from a channels-last image: a row per output of the box (row
+ * major), holding the box's kernel offsets (row major) each with its cg channels. Each kernel
+ * offset is one copy of cg values; cg is a constant where im2row expands it, so that the copies
+ * are a few vector moves rather than calls to memcpy. */
+static inline __attribute__((always_inline)) void im2row_body(const float *img, const conv_geom *g,
+                                                              const conv_class *q,
+                                                              float *restrict rows, int64_t cg)
+{
+    const onnx_window_dim *d = g->win.d;
+    const int64_t *pd = g->padded;
+    int64_t w2 = q->k_hi[2] - q->k_lo[2], step = d[2].dilation * cg;
     for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
         for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++)
             for (int64_t o2 = q->o_lo[2]; o2 < q->o_hi[2]; o2++)
                 for (int64_t k0 = q->k_lo[0]; k0 < q->k_hi[0]; k0++)
-                    for (int64_t k1 = q->k_lo[1]; k1 < q->k_hi[1]; k1++, rows += run) {
+                    for (int64_t k1 = q->k_lo[1]; k1 < q->k_hi[1]; k1++) {
                         const float *src = img + (((o0 * d[0].stride + k0 * d[0].dilation) * pd[1] +
                                                    o1 * d[1].stride + k1 * d[1].dilation) *
                                                       pd[2] +
                                                   o2 * d[2].stride + q->k_lo[2] * d[2].dilation) *
                                                      cg;
-                        if (d[2].dilation == 1)
-                            copy_floats(rows, src, run);
-                        else
-                            for (int64_t k2 = 0; k2 < w2; k2++)
-                                copy_floats(rows + k2 * cg, src + k2 * d[2].dilation * cg, cg);
+                        for (int64_t k2 = 0; k2 < w2; k2++, rows += cg, src += step)
+                            memcpy(rows, src, (size_t)cg * sizeof *rows);
                     }
+}
+
+ONNX_VECTOR_CLONES
+static void im2row(const float *img, const conv_geom *g, const conv_class *q, float *rows)
+{
+    if (g->cg == 16)
+        im2row_body(img, g, q, rows, 16);
+    else if (g->cg == 32)
+        im2row_body(img, g, q, rows, 32);
+    else if (g->cg == 64)
+        im2row_body(img, g, q, rows, 64);
+    else
+        im2row_body(img, g, q, rows, g->cg);
 }
 
 /* The weights of one group re-laid for the classes: wt[t * cg + c][m] = W[m][c][t] for every
@@ -490,13 +588,69 @@ static void class_scatter(const conv_geom *g, const float *prod, int64_t count, 
     onnx_transpose(order, mg, dst, vol, vol, mg);
 }
 
+/* dst[j] = src[j] + bias[j] (bias NULL: none), with Relu's expression when `relu`, j < n. */
+static inline __attribute__((always_inline)) void add_bias_run(float *restrict dst,
+                                                               const float *restrict src,
+                                                               const float *bias, bool relu,
+                                                               int64_t n)
+{
+    for (int64_t j = 0; j < n; j++) {
+        float v = src[j] + (bias != NULL ? bias[j] : 0.0f);
+        dst[j] = relu && !(v > 0) ? 0.0f : v;
+    }
+}
+
+/* The rows of class q's product for `count` images (`prod`, [count * outputs, mg]) into their
+ * pixels of the channels-last output `y` (the first image's first pixel, rows m apart), with the
+ * bias and, when `relu`, Relu on the way; mg expanded for common sizes. */
+ONNX_VECTOR_CLONES
+static void class_rows(const conv_geom *g, const conv_class *q, const float *prod, int64_t count,
+                       const float *bias, bool relu, float *y)
+{
+    const onnx_window_dim *d = g->win.d;
+    int64_t mg = g->mg, m = g->m, vol = g->win.out_vol;
+    for (int64_t i = 0; i < count; i++)
+        for (int64_t o0 = q->o_lo[0]; o0 < q->o_hi[0]; o0++)
+            for (int64_t o1 = q->o_lo[1]; o1 < q->o_hi[1]; o1++) {
+                float *dst = y + (i * vol + (o0 * d[1].out + o1) * d[2].out) * m;
+                for (int64_t o2 = q->o_lo[2]; o2 < q->o_hi[2]; o2++, prod += mg) {
+                    if (mg == 32)
+                        add_bias_run(dst + o2 * m, prod, bias, relu, 32);
+                    else if (mg == 16)
+                        add_bias_run(dst + o2 * m, prod, bias, relu, 16);
+                    else
+                        add_bias_run(dst + o2 * m, prod, bias, relu, mg);
+                }
+            }
+}
+
+/* The classes' products of images first .. first+count-1, group grp, into the channels-last
+ * output as they are (a row of mg per output pixel), with the bias and the activation. */
+static void class_rows_out(const onnx_op_ctx *ctx, const conv_geom *g, const float *prod,
+                           int64_t first, int64_t count, int64_t grp)
+{
+    const ferry_tensor *b = onnx_in(ctx, 2);
+    const float *bias = b != NULL ? (const float *)b->data + grp * g->mg : NULL;
+    const onnx_activation *act = &ctx->node->fused;
+    bool relu = act->kind == ONNX_ACTIVATION_RELU;
+    int64_t vol = g->win.out_vol;
+    float *y = (float *)ctx->outputs[0]->data + first * vol * g->m + grp * g->mg;
+    for (int c = 0; c < g->n_classes; c++) {
+        const conv_class *q = &g->cls[c];
+        class_rows(g, q, prod, count, bias, relu, y);
+        prod += count * q->outputs * g->mg;
+    }
+    if (!relu && act->kind != ONNX_ACTIVATION_NONE)
+        onnx_activation_bias_cols(act, y, g->m, NULL, count * vol, g->mg);
+}
+
 /* Images [lo, hi) in chunks, channels-last, class by class: one GEMM per class of its im2row
  * matrix by its weights, so that windows at the border skip the kernel offsets that reach only
  * padding (a 3x3 window with padding 1 on a 4x4 image: 30% of the products). */
 static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int64_t lo, int64_t hi,
                                 float *scratch)
 {
-    const float *x = ctx->inputs[0]->data, *w = ctx->inputs[1]->data;
+    const float *w = ctx->inputs[1]->data;
     const ferry_tensor *b = onnx_in(ctx, 2);
     const float *bias = b != NULL ? b->data : NULL;
     float *y = ctx->outputs[0]->data;
@@ -511,12 +665,11 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
         for (int64_t first = lo; first < hi; first += g->chunk) {
             int64_t count = hi - first < g->chunk ? hi - first : g->chunk;
             for (int64_t i = 0; i < count; i++) {
-                to_channels_last(x + ((first + i) * g->win.c + grp * g->cg) * g->win.in_vol, g,
-                                 img);
+                const float *src = conv_image(ctx, g, first + i, grp, img);
                 float *r = rows; /* each class's matrix over the chunk, one after another */
                 for (int c = 0; c < g->n_classes; c++) {
                     const conv_class *q = &g->cls[c];
-                    im2row(img, g, q, r + i * q->outputs * q->k);
+                    im2row(src, g, q, r + i * q->outputs * q->k);
                     r += count * q->outputs * q->k;
                 }
             }
@@ -533,6 +686,10 @@ static ferry_status conv_im2row(const onnx_op_ctx *ctx, const conv_geom *g, int6
             }
             if (st != FERRY_OK)
                 return st;
+            if (ctx->layout & ONNX_LAYOUT_OUT) {
+                class_rows_out(ctx, g, prod, first, count, grp);
+                continue;
+            }
             for (int64_t i = 0; i < count; i++) {
                 float *dst = y + ((first + i) * g->m + grp * mg) * vol;
                 class_scatter(g, prod, count, i, order, dst);
@@ -641,6 +798,18 @@ static ferry_status conv_run(const onnx_op_ctx *ctx, int ith, int nth, ferry_err
                           : onnx_node_error(err, FERRY_INTERNAL, ctx->node, "dnnl_sgemm failed");
 }
 
+/* im2row reads and writes channels-last without the layout changes it otherwise makes; im2col
+ * writes it through the transposed product. */
+static unsigned conv_layouts(const onnx_op_ctx *ctx)
+{
+    conv_geom g;
+    if (conv_geometry(ctx, &g, NULL) != FERRY_OK)
+        return 0;
+    if (g.path == CONV_IM2ROW)
+        return ONNX_LAYOUT_IN | ONNX_LAYOUT_OUT | ONNX_LAYOUT_WANTS;
+    return g.path == CONV_IM2COL ? ONNX_LAYOUT_OUT : 0;
+}
+
 const onnx_op onnx_op_conv_1 = {
     .domain = "",
     .op_type = "Conv",
@@ -652,5 +821,6 @@ const onnx_op onnx_op_conv_1 = {
     .prepare = conv_prepare,
     .infer = conv_infer,
     .plan = conv_plan,
+    .layouts = conv_layouts,
     .run = conv_run,
 };

@@ -3,7 +3,8 @@
  * float, double, int8 and uint8 (opset 12). The optional Indices output (opset 8) gives, as int64,
  * each maximum's position in the flattened input: row-major, or with storage_order = 1 the
  * spatial position column-major (plane * volume + h + w * H, as ONNX Runtime). The first of equal
- * maxima wins. Each opset only added attributes or types whose absence keeps the older behaviour,
+ * maxima wins. Without Indices it also runs channels-last when the planner asks (layout.h). Each
+ * opset only added attributes or types whose absence keeps the older behaviour,
  * so one descriptor serves them all. */
 #include <math.h>
 
@@ -184,6 +185,112 @@ static bool is_2x2_stride_2(const onnx_window_geom *g)
     return true;
 }
 
+/* Channels-last ([N, spatial..., C] in and out): rows of outputs [lo, hi) (a row: the outputs
+ * along the last spatial dimension, N * out[0] * out[1] rows), each output's C channels at once,
+ * compared in the planar kernels' order. */
+#define MAX_POOL_CL_KERNEL(D, T, UT, S)                                                            \
+    ONNX_VECTOR_CLONES static void max_pool_cl_##S(const onnx_window_geom *g, const T *x, T *y,    \
+                                                   int64_t lo, int64_t hi, T lowest)               \
+    {                                                                                              \
+        const onnx_window_dim *d = g->d;                                                           \
+        int64_t c = g->c, kl[3], kh[3];                                                            \
+        for (int64_t r = lo; r < hi; r++) {                                                        \
+            int64_t o1 = r % d[1].out, o0 = r / d[1].out % d[0].out,                               \
+                    img = r / d[1].out / d[0].out;                                                 \
+            const T *xi = x + img * g->in_vol * c;                                                 \
+            T *yr = y + r * d[2].out * c;                                                          \
+            onnx_window_taps(&d[0], o0, 0, d[0].in, &kl[0], &kh[0]);                               \
+            onnx_window_taps(&d[1], o1, 0, d[1].in, &kl[1], &kh[1]);                               \
+            for (int64_t o2 = 0; o2 < d[2].out; o2++, yr += c) {                                   \
+                onnx_window_taps(&d[2], o2, 0, d[2].in, &kl[2], &kh[2]);                           \
+                for (int64_t j = 0; j < c; j++)                                                    \
+                    yr[j] = lowest;                                                                \
+                for (int64_t k0 = kl[0]; k0 < kh[0]; k0++) {                                       \
+                    int64_t i0 = o0 * d[0].stride - d[0].pad_begin + k0 * d[0].dilation;           \
+                    for (int64_t k1 = kl[1]; k1 < kh[1]; k1++) {                                   \
+                        int64_t i1 = o1 * d[1].stride - d[1].pad_begin + k1 * d[1].dilation;       \
+                        for (int64_t k2 = kl[2]; k2 < kh[2]; k2++) {                               \
+                            int64_t i2 = o2 * d[2].stride - d[2].pad_begin + k2 * d[2].dilation;   \
+                            const T *px = xi + ((i0 * d[1].in + i1) * d[2].in + i2) * c;           \
+                            for (int64_t j = 0; j < c; j++)                                        \
+                                yr[j] = px[j] > yr[j] ? px[j] : yr[j];                             \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+/* Channels-last with every window inside the input (no padding reached): the same without
+ * bounds per output, and small constant channel counts expanded so that a pixel's channels are
+ * a few whole vectors. */
+#define MAX_POOL_CL_INSIDE_KERNEL(D, T, UT, S)                                                     \
+    static inline __attribute__((always_inline)) void max_pool_cl_inside_body_##S(                 \
+        const onnx_window_geom *g, const T *x, T *restrict y, int64_t lo, int64_t hi, T lowest,    \
+        int64_t c)                                                                                 \
+    {                                                                                              \
+        const onnx_window_dim *d = g->d;                                                           \
+        int64_t s2 = d[2].stride * c, t2 = d[2].dilation * c;                                      \
+        for (int64_t r = lo; r < hi; r++) {                                                        \
+            int64_t o1 = r % d[1].out, o0 = r / d[1].out % d[0].out,                               \
+                    img = r / d[1].out / d[0].out;                                                 \
+            const T *xi = x + img * g->in_vol * c;                                                 \
+            T *yr = y + r * d[2].out * c;                                                          \
+            for (int64_t o2 = 0; o2 < d[2].out; o2++, yr += c) {                                   \
+                for (int64_t j = 0; j < c; j++)                                                    \
+                    yr[j] = lowest;                                                                \
+                for (int64_t k0 = 0; k0 < d[0].kernel; k0++)                                       \
+                    for (int64_t k1 = 0; k1 < d[1].kernel; k1++) {                                 \
+                        int64_t i0 = o0 * d[0].stride + k0 * d[0].dilation;                        \
+                        int64_t i1 = o1 * d[1].stride + k1 * d[1].dilation;                        \
+                        const T *px = xi + (i0 * d[1].in + i1) * d[2].in * c + o2 * s2;            \
+                        for (int64_t k2 = 0; k2 < d[2].kernel; k2++, px += t2)                     \
+                            for (int64_t j = 0; j < c; j++)                                        \
+                                yr[j] = px[j] > yr[j] ? px[j] : yr[j];                             \
+                    }                                                                              \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    /* 2x2 with stride 2 on 2-D: rows [lo, hi) of outputs from pairs of input rows */              \
+    static inline __attribute__((always_inline)) void max_pool_cl_2x2_body_##S(                    \
+        const onnx_window_geom *g, const T *x, T *restrict y, int64_t lo, int64_t hi, T lowest,    \
+        int64_t c)                                                                                 \
+    {                                                                                              \
+        const onnx_window_dim *d = g->d;                                                           \
+        int64_t row = d[2].in * c;                                                                 \
+        for (int64_t r = lo; r < hi; r++) {                                                        \
+            int64_t o1 = r % d[1].out, img = r / d[1].out;                                         \
+            const T *p0 = x + (img * g->in_vol + 2 * o1 * d[2].in) * c, *p1 = p0 + row;            \
+            T *yr = y + r * d[2].out * c;                                                          \
+            for (int64_t o2 = 0; o2 < d[2].out; o2++, yr += c, p0 += 2 * c, p1 += 2 * c)           \
+                for (int64_t j = 0; j < c; j++) {                                                  \
+                    T m = lowest;                                                                  \
+                    m = p0[j] > m ? p0[j] : m;                                                     \
+                    m = p0[c + j] > m ? p0[c + j] : m;                                             \
+                    m = p1[j] > m ? p1[j] : m;                                                     \
+                    yr[j] = p1[c + j] > m ? p1[c + j] : m;                                         \
+                }                                                                                  \
+        }                                                                                          \
+    }                                                                                              \
+    ONNX_VECTOR_CLONES static void max_pool_cl_inside_##S(const onnx_window_geom *g, const T *x,   \
+                                                          T *y, int64_t lo, int64_t hi, T lowest)  \
+    {                                                                                              \
+        if (is_2x2_stride_2(g) && g->c == 16)                                                      \
+            max_pool_cl_2x2_body_##S(g, x, y, lo, hi, lowest, 16);                                 \
+        else if (is_2x2_stride_2(g) && g->c == 32)                                                 \
+            max_pool_cl_2x2_body_##S(g, x, y, lo, hi, lowest, 32);                                 \
+        else if (is_2x2_stride_2(g))                                                               \
+            max_pool_cl_2x2_body_##S(g, x, y, lo, hi, lowest, g->c);                               \
+        else if (g->c == 16)                                                                       \
+            max_pool_cl_inside_body_##S(g, x, y, lo, hi, lowest, 16);                              \
+        else if (g->c == 32)                                                                       \
+            max_pool_cl_inside_body_##S(g, x, y, lo, hi, lowest, 32);                              \
+        else if (g->c == 64)                                                                       \
+            max_pool_cl_inside_body_##S(g, x, y, lo, hi, lowest, 64);                              \
+        else                                                                                       \
+            max_pool_cl_inside_body_##S(g, x, y, lo, hi, lowest, g->c);                            \
+    }
+
 MAX_POOL_KERNEL(FP32, float, float, f32)
 MAX_POOL_KERNEL(FP64, double, double, f64)
 MAX_POOL_KERNEL(INT8, int8_t, uint8_t, i8)
@@ -196,6 +303,62 @@ MAX_POOL_2X2_KERNEL(FP32, float, float, f32)
 MAX_POOL_2X2_KERNEL(FP64, double, double, f64)
 MAX_POOL_2X2_KERNEL(INT8, int8_t, uint8_t, i8)
 MAX_POOL_2X2_KERNEL(UINT8, uint8_t, uint8_t, u8)
+MAX_POOL_CL_KERNEL(FP32, float, float, f32)
+MAX_POOL_CL_KERNEL(FP64, double, double, f64)
+MAX_POOL_CL_KERNEL(INT8, int8_t, uint8_t, i8)
+MAX_POOL_CL_KERNEL(UINT8, uint8_t, uint8_t, u8)
+
+MAX_POOL_CL_INSIDE_KERNEL(FP32, float, float, f32)
+MAX_POOL_CL_INSIDE_KERNEL(FP64, double, double, f64)
+MAX_POOL_CL_INSIDE_KERNEL(INT8, int8_t, uint8_t, i8)
+MAX_POOL_CL_INSIDE_KERNEL(UINT8, uint8_t, uint8_t, u8)
+
+/* True when no window reaches padding (nor past the input, with ceil_mode). */
+static bool windows_inside(const onnx_window_geom *g)
+{
+    for (int i = 0; i < ONNX_WINDOW_MAX_DIMS; i++) {
+        const onnx_window_dim *d = &g->d[i];
+        if (d->pad_begin != 0 || (d->out - 1) * d->stride + (d->kernel - 1) * d->dilation >= d->in)
+            return false;
+    }
+    return true;
+}
+
+/* Channels-last, rows of outputs [lo, hi) of every image (max_pool_cl_*). */
+static void max_pool_channels_last(ferry_dtype dtype, const onnx_window_geom *g, const void *x,
+                                   void *y, int64_t lo, int64_t hi)
+{
+    if (windows_inside(g) && g->d[0].out > 0 && g->d[1].out > 0 && g->d[2].out > 0) {
+        switch (dtype) {
+        case FERRY_DTYPE_FP32:
+            max_pool_cl_inside_f32(g, x, y, lo, hi, -INFINITY);
+            return;
+        case FERRY_DTYPE_FP64:
+            max_pool_cl_inside_f64(g, x, y, lo, hi, -INFINITY);
+            return;
+        case FERRY_DTYPE_INT8:
+            max_pool_cl_inside_i8(g, x, y, lo, hi, INT8_MIN);
+            return;
+        default:
+            max_pool_cl_inside_u8(g, x, y, lo, hi, 0);
+            return;
+        }
+    }
+    switch (dtype) {
+    case FERRY_DTYPE_FP32:
+        max_pool_cl_f32(g, x, y, lo, hi, -INFINITY);
+        break;
+    case FERRY_DTYPE_FP64:
+        max_pool_cl_f64(g, x, y, lo, hi, -INFINITY);
+        break;
+    case FERRY_DTYPE_INT8:
+        max_pool_cl_i8(g, x, y, lo, hi, INT8_MIN);
+        break;
+    default:
+        max_pool_cl_u8(g, x, y, lo, hi, 0);
+        break;
+    }
+}
 
 /* Planes [lo, hi) without Indices. */
 static void max_pool_rows(ferry_dtype dtype, const onnx_window_geom *g, const void *x, void *y,
@@ -256,9 +419,14 @@ static ferry_status max_pool_run(const onnx_op_ctx *ctx, int ith, int nth, ferry
     if (st != FERRY_OK)
         return st;
     int64_t lo, hi;
-    onnx_slice(g.n * g.c, ith, nth, &lo, &hi);
     const void *x = ctx->inputs[0]->data;
     void *y = ctx->outputs[0]->data;
+    if (ctx->layout & ONNX_LAYOUT_IN) { /* and out: the layouts hook ties them */
+        onnx_slice(g.n * g.d[0].out * g.d[1].out, ith, nth, &lo, &hi);
+        max_pool_channels_last(ctx->inputs[0]->dtype, &g, x, y, lo, hi);
+        return FERRY_OK;
+    }
+    onnx_slice(g.n * g.c, ith, nth, &lo, &hi);
     ferry_tensor *indices = onnx_out(ctx, 1);
     int64_t *ind = indices != NULL ? indices->data : NULL;
     if (ind == NULL && g.d[2].kernel <= MAX_POOL_ROW_TAPS) {
@@ -294,6 +462,12 @@ static ferry_status max_pool_run(const onnx_op_ctx *ctx, int ith, int nth, ferry
     return FERRY_OK;
 }
 
+/* Without Indices, either layout, the same on both sides. */
+static unsigned max_pool_layouts(const onnx_op_ctx *ctx)
+{
+    return onnx_out(ctx, 1) != NULL ? 0 : ONNX_LAYOUT_IN | ONNX_LAYOUT_OUT | ONNX_LAYOUT_SAME;
+}
+
 const onnx_op onnx_op_max_pool_1 = {
     .domain = "",
     .op_type = "MaxPool",
@@ -304,5 +478,6 @@ const onnx_op onnx_op_max_pool_1 = {
     .max_outputs = 2,
     .prepare = max_pool_prepare,
     .infer = max_pool_infer,
+    .layouts = max_pool_layouts,
     .run = max_pool_run,
 };
