@@ -1,7 +1,8 @@
 /* The shared worker pool; see worker_pool.h. One mutex guards the list of clients waiting for a
  * visit; idle threads sleep on `wake` (on the monotonic clock, so a due time is a plain deadline).
  * A thread visits the first client that is due, off the list, and counts itself a visitor so that
- * detach can wait for it. Lock order: a client's own lock (held while posting) before the pool's. */
+ * detach can wait for it. Lock order: a client's own lock (held while posting) before the pool's.
+ */
 #include "serving/worker_pool.h"
 
 #include <pthread.h>

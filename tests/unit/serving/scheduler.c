@@ -22,11 +22,11 @@
 #include "serving/worker_pool.h"
 #include "test_support.h"
 
-#define ROWS      114
-#define FEATURES  30
-#define VERSIONS  24
+#define ROWS       114
+#define FEATURES   30
+#define VERSIONS   24
 #define SUBMITTERS 8
-#define REQUESTS  300
+#define REQUESTS   300
 
 static const char batching_yaml[] =
     "instances: 1\nbatching:\n  max_batch_size: 256\n  max_queue_delay_us: 300\n";
