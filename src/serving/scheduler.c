@@ -309,13 +309,26 @@ static void run_batch(scheduler *s, scheduler_job **jobs, size_t n, arena *scrat
         complete(s, jobs[j]);
 }
 
+/* When the queue head's timeout passes (0: it has none). */
+static uint64_t head_deadline(const scheduler *s)
+{
+    uint64_t timeout = s->head->timeout_us ? s->head->timeout_us : s->cfg.default_timeout_us;
+    return timeout > 0 ? s->head->enqueue_ns + timeout * 1000 : 0;
+}
+
 /* Asks the pool to come back (s->lock held): now when a batch can start, at the head's due time
- * when it waits for company, not at all when every instance is busy or nothing is queued (the
- * end of a run or the next submit asks again). */
+ * when it waits for company; with every instance busy, when the head's timeout passes (so that it
+ * is answered then, not once an instance frees), else not at all (the end of a run asks again). */
 static void post_if_runnable(scheduler *s, uint64_t now)
 {
-    if (s->stop || s->head == NULL || s->busy >= s->cfg.instances)
+    if (s->stop || s->head == NULL)
         return;
+    if (s->busy >= s->cfg.instances) {
+        uint64_t deadline = head_deadline(s);
+        if (deadline > 0)
+            worker_pool_post(s->pool, &s->client, deadline);
+        return;
+    }
     uint64_t wait = wait_for_company(s, now);
     worker_pool_post(s->pool, &s->client, wait > 0 ? now + wait : 0);
 }
@@ -326,9 +339,9 @@ static size_t pick(scheduler *s, scheduler_job **batch, size_t cap, scheduler_jo
 {
     uint64_t now = clock_now_ns();
     drop_dead(s, now, dead);
-    if (s->stop || s->head == NULL || s->busy >= s->cfg.instances)
+    if (s->stop || s->head == NULL)
         return 0;
-    if (wait_for_company(s, now) > 0) {
+    if (s->busy >= s->cfg.instances || wait_for_company(s, now) > 0) {
         post_if_runnable(s, now);
         return 0;
     }
