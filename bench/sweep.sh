@@ -4,10 +4,11 @@
 #
 # Models: digits_mlp and digits_cnn (../shared/models, the request their first test row) and
 # mlp_heavy, a compute-heavy MLP 784 -> 1024 -> 1024 -> 10 (Gemm+Relu) generated here with
-# python3-onnx from numpy seed 0 into a temporary folder (about 4 MB, not committed). Two
-# repositories hold the same three models: "off" (model.yaml: nothing, so one request per
-# execution) and "on" (batching: {max_batch_size: 64, max_queue_delay_us: 0}); both leave
-# `instances` at its default (one per core) and the worker pool at one thread per core.
+# python3-onnx from numpy seed 0 into a temporary folder (about 7 MB, not committed). Two
+# repositories hold the same three models: "off" (no model.yaml: one request per execution,
+# `instances` one per core) and "on" (instances: 1, batching: {max_batch_size: 64,
+# max_queue_delay_us: 1000}). One instance, because with as many instances as front-end threads
+# every request finds an idle instance and runs inline, alone: nothing ever queues to batch.
 #
 #   sweep   for each repository, model, protocol and connections in $CONCURRENCY:
 #           REST  wrk -t2 -cN -d${DURATION}s --latency -s bench/post.lua URL
@@ -114,7 +115,7 @@ for mode in ("off", "on"):
             os.symlink(os.path.join(shared, "models", name, "model.onnx"), os.path.join(d, "model.onnx"))
         if mode == "on":
             with open(os.path.join(tmp, "models-on", name, "model.yaml"), "w") as f:
-                f.write("batching:\n  max_batch_size: 64\n  max_queue_delay_us: 0\n")
+                f.write("instances: 1\nbatching:\n  max_batch_size: 64\n  max_queue_delay_us: 1000\n")
 for name in ("digits_mlp", "digits_cnn"):
     t = json.load(open(os.path.join(shared, "models", name, "test_inputs.json")))
     per_row = int(np.prod(t["shape"][1:]))
