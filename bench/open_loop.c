@@ -49,7 +49,8 @@ static uint64_t now_ns(void)
 
 static void sleep_until(uint64_t at)
 {
-    struct timespec ts = {.tv_sec = (time_t)(at / 1000000000u), .tv_nsec = (long)(at % 1000000000u)};
+    struct timespec ts = {.tv_sec = (time_t)(at / 1000000000u),
+                          .tv_nsec = (long)(at % 1000000000u)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
         ;
 }
@@ -121,7 +122,8 @@ static void *conn_main(void *arg)
     int fd = buf != NULL ? connect_to(c->o) : -1;
     double gap_ns = 1e9 / c->o->rate;
     for (uint64_t i = 0; i < c->count && fd >= 0; i++) {
-        uint64_t due = c->start_ns + (uint64_t)((double)(c->first + i * (uint64_t)c->o->connections) * gap_ns);
+        uint64_t due =
+            c->start_ns + (uint64_t)((double)(c->first + i * (uint64_t)c->o->connections) * gap_ns);
         sleep_until(due);
         int status = send_all(fd, c->request, c->request_len) == 0 ? read_response(fd, buf) : -1;
         c->latency_ns[c->sent++] = now_ns() - due;
@@ -153,7 +155,8 @@ static char *read_file(const char *path, size_t *len)
     if (fseek(f, 0, SEEK_END) == 0) {
         long n = ftell(f);
         data = n >= 0 ? malloc((size_t)n + 1) : NULL;
-        if (data != NULL && (fseek(f, 0, SEEK_SET) != 0 || fread(data, 1, (size_t)n, f) != (size_t)n)) {
+        if (data != NULL &&
+            (fseek(f, 0, SEEK_SET) != 0 || fread(data, 1, (size_t)n, f) != (size_t)n)) {
             free(data);
             data = NULL;
         }
@@ -239,7 +242,10 @@ int main(int argc, char **argv)
     uint64_t start = now_ns() + 100000000u, offset = 0; /* 100 ms to connect */
     for (int k = 0; k < o.connections; k++) {
         conn *c = &cs[k];
-        *c = (conn){.o = &o, .request = req, .request_len = req_len, .start_ns = start,
+        *c = (conn){.o = &o,
+                    .request = req,
+                    .request_len = req_len,
+                    .start_ns = start,
                     .first = (uint64_t)k};
         c->count = total > (uint64_t)k ? (total - (uint64_t)k + (uint64_t)o.connections - 1) /
                                              (uint64_t)o.connections

@@ -12,7 +12,7 @@
 #
 #   sweep   for each repository, model, protocol and connections in $CONCURRENCY:
 #           REST  wrk -t2 -cN -d${DURATION}s --latency -s bench/post.lua URL
-#           gRPC  build/ferry-grpc-load --concurrency N --connections min(N,64) --threads 2
+#           gRPC  build/ferry-grpc-load --concurrency N --connections min(N,64) --threads min(N,2)
 #           and the server-side split from /v2/models/NAME/stats over the run: queue µs per
 #           request, backend µs per execution, rows per execution.
 #   goals   repeated $REPEATS times: mlp_heavy at 64 connections batching off vs on (REST);
@@ -185,10 +185,11 @@ rest() {
 
 # grpc MODEL CONNS: "rps | p50 | p99"
 grpc() {
-    local channels=$2 line
+    local channels=$2 threads=2 line
     ((channels > 64)) && channels=64
+    (($2 < 2)) && threads=1
     line=$($LOAD --target "127.0.0.1:$GRPC_PORT" --model "$1" --request "$TMP/$1.json" \
-        --concurrency "$2" --connections "$channels" --threads 2 --duration "$DURATION" --warmup "$WARMUP")
+        --concurrency "$2" --connections "$channels" --threads $threads --duration "$DURATION" --warmup "$WARMUP")
     field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
     [[ $(field errors) == 0 ]] || echo "WARNING: $(field errors) gRPC errors" >&2
     printf '%.0f | %.2f | %.2f' "$(field rps)" "$(field p50_ms)" "$(field p99_ms)"

@@ -42,6 +42,10 @@
 
 typedef enum tag_kind { TAG_SLOT, TAG_SHUTDOWN } tag_kind;
 
+/* A ModelInfer's hand-off between the polling thread that parks it and the pool thread that
+ * finishes it: whichever comes second makes sure it is answered. */
+enum park_state { PARK_RUNNING, PARK_PARKED, PARK_DONE };
+
 /* One armed request for a call of one method, then that call while it is answered. */
 typedef struct slot {
     tag_kind kind; /* first: completion events carry a pointer to it */
@@ -61,6 +65,7 @@ typedef struct slot {
     grpc_slice merged;
     grpc_rpc_call rc;
     grpc_rpc_park park;
+    atomic_int park_state; /* a park_state: who answers a parked call */
     bool parked, resuming;
 } slot;
 
@@ -272,6 +277,8 @@ static bool slot_alive(void *user)
 static void slot_ready(void *user)
 {
     slot *s = user;
+    if (atomic_exchange(&s->park_state, PARK_DONE) != PARK_PARKED)
+        return; /* the polling thread has not let go of the call yet: it answers */
     s->resuming = true;
     if (grpc_call_start_batch(s->call, NULL, 0, s, NULL) != GRPC_CALL_OK)
         log_error(NULL, "grpc: cannot hand a queued call back to the completion queue");
@@ -289,6 +296,7 @@ static void run_rpc(worker *w, slot *s, uint64_t start_ns)
     bool infer = s->method == GRPC_RPC_MODEL_INFER;
     char *peer_text = admin ? grpc_call_get_peer(s->call) : NULL;
     s->park = (grpc_rpc_park){.on_done = slot_ready, .alive = slot_alive, .user = s};
+    atomic_store(&s->park_state, PARK_RUNNING);
     s->rc = (grpc_rpc_call){
         .method = (grpc_rpc_method)s->method,
         .request = bytes,
@@ -363,29 +371,7 @@ static void answer(worker *w, slot *s, const char *message)
     }
 }
 
-static void on_call(worker *w, slot *s)
-{
-    grpc_frontend *f = w->f;
-    uint64_t start_ns = clock_now_ns();
-    atomic_fetch_add(&f->in_flight, 1);
-    buffer_reset(&w->reply);
-    char message[FERRY_ERROR_MESSAGE_MAX + 64];
-    if (s->registered != NULL) {
-        run_rpc(w, s, start_ns);
-        if (s->parked)
-            return;
-        snprintf(message, sizeof message, "%s", s->rc.message);
-    } else {
-        s->rc.status = GRPC_STATUS_UNIMPLEMENTED;
-        s->rc.arena = &w->scratch;
-        snprintf(message, sizeof message, "ferry does not serve %.*s",
-                 (int)GRPC_SLICE_LENGTH(s->details.method),
-                 (const char *)GRPC_SLICE_START_PTR(s->details.method));
-    }
-    answer(w, s, message);
-}
-
-/* A parked ModelInfer came back from the worker pool: encode and send its answer here. */
+/* A parked ModelInfer has run (or was dropped): encode and send its answer here. */
 static void on_resume(worker *w, slot *s)
 {
     s->resuming = false;
@@ -396,6 +382,33 @@ static void on_resume(worker *w, slot *s)
     log_access(&s->rc, grpc_rpc_path(s->rc.method));
     char message[FERRY_ERROR_MESSAGE_MAX];
     snprintf(message, sizeof message, "%s", s->rc.message);
+    answer(w, s, message);
+}
+
+static void on_call(worker *w, slot *s)
+{
+    grpc_frontend *f = w->f;
+    uint64_t start_ns = clock_now_ns();
+    atomic_fetch_add(&f->in_flight, 1);
+    buffer_reset(&w->reply);
+    char message[FERRY_ERROR_MESSAGE_MAX + 64];
+    if (s->registered != NULL) {
+        run_rpc(w, s, start_ns);
+        int running = PARK_RUNNING;
+        if (s->parked && atomic_compare_exchange_strong(&s->park_state, &running, PARK_PARKED))
+            return;      /* the pool thread hands it back */
+        if (s->parked) { /* it ran before this thread let go of it */
+            on_resume(w, s);
+            return;
+        }
+        snprintf(message, sizeof message, "%s", s->rc.message);
+    } else {
+        s->rc.status = GRPC_STATUS_UNIMPLEMENTED;
+        s->rc.arena = &w->scratch;
+        snprintf(message, sizeof message, "ferry does not serve %.*s",
+                 (int)GRPC_SLICE_LENGTH(s->details.method),
+                 (const char *)GRPC_SLICE_START_PTR(s->details.method));
+    }
     answer(w, s, message);
 }
 
