@@ -21,6 +21,7 @@
 #include "protocol/http_server.h"
 #include "serving/loader.h"
 #include "serving/reconciler.h"
+#include "serving/worker_pool.h"
 #include "state/feedback.h"
 
 typedef struct serve_options {
@@ -36,6 +37,7 @@ typedef struct serve_options {
     bool grpc_off; /* --grpc-port off (or -1) */
     uint64_t grpc_threads;
     uint64_t threads;
+    uint64_t pool_threads; /* 0: one per CPU */
     uint64_t body_limit;
     uint64_t idle_timeout_s;
     uint64_t grace_ms;
@@ -71,6 +73,8 @@ static const char serve_help[] =
     "  --strict-readiness B     ready only when every model is ready (default true)\n"
     "  --threads N              HTTP worker threads (default: one per core)\n"
     "  --grpc-threads N         gRPC polling threads, each also runs inference (default 2)\n"
+    "  --pool-threads N         threads running queued and batched requests, shared by every\n"
+    "                           model (default: one per core)\n"
     "  --body-limit BYTES       largest request body (default 67108864 = 64 MiB)\n"
     "  --idle-timeout S         close idle or stalled connections after S seconds (default 30)\n"
     "  --grace-period MS        after SIGTERM, report not ready this long before draining "
@@ -164,6 +168,9 @@ static bool parse_one(int argc, char **argv, int *i, serve_options *o)
     }
     if (cli_option(argc, argv, i, "--grpc-threads", &v, &bad))
         return !bad && cli_parse_uint("serve", "--grpc-threads", v, 1, 64, &o->grpc_threads);
+    if (cli_option(argc, argv, i, "--pool-threads", &v, &bad))
+        return !bad && cli_parse_uint("serve", "--pool-threads", v, 1, WORKER_POOL_MAX_THREADS,
+                                      &o->pool_threads);
     if (cli_option(argc, argv, i, "--threads", &v, &bad))
         return !bad && cli_parse_uint("serve", "--threads", v, 1, 1024, &o->threads);
     if (cli_option(argc, argv, i, "--body-limit", &v, &bad))
@@ -401,6 +408,8 @@ static int serve(const serve_options *o, uint64_t start_ns, const sigset_t *stop
     }
     if (rc == CLI_OK && (rest.feedback = feedback_hub_create(store)) == NULL)
         rc = CLI_FAILURE;
+    if (rc == CLI_OK && !worker_pool_set_default_threads((unsigned)o->pool_threads))
+        rc = CLI_FAILURE; /* the pool started before the options were read: a bug of ours */
     if (rc == CLI_OK)
         feedback_hub_set_loaded(rest.feedback, version_loaded, m);
     if (rc == CLI_OK)

@@ -6,7 +6,12 @@
  * dequeues it runs the rpc inline and answers in one batch (initial metadata, message, status,
  * close). When that batch completes the slot re-arms. Calls to other methods land on generic slots
  * (grpc_server_request_call) and are answered UNIMPLEMENTED. So a warm server allocates nothing per
- * call but the reply message. */
+ * call but the reply message.
+ *
+ * A ModelInfer that must wait in a scheduler's queue does not hold its polling thread: the call
+ * parks in its slot (which has its own arena for the decoded request), and when a worker pool
+ * thread has run it, the pool thread starts an empty batch on the call, whose completion comes
+ * back through the completion queue to a polling thread that encodes and sends the answer. */
 #include "protocol/grpc_frontend.h"
 
 #include <arpa/inet.h>
@@ -31,10 +36,15 @@
 
 #define REPLY_LIMIT      (1024u * 1024u * 1024u)
 #define SLOTS_PER_METHOD 8
+#define INFER_SLOTS      256 /* ModelInfer calls in progress at once, queued ones included */
 #define GENERIC_SLOTS    2
 #define THREADS_MAX      64
 
 typedef enum tag_kind { TAG_SLOT, TAG_SHUTDOWN } tag_kind;
+
+/* A ModelInfer's hand-off between the polling thread that parks it and the pool thread that
+ * finishes it: whichever comes second makes sure it is answered. */
+enum park_state { PARK_RUNNING, PARK_PARKED, PARK_DONE };
 
 /* One armed request for a call of one method, then that call while it is answered. */
 typedef struct slot {
@@ -50,6 +60,13 @@ typedef struct slot {
     grpc_byte_buffer *payload;
     grpc_byte_buffer *reply;
     int cancelled;
+    /* ModelInfer: a queued call parks here, holding no thread, until the worker pool ran it. */
+    arena scratch; /* the call's decoded request and outputs */
+    grpc_slice merged;
+    grpc_rpc_call rc;
+    grpc_rpc_park park;
+    atomic_int park_state; /* a park_state: who answers a parked call */
+    bool parked, resuming;
 } slot;
 
 /* What one polling thread reuses from call to call. */
@@ -137,6 +154,9 @@ static void slot_clear(slot *s)
         grpc_call_details_destroy(&s->details);
     if (s->call != NULL)
         grpc_call_unref(s->call);
+    grpc_slice_unref(s->merged);
+    s->merged = grpc_empty_slice();
+    s->parked = s->resuming = false;
     s->reply = NULL;
     s->payload = NULL;
     s->call = NULL;
@@ -246,18 +266,38 @@ static void log_access(const grpc_rpc_call *rc, const char *path)
     log_info(&fields, "request");
 }
 
-/* Runs a registered method's rpc; the reply (when OK) lands in w->reply. */
-static void run_rpc(worker *w, slot *s, grpc_rpc_call *rc, uint64_t start_ns)
+static bool slot_alive(void *user)
+{
+    slot *s = user;
+    return gpr_time_cmp(gpr_now(s->deadline.clock_type), s->deadline) < 0;
+}
+
+/* On a worker pool thread: the parked call ran (or was dropped). An empty batch posts the slot
+ * to the completion queue at once, so that a polling thread answers. */
+static void slot_ready(void *user)
+{
+    slot *s = user;
+    if (atomic_exchange(&s->park_state, PARK_DONE) != PARK_PARKED)
+        return; /* the polling thread has not let go of the call yet: it answers */
+    s->resuming = true;
+    if (grpc_call_start_batch(s->call, NULL, 0, s, NULL) != GRPC_CALL_OK)
+        log_error(NULL, "grpc: cannot hand a queued call back to the completion queue");
+}
+
+/* Runs a registered method's rpc into s->rc; the reply (when OK) lands in w->reply. */
+static void run_rpc(worker *w, slot *s, uint64_t start_ns)
 {
     grpc_frontend *f = w->f;
-    grpc_slice merged;
     size_t len = 0;
-    const uint8_t *bytes = request_bytes(s->payload, &merged, &len);
+    const uint8_t *bytes = request_bytes(s->payload, &s->merged, &len);
     struct sockaddr_storage peer;
     char authorization[1024];
     bool admin = needs_peer((grpc_rpc_method)s->method);
+    bool infer = s->method == GRPC_RPC_MODEL_INFER;
     char *peer_text = admin ? grpc_call_get_peer(s->call) : NULL;
-    *rc = (grpc_rpc_call){
+    s->park = (grpc_rpc_park){.on_done = slot_ready, .alive = slot_alive, .user = s};
+    atomic_store(&s->park_state, PARK_RUNNING);
+    s->rc = (grpc_rpc_call){
         .method = (grpc_rpc_method)s->method,
         .request = bytes,
         .request_len = len,
@@ -266,13 +306,15 @@ static void run_rpc(worker *w, slot *s, grpc_rpc_call *rc, uint64_t start_ns)
         .authorization = admin ? metadata_value(&s->metadata, "authorization", authorization,
                                                 sizeof authorization)
                                : NULL,
-        .arena = &w->scratch,
+        .arena = infer ? &s->scratch : &w->scratch,
         .reply = &w->reply,
+        .park = infer ? &s->park : NULL,
     };
-    grpc_rpc_handle(f->ctx, rc);
+    grpc_rpc_handle(f->ctx, &s->rc);
     gpr_free(peer_text);
-    grpc_slice_unref(merged);
-    log_access(rc, grpc_rpc_path(rc->method));
+    s->parked = s->rc.parked;
+    if (!s->parked)
+        log_access(&s->rc, grpc_rpc_path(s->rc.method));
 }
 
 /* The reply message as a byte buffer that owns w->reply's memory. */
@@ -315,30 +357,59 @@ static bool send_answer(worker *w, slot *s, grpc_status_code status, const char 
     return e == GRPC_CALL_OK;
 }
 
+/* Answers the slot's call from s->rc (and w->reply); re-arms the slot when that fails. */
+static void answer(worker *w, slot *s, const char *message)
+{
+    arena_reset(s->rc.arena);
+    grpc_slice_unref(s->merged);
+    s->merged = grpc_empty_slice();
+    if (!send_answer(w, s, s->rc.status, message)) {
+        log_warn(NULL, "grpc: cannot answer a call");
+        atomic_fetch_sub(&w->f->in_flight, 1);
+        slot_clear(s);
+        slot_arm(s);
+    }
+}
+
+/* A parked ModelInfer has run (or was dropped): encode and send its answer here. */
+static void on_resume(worker *w, slot *s)
+{
+    s->resuming = false;
+    s->parked = false;
+    buffer_reset(&w->reply);
+    s->rc.reply = &w->reply;
+    grpc_rpc_infer_resume(&s->rc);
+    log_access(&s->rc, grpc_rpc_path(s->rc.method));
+    char message[FERRY_ERROR_MESSAGE_MAX];
+    snprintf(message, sizeof message, "%s", s->rc.message);
+    answer(w, s, message);
+}
+
 static void on_call(worker *w, slot *s)
 {
     grpc_frontend *f = w->f;
     uint64_t start_ns = clock_now_ns();
     atomic_fetch_add(&f->in_flight, 1);
     buffer_reset(&w->reply);
-    grpc_rpc_call rc;
     char message[FERRY_ERROR_MESSAGE_MAX + 64];
     if (s->registered != NULL) {
-        run_rpc(w, s, &rc, start_ns);
-        snprintf(message, sizeof message, "%s", rc.message);
+        run_rpc(w, s, start_ns);
+        int running = PARK_RUNNING;
+        if (s->parked && atomic_compare_exchange_strong(&s->park_state, &running, PARK_PARKED))
+            return;      /* the pool thread hands it back */
+        if (s->parked) { /* it ran before this thread let go of it */
+            on_resume(w, s);
+            return;
+        }
+        snprintf(message, sizeof message, "%s", s->rc.message);
     } else {
-        rc.status = GRPC_STATUS_UNIMPLEMENTED;
+        s->rc.status = GRPC_STATUS_UNIMPLEMENTED;
+        s->rc.arena = &w->scratch;
         snprintf(message, sizeof message, "ferry does not serve %.*s",
                  (int)GRPC_SLICE_LENGTH(s->details.method),
                  (const char *)GRPC_SLICE_START_PTR(s->details.method));
     }
-    arena_reset(&w->scratch);
-    if (!send_answer(w, s, rc.status, message)) {
-        log_warn(NULL, "grpc: cannot answer a call");
-        atomic_fetch_sub(&f->in_flight, 1);
-        slot_clear(s);
-        slot_arm(s);
-    }
+    answer(w, s, message);
 }
 
 static void on_slot_event(worker *w, slot *s, bool success)
@@ -347,6 +418,8 @@ static void on_slot_event(worker *w, slot *s, bool success)
         atomic_fetch_sub(&w->f->in_flight, 1);
         slot_clear(s);
         slot_arm(s);
+    } else if (s->resuming) {
+        on_resume(w, s);
     } else if (success) {
         on_call(w, s);
     } else {
@@ -428,10 +501,11 @@ static ferry_status create_server(grpc_frontend *f, const grpc_frontend_options 
 /* Registers every rpc and lays out their slots (before the server starts). */
 static ferry_status register_methods(grpc_frontend *f, ferry_error *err)
 {
-    f->n_slots = (size_t)GRPC_RPC_COUNT * SLOTS_PER_METHOD + GENERIC_SLOTS;
+    f->n_slots = (size_t)(GRPC_RPC_COUNT - 1) * SLOTS_PER_METHOD + INFER_SLOTS + GENERIC_SLOTS;
     f->slots = calloc(f->n_slots, sizeof *f->slots);
     if (f->slots == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "gRPC: out of memory");
+    size_t k = 0;
     for (int m = 0; m < GRPC_RPC_COUNT; m++) {
         void *handle =
             grpc_server_register_method(f->server, grpc_rpc_path((grpc_rpc_method)m), NULL,
@@ -439,12 +513,16 @@ static ferry_status register_methods(grpc_frontend *f, ferry_error *err)
         if (handle == NULL)
             return ferry_error_set(err, FERRY_INTERNAL, "gRPC: cannot register %s",
                                    grpc_rpc_path((grpc_rpc_method)m));
-        for (size_t k = 0; k < SLOTS_PER_METHOD; k++)
-            f->slots[(size_t)m * SLOTS_PER_METHOD + k] =
-                (slot){.kind = TAG_SLOT, .f = f, .method = m, .registered = handle};
+        size_t n = m == GRPC_RPC_MODEL_INFER ? INFER_SLOTS : SLOTS_PER_METHOD;
+        for (size_t i = 0; i < n; i++, k++)
+            f->slots[k] = (slot){.kind = TAG_SLOT, .f = f, .method = m, .registered = handle};
     }
-    for (size_t k = (size_t)GRPC_RPC_COUNT * SLOTS_PER_METHOD; k < f->n_slots; k++)
+    for (; k < f->n_slots; k++)
         f->slots[k] = (slot){.kind = TAG_SLOT, .f = f, .method = -1};
+    for (k = 0; k < f->n_slots; k++) {
+        arena_init(&f->slots[k].scratch, 4 * f->max_message + (64u << 20));
+        f->slots[k].merged = grpc_empty_slice();
+    }
     return FERRY_OK;
 }
 
@@ -611,6 +689,8 @@ unsigned grpc_frontend_stop(grpc_frontend *f, unsigned drain_ms)
         arena_free(&f->workers[i].scratch);
         buffer_free(&f->workers[i].reply);
     }
+    for (size_t k = 0; f->slots != NULL && k < f->n_slots; k++)
+        arena_free(&f->slots[k].scratch);
     free(f->slots);
     pthread_mutex_destroy(&f->lock);
     pthread_cond_destroy(&f->shutdown_cond);

@@ -203,8 +203,50 @@ static void model_metadata(rest_context *ctx, grpc_rpc_call *c)
 /* Inference                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Decodes, runs and encodes; the call is counted by the caller. */
-static void run_infer(grpc_rpc_call *c, const Inference__ModelInferRequest *r, infer_call *call)
+/* The request's `timeout` parameter (int64 microseconds, as Triton) into call->timeout_us. */
+static ferry_status read_timeout(const Inference__ModelInferRequest *r, infer_call *call,
+                                 ferry_error *err)
+{
+    for (size_t i = 0; i < r->n_parameters; i++) {
+        const Inference__ModelInferRequest__ParametersEntry *e = r->parameters[i];
+        if (e == NULL || e->key == NULL || strcmp(e->key, "timeout") != 0)
+            continue;
+        const Inference__InferParameter *v = e->value;
+        bool ok = v != NULL && ((v->parameter_choice_case ==
+                                     INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_INT64_PARAM &&
+                                 v->int64_param >= 0) ||
+                                v->parameter_choice_case ==
+                                    INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_UINT64_PARAM);
+        if (!ok)
+            return ferry_error_set(err, FERRY_INVALID_ARG,
+                                   "parameter 'timeout' must be a non-negative int64_param "
+                                   "(microseconds)");
+        call->timeout_us =
+            v->parameter_choice_case == INFERENCE__INFER_PARAMETER__PARAMETER_CHOICE_INT64_PARAM
+                ? (uint64_t)v->int64_param
+                : v->uint64_param;
+    }
+    return FERRY_OK;
+}
+
+/* Encodes a run's outputs as the reply. */
+static void reply_outputs(grpc_rpc_call *c, infer_call *call, const infer_outputs *out)
+{
+    Inference__ModelInferResponse resp = INFERENCE__MODEL_INFER_RESPONSE__INIT;
+    ferry_error err;
+    if (grpc_codec_encode_outputs(out->tensors, out->n, c->arena, &resp, &err) != FERRY_OK) {
+        grpc_rpc_fail_error(c, &err);
+        return;
+    }
+    resp.model_name = call->mv->name;
+    resp.model_version = call->mv->version;
+    resp.id = c->request_id;
+    grpc_rpc_reply(c, &resp.base);
+}
+
+/* Decodes and runs (or parks); the call is counted by the caller unless parked. */
+static void run_infer(grpc_rpc_call *c, const Inference__ModelInferRequest *r, infer_call *call,
+                      infer_outputs *out)
 {
     snprintf(c->model, sizeof c->model, "%s", r->model_name ? r->model_name : "");
     snprintf(c->request_id, sizeof c->request_id, "%s", r->id ? r->id : "");
@@ -224,35 +266,53 @@ static void run_infer(grpc_rpc_call *c, const Inference__ModelInferRequest *r, i
     snprintf(c->version, sizeof c->version, "%s", call->mv->version);
     ferry_tensor *inputs = NULL;
     const char **names = NULL;
-    infer_outputs out = {0};
-    Inference__ModelInferResponse resp = INFERENCE__MODEL_INFER_RESPONSE__INIT;
-    st = grpc_codec_decode_inputs(r, c->arena, &inputs, &err);
+    st = read_timeout(r, call, &err);
+    if (st == FERRY_OK)
+        st = grpc_codec_decode_inputs(r, c->arena, &inputs, &err);
     if (st == FERRY_OK)
         st = grpc_codec_output_names(r, c->arena, &names, &err);
     if (st == FERRY_OK)
-        st = infer_call_run(call, inputs, r->n_inputs, names, r->n_outputs, c->arena, &out, &err);
-    if (st == FERRY_OK)
-        st = grpc_codec_encode_outputs(out.tensors, out.n, c->arena, &resp, &err);
+        st = infer_call_run(call, inputs, r->n_inputs, names, r->n_outputs, c->arena, out, &err);
     if (st != FERRY_OK) {
         grpc_rpc_fail_error(c, &err);
         return;
     }
-    resp.model_name = call->mv->name;
-    resp.model_version = call->mv->version;
-    resp.id = c->request_id;
-    grpc_rpc_reply(c, &resp.base);
+    if (call->pending) {
+        c->parked = true;
+        return;
+    }
+    reply_outputs(c, call, out);
 }
 
 static void model_infer(rest_context *ctx, grpc_rpc_call *c)
 {
-    infer_call call;
-    infer_call_begin(&call, ctx->models, ctx->metrics, "grpc", c->start_ns);
-    call.feedback = ctx->feedback;
+    infer_call local, *call = c->park != NULL ? &c->park->call : &local;
+    infer_outputs local_out, *out = c->park != NULL ? &c->park->out : &local_out;
+    infer_call_begin(call, ctx->models, ctx->metrics, "grpc", c->start_ns);
+    call->feedback = ctx->feedback;
+    if (c->park != NULL) {
+        call->on_done = c->park->on_done;
+        call->alive = c->park->alive;
+        call->user = c->park->user;
+    }
     Inference__ModelInferRequest *r =
         grpc_rpc_unpack(c, &inference__model_infer_request__descriptor);
     if (r != NULL)
-        run_infer(c, r, &call);
-    infer_call_end(&call, c->status == GRPC_STATUS_OK, grpc_codes_name(c->status));
+        run_infer(c, r, call, out);
+    if (!c->parked)
+        infer_call_end(call, c->status == GRPC_STATUS_OK, grpc_codes_name(c->status));
+}
+
+void grpc_rpc_infer_resume(grpc_rpc_call *c)
+{
+    infer_call *call = &c->park->call;
+    ferry_error err;
+    c->parked = false;
+    if (infer_call_collect(call, &err) != FERRY_OK)
+        grpc_rpc_fail_error(c, &err);
+    else
+        reply_outputs(c, call, &c->park->out);
+    infer_call_end(call, c->status == GRPC_STATUS_OK, grpc_codes_name(c->status));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -292,6 +352,7 @@ void grpc_rpc_handle(rest_context *ctx, grpc_rpc_call *call)
     call->model[0] = '\0';
     call->version[0] = '\0';
     call->request_id[0] = '\0';
+    call->parked = false;
     if ((unsigned)call->method >= GRPC_RPC_COUNT) {
         grpc_rpc_fail(call, GRPC_STATUS_UNIMPLEMENTED, "no such rpc");
         return;

@@ -1,10 +1,13 @@
-/* The per-version scheduler; see scheduler.h. One mutex guards the queue and the busy count; the
- * workers sleep on `work` and blocking callers on `finished`. A batch is taken from the queue
- * head in arrival order while it stays within max_batch_size and stackable; each worker owns an
- * arena for the concatenated inputs and the batch's outputs, reset after every batch. */
+/* The per-version scheduler; see scheduler.h. One mutex guards the queue and the busy count;
+ * blocking callers sleep on `finished`. Queued work runs on the shared worker pool: whenever a
+ * batch could start (a submit, the end of a run, a batch's delay running out) the scheduler asks
+ * the pool for a visit, and the visiting thread takes one batch from the queue head in arrival
+ * order while it stays within max_batch_size and stackable, using its own arena for the batch list,
+ * the concatenated inputs and the batch's outputs. */
 #include "serving/scheduler.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,30 +18,24 @@
 #include "serving/batcher.h"
 #include "serving/inference.h"
 #include "serving/model_version.h"
+#include "serving/worker_pool.h"
 
 #define DEFAULT_QUEUE_SIZE 1024
 #define MAX_INSTANCES      256
-#define WORKER_ARENA_MAX   ((size_t)1 << 30)
-
-typedef struct worker {
-    scheduler *s;
-    pthread_t thread;
-    arena scratch;
-} worker;
 
 struct scheduler {
     model_version *mv; /* owns the scheduler */
     scheduler_config cfg;
     bool batching;
+    worker_pool *pool; /* the shared one: its threads run what queues here */
+    worker_pool_client client;
     pthread_mutex_t lock;
-    pthread_cond_t work, finished;
+    pthread_cond_t finished;
     scheduler_job *head, *tail;
     size_t queued;
     uint64_t queued_rows;
     unsigned busy;
     bool stop;
-    unsigned n_workers;
-    worker *workers;
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -302,75 +299,84 @@ static void complete_list(scheduler *s, scheduler_job *list)
     }
 }
 
-static void run_batch(scheduler *s, scheduler_job **jobs, size_t n, worker *w)
+static void run_batch(scheduler *s, scheduler_job **jobs, size_t n, arena *scratch)
 {
     if (n == 1)
         run_one(s->mv, jobs[0]);
     else
-        run_many(s->mv, jobs, n, &w->scratch);
-    arena_reset(&w->scratch);
+        run_many(s->mv, jobs, n, scratch);
     for (size_t j = 0; j < n; j++)
         complete(s, jobs[j]);
 }
 
-static void timed_wait(scheduler *s, uint64_t ns)
+/* When the queue head's timeout passes (0: it has none). */
+static uint64_t head_deadline(const scheduler *s)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t at = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + ns;
-    ts.tv_sec = (time_t)(at / 1000000000u);
-    ts.tv_nsec = (long)(at % 1000000000u);
-    pthread_cond_timedwait(&s->work, &s->lock, &ts);
+    uint64_t timeout = s->head->timeout_us ? s->head->timeout_us : s->cfg.default_timeout_us;
+    return timeout > 0 ? s->head->enqueue_ns + timeout * 1000 : 0;
 }
 
-static void *worker_main(void *arg)
+/* Asks the pool to come back (s->lock held): now when a batch can start, at the head's due time
+ * when it waits for company; with every instance busy, when the head's timeout passes (so that it
+ * is answered then, not once an instance frees), else not at all (the end of a run asks again). */
+static void post_if_runnable(scheduler *s, uint64_t now)
 {
-    worker *w = arg;
-    scheduler *s = w->s;
-    size_t cap = 1;
-    if (s->batching)
-        cap = s->cfg.max_batch_size < s->cfg.max_queue_size ? (size_t)s->cfg.max_batch_size
-                                                            : s->cfg.max_queue_size;
-    scheduler_job **batch = malloc(cap * sizeof *batch);
-    pthread_mutex_lock(&s->lock);
-    while (!s->stop) {
-        scheduler_job *dead = NULL;
-        uint64_t now = clock_now_ns();
-        if (s->head != NULL)
-            drop_dead(s, now, &dead);
-        if (dead != NULL) {
-            pthread_mutex_unlock(&s->lock);
-            complete_list(s, dead);
-            pthread_mutex_lock(&s->lock);
-            continue;
-        }
-        if (s->head == NULL || s->busy >= s->cfg.instances || batch == NULL) {
-            pthread_cond_wait(&s->work, &s->lock);
-            continue;
-        }
-        uint64_t wait = wait_for_company(s, now);
-        if (wait > 0) {
-            timed_wait(s, wait);
-            continue;
-        }
-        size_t n = take_batch(s, &batch, &cap, &dead);
-        if (n == 0) { /* every queued job had expired or lost its client */
-            pthread_mutex_unlock(&s->lock);
-            complete_list(s, dead);
-            pthread_mutex_lock(&s->lock);
-            continue;
-        }
-        s->busy++;
-        pthread_mutex_unlock(&s->lock);
-        complete_list(s, dead);
-        run_batch(s, batch, n, w);
-        pthread_mutex_lock(&s->lock);
-        s->busy--;
-        pthread_cond_broadcast(&s->work);
+    if (s->stop || s->head == NULL)
+        return;
+    if (s->busy >= s->cfg.instances) {
+        uint64_t deadline = head_deadline(s);
+        if (deadline > 0)
+            worker_pool_post(s->pool, &s->client, deadline);
+        return;
     }
+    uint64_t wait = wait_for_company(s, now);
+    worker_pool_post(s->pool, &s->client, wait > 0 ? now + wait : 0);
+}
+
+/* Under s->lock: expired and abandoned jobs into *dead, then the next batch into `batch` (room for
+ * `cap`) when an instance is free and the batch is due. Returns its size (0: nothing to run). */
+static size_t pick(scheduler *s, scheduler_job **batch, size_t cap, scheduler_job **dead)
+{
+    uint64_t now = clock_now_ns();
+    drop_dead(s, now, dead);
+    if (s->stop || s->head == NULL)
+        return 0;
+    if (s->busy >= s->cfg.instances || wait_for_company(s, now) > 0) {
+        post_if_runnable(s, now);
+        return 0;
+    }
+    size_t n = take_batch(s, &batch, &cap, dead);
+    if (n > 0)
+        s->busy++;
+    post_if_runnable(s, now); /* another instance may take the next batch meanwhile */
+    return n;
+}
+
+/* A pool thread's visit: runs at most one batch, then asks for the next visit if more waits. */
+static void visit(worker_pool_client *client, arena *scratch)
+{
+    scheduler *s = (scheduler *)((char *)client - offsetof(scheduler, client));
+    scheduler_job *one = NULL, **batch = &one, *dead = NULL;
+    pthread_mutex_lock(&s->lock);
+    size_t cap = 1;
+    if (s->batching && s->queued > 1) { /* jobs in a batch: at most one per row */
+        size_t most = s->cfg.max_batch_size < s->queued ? (size_t)s->cfg.max_batch_size : s->queued;
+        scheduler_job **room = arena_alloc(scratch, most * sizeof *room);
+        if (room != NULL) { /* else one job alone */
+            batch = room;
+            cap = most;
+        }
+    }
+    size_t n = pick(s, batch, cap, &dead);
     pthread_mutex_unlock(&s->lock);
-    free(batch);
-    return NULL;
+    complete_list(s, dead);
+    if (n == 0)
+        return;
+    run_batch(s, batch, n, scratch);
+    pthread_mutex_lock(&s->lock);
+    s->busy--;
+    post_if_runnable(s, clock_now_ns());
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -389,26 +395,6 @@ static bool model_batches(const model_version *mv)
     return mv->io.n_inputs > 0;
 }
 
-static ferry_status start_workers(scheduler *s, ferry_error *err)
-{
-    s->workers = calloc(s->cfg.instances, sizeof *s->workers);
-    if (s->workers == NULL)
-        return ferry_error_set(err, FERRY_NO_MEMORY, "model '%s': out of memory", s->mv->name);
-    for (unsigned i = 0; i < s->cfg.instances; i++) {
-        worker *w = &s->workers[i];
-        w->s = s;
-        arena_init(&w->scratch, WORKER_ARENA_MAX);
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-            arena_free(&w->scratch);
-            return ferry_error_set(err, FERRY_INTERNAL,
-                                   "model '%s' version %s: cannot start scheduler worker %u",
-                                   s->mv->name, s->mv->version, i);
-        }
-        s->n_workers++;
-    }
-    return FERRY_OK;
-}
-
 ferry_status scheduler_create(model_version *mv, const scheduler_config *cfg, scheduler **out,
                               ferry_error *err)
 {
@@ -424,15 +410,15 @@ ferry_status scheduler_create(model_version *mv, const scheduler_config *cfg, sc
     if (s->cfg.max_queue_size == 0)
         s->cfg.max_queue_size = DEFAULT_QUEUE_SIZE;
     s->batching = s->cfg.max_batch_size > 1 && model_batches(mv);
-    if (pthread_mutex_init(&s->lock, NULL) != 0 || pthread_cond_init(&s->work, NULL) != 0 ||
-        pthread_cond_init(&s->finished, NULL) != 0) {
+    s->client.visit = visit;
+    ferry_status st = worker_pool_shared(&s->pool, err);
+    if (st != FERRY_OK) {
+        free(s);
+        return ferry_error_prefix(err, "model '%s' version %s: ", mv->name, mv->version);
+    }
+    if (pthread_mutex_init(&s->lock, NULL) != 0 || pthread_cond_init(&s->finished, NULL) != 0) {
         free(s);
         return ferry_error_set(err, FERRY_INTERNAL, "model '%s': cannot create a mutex", mv->name);
-    }
-    ferry_status st = start_workers(s, err);
-    if (st != FERRY_OK) {
-        scheduler_destroy(s);
-        return st;
     }
     *out = s;
     return FERRY_OK;
@@ -444,14 +430,8 @@ void scheduler_destroy(scheduler *s)
         return;
     pthread_mutex_lock(&s->lock);
     s->stop = true;
-    pthread_cond_broadcast(&s->work);
     pthread_mutex_unlock(&s->lock);
-    for (unsigned i = 0; i < s->n_workers; i++) {
-        pthread_join(s->workers[i].thread, NULL);
-        arena_free(&s->workers[i].scratch);
-    }
-    free(s->workers);
-    pthread_cond_destroy(&s->work);
+    worker_pool_detach(s->pool, &s->client);
     pthread_cond_destroy(&s->finished);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -473,8 +453,7 @@ ferry_status scheduler_submit(scheduler *s, scheduler_job *job, scheduler_outcom
         job->finished = true;
         pthread_mutex_lock(&s->lock);
         s->busy--;
-        if (s->head != NULL)
-            pthread_cond_signal(&s->work);
+        post_if_runnable(s, clock_now_ns());
         pthread_mutex_unlock(&s->lock);
         *outcome = SCHEDULER_RAN;
         return FERRY_OK;
@@ -493,7 +472,7 @@ ferry_status scheduler_submit(scheduler *s, scheduler_job *job, scheduler_outcom
     s->tail = job;
     s->queued++;
     s->queued_rows += job->rows;
-    pthread_cond_signal(&s->work);
+    post_if_runnable(s, job->enqueue_ns);
     pthread_mutex_unlock(&s->lock);
     *outcome = SCHEDULER_QUEUED;
     return FERRY_OK;

@@ -4,9 +4,11 @@
  * max_queue_delay_us for company, run once and split back.
  *
  * The fast path costs no hand-off: when an instance is idle and nothing is queued, submit runs the
- * request on the calling thread. Otherwise the request is queued and a worker thread of the
- * scheduler runs it; the job's `done` callback then fires on that worker (or, without one,
- * scheduler_wait blocks the caller until it has run). A queued request whose deadline passes, or
+ * request on the calling thread. Otherwise the request is queued and a thread of the server-wide
+ * worker pool (worker_pool.h, shared by every version) runs it; the job's `done` callback then
+ * fires on that thread (or, without one, scheduler_wait blocks the caller until it has run). A
+ * done callback must not drop the last reference to the version (scheduler_destroy waits for the
+ * pool thread that calls it). A queued request whose deadline passes, or
  * whose client is gone (`alive` says so), is completed without running. */
 #ifndef FERRY_SERVING_SCHEDULER_H
 #define FERRY_SERVING_SCHEDULER_H
@@ -67,9 +69,10 @@ typedef enum scheduler_outcome {
 ferry_status scheduler_read_config(const ynode *model_yaml, scheduler_config *cfg,
                                    ferry_error *err) FERRY_MUST_CHECK;
 
-/* Creates mv's scheduler and starts its workers. Batching is switched off for a model whose
- * inputs and outputs do not all have a variable leading dimension. Fails with NO_MEMORY or
- * INTERNAL (threads). Destroyed with scheduler_destroy (accepts NULL) once no job is pending. */
+/* Creates mv's scheduler on the shared worker pool (started by the first scheduler). Batching is
+ * switched off for a model whose inputs and outputs do not all have a variable leading dimension.
+ * Fails with NO_MEMORY or INTERNAL (no pool thread could start). Destroyed with scheduler_destroy
+ * (accepts NULL) once no job is pending. */
 ferry_status scheduler_create(struct model_version *mv, const scheduler_config *cfg,
                               scheduler **out, ferry_error *err) FERRY_MUST_CHECK;
 void scheduler_destroy(scheduler *s);

@@ -1,8 +1,9 @@
 /* The scheduler on a real `ferry serve`: many concurrent REST requests of mixed batch sizes each
  * get exactly their own rows back from a batching model (a chain of identity MatMuls, slow enough
  * to queue, whose output equals its input so that any mixing shows), a full queue answers 503 with
- * Retry-After, a request whose `timeout` passes in the queue answers 504 and never runs, and the
- * statistics agree with what was sent. */
+ * Retry-After, a request whose `timeout` passes in the queue answers 504 and never runs, clients
+ * that disconnect while queued are dropped without running, and the statistics agree with what was
+ * sent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,6 +70,7 @@ static int group_setup(void **state)
     add_model(repo, "batched",
               "instances: 1\nbatching:\n  max_batch_size: 32\n  max_queue_delay_us: 2000\n");
     add_model(repo, "narrow", "instances: 1\nbatching:\n  max_queue_size: 1\n");
+    add_model(repo, "gone", "instances: 1\n");
     snprintf(st, sizeof st, "%s/state", g.tmp);
     const char *args[] = {"--repo", repo, "--state", st, NULL};
     bool ok = ts_server_start(&g.srv, args);
@@ -290,12 +292,126 @@ static void test_timeout_in_queue(void **state)
         "ferry_requests_rejected_total{model=\"narrow\",version=\"1\",reason=\"timeout\"}");
 }
 
+/* A request of `rows` rows in the binary tensor extension (no JSON to parse: it starts running
+ * soon after it is sent), answered with its output as a binary blob too. */
+static char *build_binary_request(const char *model, int rows, size_t *len)
+{
+    size_t blob = (size_t)rows * WIDTH * sizeof(float);
+    char header[512];
+    int hl = snprintf(header, sizeof header,
+                      "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[%d,%d],"
+                      "\"parameters\":{\"binary_data_size\":%zu}}],\"parameters\":"
+                      "{\"binary_data_output\":true}}",
+                      rows, WIDTH, blob);
+    char *req = malloc(blob + 1024);
+    assert_non_null(req);
+    int n = snprintf(req, 1024,
+                     "POST /v2/models/%s/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Content-Type: application/octet-stream\r\n"
+                     "Inference-Header-Content-Length: %d\r\nContent-Length: %zu\r\n\r\n%s",
+                     model, hl, (size_t)hl + blob, header);
+    float *x = (float *)(req + n);
+    for (size_t i = 0; i < (size_t)rows * WIDTH; i++)
+        memcpy(&x[i], &(float){(float)(i % 1000)}, sizeof(float));
+    *len = (size_t)n + blob;
+    return req;
+}
+
+/* The value of the /metrics line that starts with `series` (-1 when absent). */
+static double metric_value(const char *series)
+{
+    ts_response resp;
+    assert_true(ts_server_http(&g.srv, "GET", "/metrics", NULL, NULL, 0, &resp));
+    const char *at = strstr(resp.body, series);
+    double v = at != NULL ? strtod(at + strlen(series), NULL) : -1;
+    ts_response_free(&resp);
+    return v;
+}
+
+#define GONE_CLIENTS 5
+
+/* Clients that disconnect while their requests wait behind a long one are dropped from the queue
+ * without running, counted as client_gone, and the server goes on serving. */
+/* Status of a one-row request to `gone` with a 1 µs queue timeout: 504 while an instance is busy.
+ */
+static int probe_gone(void)
+{
+    size_t len;
+    char *req = build_request("gone", 0, 1, "\"parameters\":{\"timeout\":1},", &len);
+    int fd = ts_connect(g.srv.port);
+    assert_true(fd >= 0 && ts_send_all(fd, req, len));
+    free(req);
+    ts_response resp;
+    assert_true(ts_read_response(fd, &resp));
+    close(fd);
+    int status = resp.status;
+    ts_response_free(&resp);
+    return status;
+}
+
+/* Clients that disconnect while their requests wait behind a long one are dropped from the queue
+ * without running, counted as client_gone, and the server goes on serving. */
+static void test_client_gone(void **state)
+{
+    (void)state;
+    size_t len;
+    char *req = build_binary_request("gone", 2048, &len); /* about a second on one instance */
+    int blocker = ts_connect(g.srv.port);
+    assert_true(blocker >= 0);
+    assert_true(ts_send_all(blocker, req, len));
+    free(req);
+    int probe = 200;
+    for (int i = 0; i < 5000 && probe == 200; i++)
+        probe = probe_gone(); /* until the blocker runs */
+    assert_int_equal(probe, 504);
+    json_t *before = model_stats("gone");
+    int fds[GONE_CLIENTS];
+    char *reqs[GONE_CLIENTS];
+    size_t lens[GONE_CLIENTS];
+    for (int r = 0; r < GONE_CLIENTS; r++)
+        reqs[r] = build_request("gone", r + 1, 1, "", &lens[r]);
+    send_all(reqs, lens, GONE_CLIENTS, fds);
+    const char *depth = "ferry_queue_depth{model=\"gone\",version=\"1\"} ";
+    for (int i = 0; i < 2000 && metric_value(depth) < GONE_CLIENTS; i++)
+        usleep(1000);
+    assert_int_equal((int)metric_value(depth), GONE_CLIENTS); /* queued behind the blocker */
+    for (int r = 0; r < GONE_CLIENTS; r++)
+        close(fds[r]);
+    ts_response resp;
+    assert_true(ts_read_response(blocker, &resp));
+    close(blocker);
+    assert_int_equal(resp.status, 200);
+    ts_response_free(&resp);
+    const char *gone =
+        "ferry_requests_rejected_total{model=\"gone\",version=\"1\",reason=\"client_gone\"} ";
+    for (int i = 0; i < 2000 && metric_value(gone) < GONE_CLIENTS; i++)
+        usleep(1000);
+    assert_int_equal((int)metric_value(gone), GONE_CLIENTS);
+    assert_int_equal((int)metric_value(depth), 0);
+    req = build_request("gone", 9, 2, "", &len); /* still serving */
+    int fd = ts_connect(g.srv.port);
+    assert_true(fd >= 0 && ts_send_all(fd, req, len));
+    free(req);
+    assert_true(ts_read_response(fd, &resp));
+    close(fd);
+    assert_int_equal(resp.status, 200);
+    check_rows(&resp, 9, 2);
+    ts_response_free(&resp);
+    json_t *after = model_stats("gone");
+    json_int_t runs = json_integer_value(json_object_get(after, "execution_count")) -
+                      json_integer_value(json_object_get(before, "execution_count"));
+    assert_int_equal(runs, 2); /* the blocker and the last request; none of the gone ones */
+    json_decref(before);
+    json_decref(after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_concurrent_mixed_batches),
         cmocka_unit_test(test_queue_full),
         cmocka_unit_test(test_timeout_in_queue),
+        cmocka_unit_test(test_client_gone),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -449,12 +449,87 @@ def test_admin_token(pb, stub, grpc, token):
     check("auth_not_needed_to_infer", stub.ModelReady(pb.ModelReadyRequest(name="bc_xgb")).ready)
 
 
+# ------------------------------------------------------------------------------------------------
+# The queue (--mode queue: the one-instance `slow` identity model, max_queue_size 6, batching, two polling threads)
+# ------------------------------------------------------------------------------------------------
+
+SLOW_WIDTH = 512
+
+
+def slow_request(pb, k, rows, timeout_us=None):
+    req = pb.ModelInferRequest(model_name="slow")
+    req.inputs.add(name="x", datatype="FP32", shape=[rows, SLOW_WIDTH])
+    data = [float(k * 10000 + i) for i in range(rows * SLOW_WIDTH)]
+    req.raw_input_contents.append(struct.pack("<%df" % len(data), *data))
+    if timeout_us is not None:
+        req.parameters["timeout"].int64_param = timeout_us
+    return req, data
+
+
+def flood_slow(pb, stub, grpc, n, rows, timeout_us=None):
+    """Sends n calls at once; returns (answers by status code name, wrong outputs)."""
+    reqs = [slow_request(pb, k, rows, timeout_us) for k in range(n)]
+    futures = [stub.ModelInfer.future(req, timeout=60) for req, _ in reqs]
+    codes, wrong, details = {}, 0, {}
+    for (_, data), fut in zip(reqs, futures):
+        try:
+            resp = fut.result()
+            raw = resp.raw_output_contents[0]
+            wrong += list(struct.unpack("<%df" % (len(raw) // 4), raw)) != data
+            code = "OK"
+        except grpc.RpcError as e:
+            code = e.code().name
+            details[code] = e.details()
+        codes[code] = codes.get(code, 0) + 1
+    return codes, wrong, details
+
+
+def slow_executions(pb, stub):
+    s = stub.ModelStatistics(pb.ModelStatisticsRequest(name="slow")).model_stats[0]
+    return s.execution_count, s.inference_stats.success.count
+
+
+def test_queue(pb, stub, grpc):
+    runs0, ok0 = slow_executions(pb, stub)
+    codes, wrong, _ = flood_slow(pb, stub, grpc, 6, 8)
+    runs, ok = slow_executions(pb, stub)
+    # Two polling threads: had each waited for its queued call, at most one call would ever be
+    # queued, and no two could batch.
+    check("queue_batched", codes == {"OK": 6} and wrong == 0 and ok - ok0 == 6 and runs - runs0 < 6,
+          "answers %s, %d wrong, %d runs for %d requests" % (codes, wrong, runs - runs0, ok - ok0))
+    full = {}
+    for _ in range(8):
+        codes, wrong, details = flood_slow(pb, stub, grpc, 24, 4)
+        if "RESOURCE_EXHAUSTED" in codes:
+            full = codes
+            break
+    check("queue_full", full.get("RESOURCE_EXHAUSTED", 0) >= 1 and full.get("OK", 0) >= 1 and
+          wrong == 0 and "queue is full" in details.get("RESOURCE_EXHAUSTED", ""),
+          "answers %s %s" % (codes, details))
+    late = {}
+    for _ in range(8):
+        runs0, ok0 = slow_executions(pb, stub)
+        codes, wrong, details = flood_slow(pb, stub, grpc, 12, 8, timeout_us=1)
+        runs, ok = slow_executions(pb, stub)
+        if "DEADLINE_EXCEEDED" in codes:
+            late = codes
+            break
+    check("queue_timeout", late.get("DEADLINE_EXCEEDED", 0) >= 1 and wrong == 0 and
+          "timed out" in details.get("DEADLINE_EXCEEDED", "") and ok - ok0 == late.get("OK", 0),
+          "answers %s %s, %d succeeded" % (codes, details, ok - ok0))
+    expect_error("queue_timeout_negative", grpc,
+                 lambda: stub.ModelInfer(slow_request(pb, 0, 1, timeout_us=-5)[0]),
+                 grpc.StatusCode.INVALID_ARGUMENT, ["timeout"])
+    check("queue_serves_after", flood_slow(pb, stub, grpc, 2, 1)[0] == {"OK": 2})
+
+
 def parse_args():
     p = argparse.ArgumentParser()
     p.add_argument("--stubs", required=True)
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--mode", choices=["all", "ready", "auth"], default="all",
-                   help="ready: print ServerLive and ServerReady; auth: the --admin-token checks")
+    p.add_argument("--mode", choices=["all", "ready", "auth", "queue"], default="all",
+                   help="ready: print ServerLive and ServerReady; auth: the --admin-token checks; "
+                   "queue: the queue checks against the `slow` model")
     p.add_argument("--token", default="")
     p.add_argument("--inputs", help="bc_xgb test_inputs.json")
     p.add_argument("--expected", help="bc_xgb expected.json")
@@ -486,6 +561,9 @@ def main():
         return 0
     if args.mode == "auth":
         test_admin_token(pb, stub, grpc, args.token)
+        return 0 if checks["failed"] == 0 else 1
+    if args.mode == "queue":
+        test_queue(pb, stub, grpc)
         return 0 if checks["failed"] == 0 else 1
 
     with open(args.inputs) as f:
