@@ -1,9 +1,11 @@
-/* UUID v4 from getrandom(2); see uuid.h. */
+/* UUID v4 from getrandom(2); see uuid.h. Each thread draws 512 random bytes at a time (one system
+ * call per 32 ids instead of one per id: it was 3.7% of the server's CPU under load) and spends
+ * them 16 at a time; bytes are never reused. */
 #include "core/uuid.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 
 #include "core/clock.h"
@@ -28,15 +30,37 @@ static void fallback_bytes(unsigned char b[16])
     }
 }
 
+#define UUID_POOL_BYTES 512
+
+/* The calling thread's next 16 random bytes. */
+static void random_bytes(unsigned char b[16])
+{
+    static _Thread_local unsigned char pool[UUID_POOL_BYTES];
+    static _Thread_local size_t used = UUID_POOL_BYTES;
+    if (used == UUID_POOL_BYTES) {
+        if (getrandom(pool, sizeof pool, GRND_NONBLOCK) != (ssize_t)sizeof pool) {
+            fallback_bytes(b);
+            return;
+        }
+        used = 0;
+    }
+    memcpy(b, pool + used, 16);
+    used += 16;
+}
+
 void uuid_v4(char out[UUID_STR_LEN])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
-    if (getrandom(b, sizeof b, GRND_NONBLOCK) != (ssize_t)sizeof b)
-        fallback_bytes(b);
+    random_bytes(b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, UUID_STR_LEN,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 15];
+    }
+    *p = '\0';
 }

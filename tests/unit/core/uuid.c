@@ -1,0 +1,78 @@
+/* uuid_v4: the RFC 4122 version-4 text form, and no repeats across threads and across each
+ * thread's refills of random bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/uuid.h"
+
+enum { THREADS = 4, PER_THREAD = 5000 };
+
+static char ids[THREADS * PER_THREAD][UUID_STR_LEN];
+
+static void assert_uuid_form(const char *id)
+{
+    assert_int_equal(strlen(id), 36);
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23)
+            assert_int_equal(id[i], '-');
+        else
+            assert_non_null(strchr("0123456789abcdef", id[i]));
+    }
+    assert_int_equal(id[14], '4');                  /* version 4 */
+    assert_non_null(strchr("89ab", id[19]));         /* RFC 4122 variant */
+}
+
+static void test_form(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 100; i++) {
+        char id[UUID_STR_LEN];
+        uuid_v4(id);
+        assert_uuid_form(id);
+    }
+}
+
+static void *make_ids(void *arg)
+{
+    char(*mine)[UUID_STR_LEN] = arg;
+    for (int i = 0; i < PER_THREAD; i++)
+        uuid_v4(mine[i]);
+    return NULL;
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void test_unique_across_threads(void **state)
+{
+    (void)state;
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, make_ids, ids[i * PER_THREAD]), 0);
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    qsort(ids, THREADS * PER_THREAD, UUID_STR_LEN, compare_ids);
+    for (int i = 0; i < THREADS * PER_THREAD; i++) {
+        assert_uuid_form(ids[i]);
+        if (i > 0)
+            assert_string_not_equal(ids[i - 1], ids[i]);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_form),
+        cmocka_unit_test(test_unique_across_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
