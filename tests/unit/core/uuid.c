@@ -25,8 +25,8 @@ static void assert_uuid_form(const char *id)
         else
             assert_non_null(strchr("0123456789abcdef", id[i]));
     }
-    assert_int_equal(id[14], '4');                  /* version 4 */
-    assert_non_null(strchr("89ab", id[19]));         /* RFC 4122 variant */
+    assert_int_equal(id[14], '4');           /* version 4 */
+    assert_non_null(strchr("89ab", id[19])); /* RFC 4122 variant */
 }
 
 static void test_form(void **state)
