@@ -5,7 +5,9 @@
 # row of ../shared/models/bc_xgb/test_inputs.json (30 FP32 features) over keep-alive
 # connections:  wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/post.lua URL
 #
-#   ferry    ${FERRY:-build/ferry} serve ../shared/models/bc_xgb/model.json --name bc_xgb --log-level warn
+#   ferry    ${FERRY:-build/ferry} serve --repo REPO --state STATE --grpc-port off --log-level warn,
+#            REPO holding bc_xgb version 1 with model.yaml `payload_log: {sample: 0}` (serving only)
+#   ferry_logged  the same with ferry's defaults: every prediction logged to the state store
 #   fastapi  bench/peers/fastapi_xgb.py: uvicorn, 2 workers, uvloop + httptools, access log off,
 #            xgboost inplace_predict with nthread=1 (the "typical Python model server")
 #   nginx    bench/peers/nginx.conf: 2 workers, `return 200` with a ferry-sized JSON body, no
@@ -16,7 +18,8 @@
 # cheaper server looks better partly because it leaves wrk more CPU. Compare ratios, not req/s.
 #
 # Env: DURATION (10s), CONNECTIONS (64), THREADS (2), WARMUP (2s, unrecorded wrk run first;
-#      0 to skip), FERRY (build/ferry), SKIP_FERRY=1 / SKIP_FASTAPI=1 / SKIP_NGINX=1,
+#      0 to skip), FERRY (build/ferry), SKIP_FERRY=1 (both ferry rows) / SKIP_FERRY_LOGGED=1 /
+#      SKIP_FASTAPI=1 / SKIP_NGINX=1,
 #      START_TIMEOUT (30 s per server), PYTHON (/usr/bin/python3), NGINX (nginx).
 # Output: a markdown table on stdout; raw wrk outputs + the table in bench/results/ (gitignored).
 # The script kills only the processes it started (trap on EXIT).
@@ -47,6 +50,7 @@ command -v curl >/dev/null || die "curl not found"
 
 declare -a NAMES=()
 [[ ${SKIP_FERRY:-0} == 1 ]] || NAMES+=(ferry)
+[[ ${SKIP_FERRY:-0} == 1 || ${SKIP_FERRY_LOGGED:-0} == 1 ]] || NAMES+=(ferry_logged)
 [[ ${SKIP_FASTAPI:-0} == 1 ]] || NAMES+=(fastapi)
 [[ ${SKIP_NGINX:-0} == 1 ]] || NAMES+=(nginx)
 ((${#NAMES[@]})) || die "everything skipped"
@@ -127,12 +131,32 @@ sys.exit(0 if ok else 1)
 EOF
 }
 
+# ferry serves bc_xgb from a one-model repository in $TMP: "ferry" with payload logging off
+# (model.yaml: payload_log: {sample: 0}), serving alone as the peers do; "ferry_logged" with
+# ferry's defaults, every prediction logged to the SQLite state store (the monitoring issue).
+# Each has its own --state folder in $TMP.
+make_repo() { # make_repo DIR MODEL_YAML_TEXT
+    mkdir -p "$1/$MODEL_NAME/1"
+    cp "$MODEL_FILE" "$1/$MODEL_NAME/1/model.json"
+    printf '%s' "$2" >"$1/$MODEL_NAME/model.yaml"
+}
+
+start_ferry_repo() { # start_ferry_repo NAME
+    PORT[$1]=$(free_port)
+    CMD[$1]="$FERRY serve --repo $TMP/repo-$1 --state $TMP/state-$1 --http-port ${PORT[$1]} --grpc-port off --log-level warn  (model.yaml: $(tr '\n' ' ' <"$TMP/repo-$1/$MODEL_NAME/model.yaml"))"
+    $FERRY serve --repo "$TMP/repo-$1" --state "$TMP/state-$1" --http-port "${PORT[$1]}" \
+        --grpc-port off --log-level warn >"$TMP/$1.log" 2>&1 &
+    PID[$1]=$!
+}
+
 start_ferry() {
-    PORT[ferry]=$(free_port)
-    CMD[ferry]="$FERRY serve $MODEL_FILE --name $MODEL_NAME --http-port ${PORT[ferry]} --log-level warn"
-    $FERRY serve "$MODEL_FILE" --name "$MODEL_NAME" --http-port "${PORT[ferry]}" --log-level warn \
-        >"$TMP/ferry.log" 2>&1 &
-    PID[ferry]=$!
+    make_repo "$TMP/repo-ferry" $'payload_log: {sample: 0}\n'
+    start_ferry_repo ferry
+}
+
+start_ferry_logged() {
+    make_repo "$TMP/repo-ferry_logged" $'# ferry defaults: payload_log {sample: 1.0}\n'
+    start_ferry_repo ferry_logged
 }
 
 start_fastapi() {
