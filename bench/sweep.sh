@@ -5,8 +5,8 @@
 # Models: digits_mlp and digits_cnn (../shared/models, the request their first test row) and
 # mlp_heavy, a compute-heavy MLP 784 -> 1024 -> 1024 -> 10 (Gemm+Relu) generated here with
 # python3-onnx from numpy seed 0 into a temporary folder (about 7 MB, not committed). Two
-# repositories hold the same three models: "off" (no model.yaml: one request per execution,
-# `instances` one per core) and "on" (instances: 1, batching: {max_batch_size: 64,
+# repositories hold the same three models, both with `payload_log: {sample: 0}` (serving only,
+# as the peer): "off" (one request per execution, `instances` one per core) and "on" (instances: 1, batching: {max_batch_size: 64,
 # max_queue_delay_us: 1000}). One instance, because with as many instances as front-end threads
 # every request finds an idle instance and runs inline, alone: nothing ever queues to batch.
 #
@@ -113,8 +113,11 @@ for mode in ("off", "on"):
             onnx.save(model, os.path.join(d, "model.onnx"))
         else:
             os.symlink(os.path.join(shared, "models", name, "model.onnx"), os.path.join(d, "model.onnx"))
-        if mode == "on":
-            with open(os.path.join(tmp, "models-on", name, "model.yaml"), "w") as f:
+        # Payload logging off in both: this measures serving, as the peer does (the monitoring
+        # issue's bench/watch.sh measures the logging's cost).
+        with open(os.path.join(tmp, "models-" + mode, name, "model.yaml"), "w") as f:
+            f.write("payload_log: {sample: 0}\n")
+            if mode == "on":
                 f.write("instances: 1\nbatching:\n  max_batch_size: 64\n  max_queue_delay_us: 1000\n")
 for name in ("digits_mlp", "digits_cnn"):
     t = json.load(open(os.path.join(shared, "models", name, "test_inputs.json")))
