@@ -73,44 +73,50 @@ static ferry_status proto_shape(const Onnx__TensorProto *p, const char *what, fe
 }
 
 /* Copies the typed field that holds this dtype, narrowing int32_data as ONNX stores it. */
-static ferry_status copy_typed(const Onnx__TensorProto *p, const char *what, uint64_t count,
-                               void *dst, ferry_error *err)
+/* How many values the typed field that carries p's data type holds. */
+static size_t typed_count(const Onnx__TensorProto *p)
 {
-    size_t have = 0;
     switch (p->data_type) {
     case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
-        have = p->n_float_data;
-        if (have == count)
-            memcpy(dst, p->float_data, count * sizeof(float));
+        return p->n_float_data;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
+        return p->n_double_data;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
+        return p->n_int64_data;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT32:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64:
+        return p->n_uint64_data;
+    default: /* INT32, and 8- and 16-bit types (FLOAT16/BFLOAT16 as bit patterns) */
+        return p->n_int32_data;
+    }
+}
+
+/* Copies the typed field's `count` values (typed_count(p) == count, checked by the caller) into
+ * dst in ferry's layout. */
+static void copy_typed(const Onnx__TensorProto *p, uint64_t count, void *dst)
+{
+    switch (p->data_type) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
+        memcpy(dst, p->float_data, count * sizeof(float));
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
-        have = p->n_double_data;
-        if (have == count)
-            memcpy(dst, p->double_data, count * sizeof(double));
+        memcpy(dst, p->double_data, count * sizeof(double));
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
-        have = p->n_int64_data;
-        if (have == count)
-            memcpy(dst, p->int64_data, count * sizeof(int64_t));
+        memcpy(dst, p->int64_data, count * sizeof(int64_t));
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__UINT32:
-        have = p->n_uint64_data;
-        for (size_t i = 0; have == count && i < count; i++)
+        for (size_t i = 0; i < count; i++)
             ((uint32_t *)dst)[i] = (uint32_t)p->uint64_data[i];
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64:
-        have = p->n_uint64_data;
-        if (have == count)
-            memcpy(dst, p->uint64_data, count * sizeof(uint64_t));
+        memcpy(dst, p->uint64_data, count * sizeof(uint64_t));
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
-        have = p->n_int32_data;
-        if (have == count)
-            memcpy(dst, p->int32_data, count * sizeof(int32_t));
+        memcpy(dst, p->int32_data, count * sizeof(int32_t));
         break;
-    default: /* 8- and 16-bit types (FLOAT16/BFLOAT16 as bit patterns) live in int32_data */
-        have = p->n_int32_data;
-        for (size_t i = 0; have == count && i < count; i++) {
+    default:
+        for (size_t i = 0; i < count; i++) {
             if (ferry_dtype_size(onnx_dtype_from_proto(p->data_type)) == 1)
                 ((uint8_t *)dst)[i] = (uint8_t)p->int32_data[i];
             else
@@ -118,10 +124,6 @@ static ferry_status copy_typed(const Onnx__TensorProto *p, const char *what, uin
         }
         break;
     }
-    if (have != count)
-        return ferry_error_set(err, FERRY_INVALID_ARG, "%s holds %zu values; its dims make %llu",
-                               what, have, (unsigned long long)count);
-    return FERRY_OK;
 }
 
 static ferry_status check_supported(const Onnx__TensorProto *p, const char *what, ferry_error *err)
@@ -194,6 +196,11 @@ ferry_status onnx_tensor_from_proto(const Onnx__TensorProto *p, arena *mem, cons
         return ferry_error_set(err, FERRY_INVALID_ARG,
                                "%s has %zu bytes of raw data; its dims and type make %zu", what,
                                p->raw_data.len, bytes);
+    /* Checked before allocating: dims that promise more values than the file holds must not cost
+     * their size in memory (a fuzzed model asked for 58 GB). */
+    if (!p->has_raw_data && typed_count(p) != count)
+        return ferry_error_set(err, FERRY_INVALID_ARG, "%s holds %zu values; its dims make %llu",
+                               what, typed_count(p), (unsigned long long)count);
     void *data = mem != NULL ? arena_alloc(mem, bytes ? bytes : 1) : malloc(bytes ? bytes : 1);
     if (data == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "%s: out of memory for %zu bytes", what,
@@ -201,12 +208,7 @@ ferry_status onnx_tensor_from_proto(const Onnx__TensorProto *p, arena *mem, cons
     if (p->has_raw_data && bytes > 0)
         memcpy(data, p->raw_data.data, bytes);
     else if (!p->has_raw_data && count > 0)
-        st = copy_typed(p, what, count, data, err);
-    if (st != FERRY_OK) {
-        if (mem == NULL)
-            free(data);
-        return st;
-    }
+        copy_typed(p, count, data);
     out->data = data;
     out->nbytes = bytes;
     out->owned = mem == NULL;

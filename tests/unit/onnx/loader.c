@@ -17,6 +17,7 @@
 #include "onnx.pb-c.h"
 #include "onnx/model.h"
 #include "onnx/session.h"
+#include "onnx/tensor_proto.h"
 #include "test_support.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -478,6 +479,28 @@ static void test_unknown_fields_ignored(void **state)
     free(data);
 }
 
+/* Found by the fuzzer: a tensor whose dims promise 2^33 floats and that holds none must be refused
+ * before anything is allocated for it (it used to ask for the 32 GiB first). */
+static void test_dims_larger_than_data_refused_before_allocating(void **state)
+{
+    (void)state;
+    static const int64_t huge[] = {(int64_t)1 << 33};
+    static const float three[] = {1, 2, 3};
+    const Onnx__TensorProto *cases[] = {float_tensor("value", 1, huge, NULL, 0),
+                                        float_tensor("value", 1, huge, three, 3)};
+    for (size_t i = 0; i < 2; i++) {
+        arena a;
+        arena_init(&a, 1 << 16);
+        ferry_tensor t;
+        ferry_error err;
+        assert_int_equal(onnx_tensor_from_proto(cases[i], &a, "attribute 'value'", &t, &err),
+                         FERRY_INVALID_ARG);
+        assert_non_null(strstr(err.message, "attribute 'value' holds"));
+        assert_non_null(strstr(err.message, "its dims make 8589934592"));
+        arena_free(&a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_truncated_model_fails_cleanly),
         cmocka_unit_test(test_corrupted_model_fails_cleanly),
         cmocka_unit_test(test_unknown_fields_ignored),
+        cmocka_unit_test_setup(test_dims_larger_than_data_refused_before_allocating, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
