@@ -27,36 +27,11 @@ static struct {
     ts_server srv;
 } g;
 
-/* y = x * I * I ... (LAYERS times): slow enough to queue behind, exact in FP32. */
-static void write_slow_identity(const char *path)
-{
-    ts_write_file(path, ""); /* creates the folders */
-    float *eye = calloc(WIDTH * WIDTH, sizeof *eye);
-    assert_non_null(eye);
-    for (int i = 0; i < WIDTH; i++)
-        eye[i * WIDTH + i] = 1.0f;
-    ts_onnx_model *b = ts_onnx_create(13);
-    int64_t in_shape[2] = {-1, WIDTH}, w_shape[2] = {WIDTH, WIDTH};
-    ts_onnx_input(b, "x", FERRY_DTYPE_FP32, 2, in_shape);
-    ts_onnx_initializer(b, "eye", FERRY_DTYPE_FP32, 2, w_shape, eye);
-    ts_onnx_output(b, "y", FERRY_DTYPE_FP32, 2, in_shape);
-    char prev[16] = "x", next[16], edges[64];
-    for (int l = 0; l < LAYERS; l++) {
-        snprintf(next, sizeof next, l == LAYERS - 1 ? "y" : "h%d", l);
-        snprintf(edges, sizeof edges, "%s,eye", prev);
-        ts_onnx_node(b, "MatMul", edges, next);
-        snprintf(prev, sizeof prev, "%s", next);
-    }
-    ts_onnx_write(b, path);
-    ts_onnx_destroy(b);
-    free(eye);
-}
-
 static void add_model(const char *repo, const char *name, const char *yaml)
 {
     char path[4300];
     snprintf(path, sizeof path, "%s/%s/1/model.onnx", repo, name);
-    write_slow_identity(path);
+    ts_onnx_write_slow_identity(path, WIDTH, LAYERS);
     snprintf(path, sizeof path, "%s/%s/model.yaml", repo, name);
     ts_write_file(path, yaml);
 }

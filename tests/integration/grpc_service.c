@@ -329,32 +329,6 @@ static void test_not_ready_while_draining(void **state)
     ts_server_stop(&g.srv);
 }
 
-/* y = x * I * I ... (12 identity MatMuls of 512 columns): slow enough to queue behind, exact. */
-static void write_slow_identity(const char *path)
-{
-    enum { width = 512, layers = 12 };
-    ts_write_file(path, ""); /* creates the folders */
-    float *eye = calloc(width * width, sizeof *eye);
-    assert_non_null(eye);
-    for (int i = 0; i < width; i++)
-        eye[i * width + i] = 1.0f;
-    ts_onnx_model *b = ts_onnx_create(13);
-    int64_t in_shape[2] = {-1, width}, w_shape[2] = {width, width};
-    ts_onnx_input(b, "x", FERRY_DTYPE_FP32, 2, in_shape);
-    ts_onnx_initializer(b, "eye", FERRY_DTYPE_FP32, 2, w_shape, eye);
-    ts_onnx_output(b, "y", FERRY_DTYPE_FP32, 2, in_shape);
-    char prev[16] = "x", next[16], edges[64];
-    for (int l = 0; l < layers; l++) {
-        snprintf(next, sizeof next, l == layers - 1 ? "y" : "h%d", l);
-        snprintf(edges, sizeof edges, "%s,eye", prev);
-        ts_onnx_node(b, "MatMul", edges, next);
-        snprintf(prev, sizeof prev, "%s", next);
-    }
-    ts_onnx_write(b, path);
-    ts_onnx_destroy(b);
-    free(eye);
-}
-
 /* Queued ModelInfer calls park without holding a polling thread (with two polling threads, one
  * running a call inline, the other still queues several that then run as one batch), a full queue
  * answers RESOURCE_EXHAUSTED, a `timeout` parameter that passes in the queue DEADLINE_EXCEEDED
@@ -365,7 +339,7 @@ static void test_queue(void **state)
     char repo[4200], path[4300], state_dir[4200];
     snprintf(repo, sizeof repo, "%s/queue-models", g.tmp);
     snprintf(path, sizeof path, "%s/slow/1/model.onnx", repo);
-    write_slow_identity(path);
+    ts_onnx_write_slow_identity(path, 512, 12);
     snprintf(path, sizeof path, "%s/slow/model.yaml", repo);
     ts_write_file(path, "instances: 1\nbatching:\n  max_batch_size: 64\n"
                         "  max_queue_delay_us: 2000\n  max_queue_size: 6\n");

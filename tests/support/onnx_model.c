@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "onnx_model.h"
+#include "test_support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,4 +412,28 @@ void ts_onnx_run_ok(const onnx_model *m, const ferry_tensor *inputs, size_t n,
     ferry_error err;
     if (ts_onnx_run(m, inputs, n, outputs, a, &err) != FERRY_OK)
         fail_msg("running failed: %s", err.message);
+}
+
+void ts_onnx_write_slow_identity(const char *path, int width, int layers)
+{
+    ts_write_file(path, ""); /* creates the folders */
+    float *eye = calloc((size_t)width * (size_t)width, sizeof *eye);
+    assert_non_null(eye);
+    for (int i = 0; i < width; i++)
+        eye[(size_t)i * (size_t)width + (size_t)i] = 1.0f;
+    ts_onnx_model *b = ts_onnx_create(13);
+    int64_t in_shape[2] = {-1, width}, w_shape[2] = {width, width};
+    ts_onnx_input(b, "x", FERRY_DTYPE_FP32, 2, in_shape);
+    ts_onnx_initializer(b, "eye", FERRY_DTYPE_FP32, 2, w_shape, eye);
+    ts_onnx_output(b, "y", FERRY_DTYPE_FP32, 2, in_shape);
+    char prev[16] = "x", next[16], edges[64];
+    for (int l = 0; l < layers; l++) {
+        snprintf(next, sizeof next, l == layers - 1 ? "y" : "h%d", l);
+        snprintf(edges, sizeof edges, "%s,eye", prev);
+        ts_onnx_node(b, "MatMul", edges, next);
+        snprintf(prev, sizeof prev, "%s", next);
+    }
+    ts_onnx_write(b, path);
+    ts_onnx_destroy(b);
+    free(eye);
 }

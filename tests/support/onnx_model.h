@@ -86,4 +86,9 @@ ferry_status ts_onnx_run(const onnx_model *m, const ferry_tensor *inputs, size_t
 void ts_onnx_run_ok(const onnx_model *m, const ferry_tensor *inputs, size_t n,
                     ferry_tensor *outputs, arena *a);
 
+/* Writes to path (creating its folders) a model y = x · I · I ... (`layers` MatMuls with the
+ * width × width identity; x and y FP32 [-1, width]): slow enough for requests to queue behind,
+ * and exact in FP32, so every output equals its input. */
+void ts_onnx_write_slow_identity(const char *path, int width, int layers);
+
 #endif
