@@ -174,14 +174,11 @@ static void types_blobs(body *blobs, size_t *s_len)
     *s_len = blobs->len - start;
 }
 
-static void test_round_trip_all_binary(void **state)
+/* The JSON part of a request for the "types" model whose four inputs all travel as binary data
+ * (types_blobs; s_len: the BYTES blob's size), followed by `rest` (its outputs and parameters). */
+static void types_request(char *json, size_t cap, size_t s_len, const char *rest)
 {
-    (void)state;
-    body blobs;
-    size_t s_len;
-    types_blobs(&blobs, &s_len);
-    char json[1024];
-    snprintf(json, sizeof json,
+    snprintf(json, cap,
              "{\"inputs\":[{\"name\":\"f\",\"datatype\":\"FP32\",\"shape\":[2,3],"
              "\"parameters\":{\"binary_data_size\":24}},"
              "{\"name\":\"i\",\"datatype\":\"INT64\",\"shape\":[2,3],"
@@ -190,10 +187,21 @@ static void test_round_trip_all_binary(void **state)
              "\"parameters\":{\"binary_data_size\":3}},"
              "{\"name\":\"s\",\"datatype\":\"BYTES\",\"shape\":[3],"
              "\"parameters\":{\"binary_data_size\":%zu}}],"
-             "\"parameters\":{\"binary_data_output\":true},"
-             "\"outputs\":[{\"name\":\"o_f\"},{\"name\":\"o_i\"},{\"name\":\"o_b\"},"
-             "{\"name\":\"o_s\"}]}",
-             s_len);
+             "%s}",
+             s_len, rest);
+}
+
+static void test_round_trip_all_binary(void **state)
+{
+    (void)state;
+    body blobs;
+    size_t s_len;
+    types_blobs(&blobs, &s_len);
+    char json[1024];
+    types_request(json, sizeof json, s_len,
+                  "\"parameters\":{\"binary_data_output\":true},"
+                  "\"outputs\":[{\"name\":\"o_f\"},{\"name\":\"o_i\"},{\"name\":\"o_b\"},"
+                  "{\"name\":\"o_s\"}]");
     ts_response resp;
     post_binary("types", json, &blobs, -1, &resp);
     if (resp.status != 200)
@@ -223,18 +231,9 @@ static void test_mixed_outputs(void **state)
     size_t s_len;
     types_blobs(&blobs, &s_len);
     char json[1024];
-    snprintf(json, sizeof json,
-             "{\"inputs\":[{\"name\":\"f\",\"datatype\":\"FP32\",\"shape\":[2,3],"
-             "\"parameters\":{\"binary_data_size\":24}},"
-             "{\"name\":\"i\",\"datatype\":\"INT64\",\"shape\":[2,3],"
-             "\"parameters\":{\"binary_data_size\":48}},"
-             "{\"name\":\"b\",\"datatype\":\"BOOL\",\"shape\":[3],"
-             "\"parameters\":{\"binary_data_size\":3}},"
-             "{\"name\":\"s\",\"datatype\":\"BYTES\",\"shape\":[3],"
-             "\"parameters\":{\"binary_data_size\":%zu}}],"
-             "\"outputs\":[{\"name\":\"o_i\"},{\"name\":\"o_b\",\"parameters\":"
-             "{\"binary_data\":true}},{\"name\":\"o_s\"}]}",
-             s_len);
+    types_request(json, sizeof json, s_len,
+                  "\"outputs\":[{\"name\":\"o_i\"},{\"name\":\"o_b\",\"parameters\":"
+                  "{\"binary_data\":true}},{\"name\":\"o_s\"}]");
     ts_response resp;
     post_binary("types", json, &blobs, -1, &resp);
     assert_int_equal(resp.status, 200);
