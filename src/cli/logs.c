@@ -7,9 +7,12 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/buffer.h"
+#include "protocol/oip_json.h"
 #include "state/feedback_config.h"
 #include "state/state_db.h"
 #include "state/state_store.h"
+#include "state/tensor_blob.h"
 
 static const char logs_help[] =
     "usage: ferry logs export NAME [--since T] [--format jsonl|csv] [--state DIR]\n"
@@ -35,26 +38,56 @@ static void csv_field(const char *s)
     putchar('"');
 }
 
-static void print_row(sqlite3_stmt *st, bool csv)
+#define EXPORT_JSON_MAX (1u << 30)
+
+/* Column i (a tensor blob, or JSON text in rows logged before blobs) as OIP JSON tensors, in b
+ * (initialised by the caller) for a blob.
+ * A blob that cannot be read is exported as null, with a warning naming the row. */
+static const char *tensors_text(sqlite3_stmt *st, int i, buffer *b)
 {
-    const char *text[8];
-    for (int i = 0; i < 8; i++)
-        text[i] = (const char *)sqlite3_column_text(st, i);
-    if (csv) {
-        csv_field(text[0]);
-        printf(",%s,", text[1]);
-        csv_field(text[2]);
-        putchar(',');
-        csv_field(text[3]);
-        printf(",%s,", text[4]);
-        csv_field(text[5]);
-        putchar(',');
-        csv_field(text[6]);
-        putchar(',');
-        csv_field(text[7] != NULL ? text[7] : "{}");
-        putchar('\n');
-        return;
+    if (sqlite3_column_type(st, i) != SQLITE_BLOB)
+        return (const char *)sqlite3_column_text(st, i);
+    state_tensors blob;
+    ferry_error err = {0};
+    size_t n = 0;
+    ferry_tensor *views = NULL;
+    ferry_status status = FERRY_NO_MEMORY;
+    if (state_tensors_from_column(st, i, &blob) &&
+        (status = tensor_blob_read(blob.data, blob.len, NULL, 0, &n, &err)) == FERRY_OK) {
+        views = calloc(n + 1, sizeof *views);
+        status = views == NULL ? FERRY_NO_MEMORY
+                               : tensor_blob_read(blob.data, blob.len, views, n, &n, &err);
     }
+    if (status == FERRY_OK)
+        status = oip_encode_tensors(b, views, n);
+    free(views);
+    free(blob.data);
+    if (status == FERRY_OK)
+        return b->data;
+    fprintf(stderr, "ferry logs: prediction '%s': cannot read its %s: %s\n",
+            (const char *)sqlite3_column_text(st, 0), i == 5 ? "inputs" : "outputs",
+            status == FERRY_NO_MEMORY ? "out of memory" : err.message);
+    return "null";
+}
+
+static void print_csv_row(const char *const *text)
+{
+    csv_field(text[0]);
+    printf(",%s,", text[1]);
+    csv_field(text[2]);
+    putchar(',');
+    csv_field(text[3]);
+    printf(",%s,", text[4]);
+    csv_field(text[5]);
+    putchar(',');
+    csv_field(text[6]);
+    putchar(',');
+    csv_field(text[7] != NULL ? text[7] : "{}");
+    putchar('\n');
+}
+
+static void print_json_row(const char *const *text)
+{
     printf("{\"id\":");
     fputs("\"", stdout);
     for (const char *s = text[0]; *s; s++)
@@ -62,6 +95,23 @@ static void print_row(sqlite3_stmt *st, bool csv)
     printf("\",\"ts\":%s,\"model\":\"%s\",\"version\":\"%s\",\"rows\":%s,\"inputs\":%s,"
            "\"outputs\":%s,\"labels\":%s}\n",
            text[1], text[2], text[3], text[4], text[5], text[6], text[7] != NULL ? text[7] : "{}");
+}
+
+static void print_row(sqlite3_stmt *st, bool csv)
+{
+    const char *text[8];
+    buffer tensors[2];
+    buffer_init(&tensors[0], EXPORT_JSON_MAX);
+    buffer_init(&tensors[1], EXPORT_JSON_MAX);
+    for (int i = 0; i < 8; i++)
+        text[i] = i == 5 || i == 6 ? tensors_text(st, i, &tensors[i - 5])
+                                   : (const char *)sqlite3_column_text(st, i);
+    if (csv)
+        print_csv_row(text);
+    else
+        print_json_row(text);
+    buffer_free(&tensors[0]);
+    buffer_free(&tensors[1]);
 }
 
 static int export_model(const char *state, const char *name, int64_t since_s, bool csv)

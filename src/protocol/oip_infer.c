@@ -170,7 +170,7 @@ ferry_status oip_infer_body(infer_call *call, const char *body, size_t len, ssiz
     if (id != NULL)
         snprintf(result->id, sizeof result->id, "%s", id);
     else
-        uuid_v4(result->id); /* every response carries an id that feedback can name */
+        uuid_v7(result->id); /* every response carries an id that feedback can name */
     call->id = result->id;
     st = run_decoded(call, &req, a, out, result, err);
     if (st == FERRY_OK && result->pending)

@@ -1,7 +1,7 @@
 /* The one place the inference path hands a served prediction to the prediction log: its id,
- * version, inputs and outputs (copied here; encoded as OIP JSON tensors by the state store's
- * writer thread, off the request path) and the first output's values as the scores live
- * performance reads. */
+ * version, inputs and outputs (copied by feedback_hub_log as binary tensor blobs, written to
+ * SQLite by the state store's writer thread, off the request path; turned into OIP JSON only
+ * when read back, by `ferry logs export`). */
 #ifndef FERRY_PROTOCOL_PAYLOAD_LOG_H
 #define FERRY_PROTOCOL_PAYLOAD_LOG_H
 

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "serving/repository.h"
 #include "state/performance.h"
+#include "state/tensor_blob.h"
 
 #define HASH_BUCKETS (1u << 18)
 #define WINDOWS_MAX  1024
@@ -25,6 +26,7 @@ typedef struct recent {
     feedback_config cfg;
     int64_t rows;
     size_t cols;
+    size_t capacity; /* scores the block has room for (a ring slot is reused when they fit) */
     double scores[]; /* rows * cols */
 } recent;
 
@@ -87,14 +89,90 @@ static recent *find_recent(feedback_hub *h, const char *id)
     return NULL;
 }
 
-static void remember(feedback_hub *h, recent *r)
+/* Copies src into dst of size bytes, cut to fit. */
+static void copy_name(char *dst, size_t size, const char *src)
+{
+    size_t len = strnlen(src, size - 1);
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+/* Scores a tensor gives: the first output's elements when it is numeric (FP32, FP64, INT32,
+ * INT64) and has one row per request row; 0 otherwise (the prediction is kept, not scored). */
+static size_t score_cols(const ferry_tensor *t, int64_t rows)
+{
+    if (t == NULL || rows <= 0 || ferry_dtype_size(t->dtype) == 0)
+        return 0;
+    switch (t->dtype) {
+    case FERRY_DTYPE_FP32:
+    case FERRY_DTYPE_FP64:
+    case FERRY_DTYPE_INT32:
+    case FERRY_DTYPE_INT64:
+        break;
+    default:
+        return 0;
+    }
+    size_t n = t->nbytes / ferry_dtype_size(t->dtype);
+    int64_t out_rows = t->ndim > 0 ? t->shape[0] : 1;
+    return out_rows == rows ? n / (size_t)rows : 0;
+}
+
+static void put_scores(double *to, const ferry_tensor *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (t->dtype) {
+        case FERRY_DTYPE_FP32:
+            to[i] = ((const float *)t->data)[i];
+            break;
+        case FERRY_DTYPE_FP64:
+            to[i] = ((const double *)t->data)[i];
+            break;
+        case FERRY_DTYPE_INT32:
+            to[i] = ((const int32_t *)t->data)[i];
+            break;
+        default:
+            to[i] = (double)((const int64_t *)t->data)[i];
+            break;
+        }
+    }
+}
+
+/* Fills r (room for rows * score_cols scores) from a prediction. */
+static void recent_fill(recent *r, const char *id, const char *model, const char *version,
+                        const feedback_config *cfg, int64_t rows, const ferry_tensor *first_output)
+{
+    copy_name(r->id, sizeof r->id, id);
+    copy_name(r->model, sizeof r->model, model);
+    copy_name(r->version, sizeof r->version, version);
+    r->next = NULL;
+    r->cfg = *cfg;
+    r->rows = rows;
+    r->cols = score_cols(first_output, rows);
+    put_scores(r->scores, first_output, (size_t)rows * r->cols);
+}
+
+/* A recent block with room for n scores: the evicted ring slot's when it fits, else a new one.
+ * Caller holds the lock; the slot is unlinked and empty on return. NULL when out of memory. */
+static recent *take_slot(feedback_hub *h, size_t n)
 {
     recent **slot = &h->ring[h->ring_next];
-    if (*slot != NULL) {
-        unlink_recent(h, *slot);
-        free(*slot);
-    }
-    *slot = r;
+    recent *r = *slot;
+    if (r != NULL)
+        unlink_recent(h, r);
+    *slot = NULL;
+    if (r != NULL && r->capacity >= n)
+        return r;
+    free(r);
+    r = malloc(sizeof *r + (n + 1) * sizeof(double));
+    if (r != NULL)
+        r->capacity = n;
+    return r;
+}
+
+/* Puts r in the ring slot take_slot emptied and in the hash table. Caller holds the lock. */
+static void remember(feedback_hub *h, recent *r)
+{
+    h->ring[h->ring_next] = r;
     h->ring_next = (h->ring_next + 1) % FEEDBACK_RECENT_MAX;
     uint32_t b = hash_id(r->id);
     r->next = h->buckets[b]; /* the latest prediction with an id is found first */
@@ -118,25 +196,20 @@ static int64_t now_ms(void)
 
 static state_record *prediction_record(const char *id, const char *model, const char *version,
                                        const feedback_config *cfg, int64_t rows,
-                                       state_payload payload)
+                                       const ferry_tensor *inputs, size_t n_inputs,
+                                       const ferry_tensor *outputs, size_t n_outputs)
 {
-    state_record *rec = calloc(1, sizeof *rec);
-    if (rec == NULL) {
-        state_payload_free(&payload);
+    size_t in_len = tensor_blob_size(inputs, n_inputs);
+    size_t out_len = tensor_blob_size(outputs, n_outputs);
+    state_record *rec =
+        state_record_new(STATE_RECORD_PREDICTION, id, model, version, NULL, in_len, out_len);
+    if (rec == NULL)
         return NULL;
-    }
-    *rec = (state_record){.kind = STATE_RECORD_PREDICTION,
-                          .id = strdup(id),
-                          .model = strdup(model),
-                          .version = strdup(version),
-                          .ts_ms = now_ms(),
-                          .rows = rows,
-                          .payload = payload,
-                          .retention_s = cfg->retention_s};
-    if (rec->id == NULL || rec->model == NULL || rec->version == NULL) {
-        state_record_free(rec);
-        return NULL;
-    }
+    rec->ts_ms = now_ms();
+    rec->rows = rows;
+    rec->retention_s = cfg->retention_s;
+    tensor_blob_write(rec->inputs, inputs, n_inputs);
+    tensor_blob_write(rec->outputs, outputs, n_outputs);
     return rec;
 }
 
@@ -151,29 +224,27 @@ bool feedback_hub_sampled(feedback_hub *h, const feedback_config *cfg)
 }
 
 void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
-                      const feedback_config *cfg, int64_t rows, state_payload payload, size_t cols,
-                      const double *scores)
+                      const feedback_config *cfg, const ferry_tensor *inputs, size_t n_inputs,
+                      const ferry_tensor *outputs, size_t n_outputs)
 {
-    if (rows < 0 || strlen(id) >= FEEDBACK_ID_MAX) {
-        state_payload_free(&payload);
+    if (n_inputs == 0 || strlen(id) >= FEEDBACK_ID_MAX)
         return;
-    }
-    size_t n = (size_t)rows * cols;
-    recent *r = calloc(1, sizeof *r + (n + 1) * sizeof(double));
+    int64_t rows = inputs[0].ndim > 0 ? inputs[0].shape[0] : 1;
+    const ferry_tensor *first = n_outputs > 0 ? &outputs[0] : NULL;
+    size_t n_scores = (size_t)rows * score_cols(first, rows);
+    pthread_mutex_lock(&h->lock);
+    recent *r = take_slot(h, n_scores);
     if (r != NULL) {
-        snprintf(r->id, sizeof r->id, "%s", id);
-        snprintf(r->model, sizeof r->model, "%s", model);
-        snprintf(r->version, sizeof r->version, "%s", version);
-        r->cfg = *cfg;
-        r->rows = rows;
-        r->cols = cols;
-        if (n > 0)
-            memcpy(r->scores, scores, n * sizeof *scores);
-        pthread_mutex_lock(&h->lock);
+        recent_fill(r, id, model, version, cfg, rows, first);
         remember(h, r);
-        pthread_mutex_unlock(&h->lock);
     }
-    state_store_enqueue(h->store, prediction_record(id, model, version, cfg, rows, payload));
+    pthread_mutex_unlock(&h->lock);
+    state_store_enqueue(h->store, prediction_record(id, model, version, cfg, rows, inputs, n_inputs,
+                                                    outputs, n_outputs));
+    if (r == NULL) {
+        log_fields f = {.model = model, .version = version, .request_id = id};
+        log_warn(&f, "prediction log: out of memory; the prediction is not kept for feedback");
+    }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -249,8 +320,8 @@ static window *find_window(feedback_hub *h, const char *model, const char *versi
     return NULL;
 }
 
-/* Rebuilds a prediction from the store's outputs JSON: the first output's data, rows by its
- * first dimension. */
+/* Rebuilds a prediction from outputs JSON (rows logged before the log kept tensor blobs): the
+ * first output's data, rows by its first dimension. */
 static recent *recent_from_json(const char *id, const char *model, const char *version,
                                 int64_t rows, const char *outputs)
 {
@@ -261,11 +332,8 @@ static recent *recent_from_json(const char *id, const char *model, const char *v
     size_t cols = rows > 0 ? n / (size_t)rows : 0;
     recent *r = calloc(1, sizeof *r + (n + 1) * sizeof(double));
     if (r != NULL) {
-        snprintf(r->id, sizeof r->id, "%s", id);
-        snprintf(r->model, sizeof r->model, "%s", model);
-        snprintf(r->version, sizeof r->version, "%s", version);
+        recent_fill(r, id, model, version, &(feedback_config){0}, rows, NULL);
         r->cfg = feedback_config_default();
-        r->rows = rows;
         r->cols = cols;
         /* FP32 is written with the fewest digits that read back as the float: read it so. */
         const char *dtype = json_string_value(json_object_get(first, "datatype"));
@@ -276,6 +344,29 @@ static recent *recent_from_json(const char *id, const char *model, const char *v
         }
     }
     json_decref(doc);
+    return r;
+}
+
+/* Rebuilds a prediction from its stored outputs, as feedback_hub_log kept it. NULL when out of
+ * memory; a blob that cannot be read gives a prediction without scores. */
+static recent *recent_from_stored(const char *id, const char *model, const char *version,
+                                  int64_t rows, const state_tensors *outputs)
+{
+    if (outputs->json)
+        return recent_from_json(id, model, version, rows, outputs->data);
+    ferry_tensor view;
+    size_t n = 0;
+    ferry_error err;
+    const ferry_tensor *first = NULL;
+    if (tensor_blob_read(outputs->data, outputs->len, &view, 1, &n, &err) == FERRY_OK && n > 0)
+        first = &view; /* only the first output is scored */
+    size_t n_scores = (size_t)(rows > 0 ? rows : 0) * score_cols(first, rows);
+    recent *r = malloc(sizeof *r + (n_scores + 1) * sizeof(double));
+    if (r != NULL) {
+        r->capacity = n_scores;
+        recent_fill(r, id, model, version, &(feedback_config){0}, rows, first);
+        r->cfg = feedback_config_default();
+    }
     return r;
 }
 
@@ -298,13 +389,20 @@ static ferry_status lookup(feedback_hub *h, const char *id, recent **out, ferry_
     if (copy == NULL && h->store != NULL) {
         char model[REPOSITORY_NAME_MAX], version[REPOSITORY_VERSION_MAX];
         int64_t rows = 0;
-        char *outputs = NULL;
+        state_tensors outputs;
         ferry_status st = state_store_find(h->store, id, model, sizeof model, version,
                                            sizeof version, &rows, &outputs, err);
+        if (st == FERRY_NOT_FOUND) {
+            /* It may have left memory before the writer committed it: commit what is queued and
+             * look again before calling the id unknown. */
+            state_store_flush(h->store);
+            st = state_store_find(h->store, id, model, sizeof model, version, sizeof version, &rows,
+                                  &outputs, err);
+        }
         if (st != FERRY_OK)
             return st;
-        copy = recent_from_json(id, model, version, rows, outputs);
-        free(outputs);
+        copy = recent_from_stored(id, model, version, rows, &outputs);
+        free(outputs.data);
         if (copy == NULL)
             return ferry_error_set(err, FERRY_NO_MEMORY, "feedback for id '%s': out of memory", id);
         pthread_mutex_lock(&h->lock);
@@ -536,19 +634,15 @@ static void window_put(window *w, const pending_label *l)
 
 static state_record *label_record(const pending_label *l)
 {
-    state_record *rec = calloc(1, sizeof *rec);
-    if (rec == NULL)
-        return NULL;
-    *rec = (state_record){.kind = STATE_RECORD_LABEL,
-                          .id = strdup(l->pred->id),
-                          .model = strdup(l->pred->model),
-                          .version = strdup(l->pred->version),
-                          .ts_ms = now_ms(),
-                          .row = l->row,
-                          .label = json_dumps(l->json, JSON_ENCODE_ANY)};
-    if (rec->id == NULL || rec->model == NULL || rec->version == NULL || rec->label == NULL) {
-        state_record_free(rec);
-        return NULL;
+    char *label = json_dumps(l->json, JSON_ENCODE_ANY);
+    state_record *rec = label != NULL
+                            ? state_record_new(STATE_RECORD_LABEL, l->pred->id, l->pred->model,
+                                               l->pred->version, label, 0, 0)
+                            : NULL;
+    free(label);
+    if (rec != NULL) {
+        rec->ts_ms = now_ms();
+        rec->row = l->row;
     }
     return rec;
 }
@@ -583,7 +677,7 @@ typedef struct restoring {
 static void restore_row(void *ctx, const state_label_row *row)
 {
     restoring *r = ctx;
-    recent *p = recent_from_json(row->id, r->model, r->version, row->rows, row->outputs);
+    recent *p = recent_from_stored(row->id, r->model, r->version, row->rows, &row->outputs);
     json_t *label = json_loads(row->label, JSON_DECODE_ANY, NULL);
     double v;
     if (p != NULL && label != NULL && row->row >= 0 && row->row < p->rows) {

@@ -12,10 +12,11 @@
 #include <stdint.h>
 
 #include "core/buffer.h"
+#include "ferry/tensor.h"
 #include "state/feedback_config.h"
 #include "state/state_store.h"
 
-#define FEEDBACK_RECENT_MAX 200000
+#define FEEDBACK_RECENT_MAX 65536 /* about 24 MB once full */
 #define FEEDBACK_ID_MAX     128
 #define FEEDBACK_BATCH_MAX  100000 /* items in one POST */
 
@@ -35,13 +36,14 @@ void feedback_hub_set_loaded(feedback_hub *h, feedback_loaded_fn loaded, void *c
 /* Frees the hub. Accepts NULL. */
 void feedback_hub_destroy(feedback_hub *h);
 
-/* One prediction served. payload (its inputs and outputs, encoded by the state store's writer)
- * is handed over (released here or by the store); scores are the model's first output as rows x
- * cols doubles (copied). Sampling is the caller's (feedback_hub_sampled). Never blocks on the
- * disk. */
+/* One prediction served: its inputs and outputs (copied, as tensor blobs, into one record for
+ * the state store), rows by the first input's first dimension. The first output, when numeric
+ * with one row per request row, is kept in memory as the prediction's scores for feedback, in a
+ * ring slot reused once warm. Sampling is the caller's (feedback_hub_sampled). Never blocks on
+ * the disk; what memory cannot hold is not logged (a warning). */
 void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
-                      const feedback_config *cfg, int64_t rows, state_payload payload, size_t cols,
-                      const double *scores);
+                      const feedback_config *cfg, const ferry_tensor *inputs, size_t n_inputs,
+                      const ferry_tensor *outputs, size_t n_outputs);
 
 /* Whether the next prediction of a version with this configuration is logged (cfg->sample, drawn
  * once per call): callers skip building its payload when not. */

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "state/state_db.h"
+#include "state/tensor_blob.h"
 
 #define RETENTION_MODELS 256
 
@@ -39,24 +40,53 @@ struct state_store {
     time_t last_retention;
 };
 
-void state_payload_free(state_payload *p)
+static size_t round_up(size_t n)
 {
-    if (p->data != NULL && p->free != NULL)
-        p->free(p->data);
-    *p = (state_payload){0};
+    return (n + TENSOR_BLOB_ALIGN - 1) & ~(size_t)(TENSOR_BLOB_ALIGN - 1);
+}
+
+static size_t text_size(const char *s)
+{
+    return s != NULL ? round_up(strlen(s) + 1) : 0;
+}
+
+/* Copies s to *tail, advancing it; NULL stays NULL. */
+static char *put_text(char **tail, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    char *copy = *tail;
+    size_t len = strlen(s) + 1;
+    memcpy(copy, s, len);
+    *tail += round_up(len);
+    return copy;
+}
+
+state_record *state_record_new(state_record_kind kind, const char *id, const char *model,
+                               const char *version, const char *label, size_t inputs_len,
+                               size_t outputs_len)
+{
+    size_t head = round_up(sizeof(state_record));
+    size_t size = head + text_size(id) + text_size(model) + text_size(version) + text_size(label) +
+                  round_up(inputs_len) + round_up(outputs_len);
+    state_record *r = malloc(size);
+    if (r == NULL)
+        return NULL;
+    char *tail = (char *)r + head;
+    *r = (state_record){.kind = kind,
+                        .id = put_text(&tail, id),
+                        .model = put_text(&tail, model),
+                        .version = put_text(&tail, version),
+                        .label = put_text(&tail, label),
+                        .inputs_len = inputs_len,
+                        .outputs_len = outputs_len};
+    r->inputs = tail;
+    r->outputs = tail + round_up(inputs_len);
+    return r;
 }
 
 void state_record_free(state_record *r)
 {
-    if (r == NULL)
-        return;
-    state_payload_free(&r->payload);
-    free(r->id);
-    free(r->model);
-    free(r->version);
-    free(r->inputs);
-    free(r->outputs);
-    free(r->label);
     free(r);
 }
 
@@ -74,31 +104,16 @@ static int bind_text(sqlite3_stmt *st, int i, const char *s)
     return sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_STATIC);
 }
 
-/* Encodes a prediction's deferred payload into its inputs and outputs. */
-static bool encode_payload(state_store *s, state_record *r)
-{
-    if (r->payload.data == NULL || r->inputs != NULL)
-        return true;
-    bool ok = r->payload.encode(r->payload.data, &r->inputs, &r->outputs);
-    state_payload_free(&r->payload);
-    if (!ok) {
-        log_fields f = {.file = s->path, .model = r->model, .request_id = r->id};
-        log_warn(&f, "prediction log: cannot encode the request; not logged");
-    }
-    return ok;
-}
-
 static bool write_record(state_store *s, state_record *r)
 {
-    if (r->kind == STATE_RECORD_PREDICTION && !encode_payload(s, r))
-        return false;
     sqlite3_stmt *st = r->kind == STATE_RECORD_PREDICTION ? s->insert_prediction : s->insert_label;
     sqlite3_reset(st);
     int rc = bind_text(st, 1, r->id) | bind_text(st, 2, r->model) | bind_text(st, 3, r->version) |
              sqlite3_bind_int64(st, 4, r->ts_ms);
     if (r->kind == STATE_RECORD_PREDICTION)
-        rc |= sqlite3_bind_int64(st, 5, r->rows) | bind_text(st, 6, r->inputs) |
-              bind_text(st, 7, r->outputs);
+        rc |= sqlite3_bind_int64(st, 5, r->rows) |
+              sqlite3_bind_blob64(st, 6, r->inputs, r->inputs_len, SQLITE_STATIC) |
+              sqlite3_bind_blob64(st, 7, r->outputs, r->outputs_len, SQLITE_STATIC);
     else
         rc |= sqlite3_bind_int64(st, 5, r->row) | bind_text(st, 6, r->label);
     if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
@@ -359,11 +374,25 @@ void state_store_flush(state_store *s)
     pthread_mutex_unlock(&s->lock);
 }
 
-ferry_status state_store_find(state_store *s, const char *id, char *model, size_t model_len,
-                              char *version, size_t version_len, int64_t *rows, char **outputs,
-                              ferry_error *err)
+bool state_tensors_from_column(sqlite3_stmt *st, int i, state_tensors *out)
 {
-    *outputs = NULL;
+    bool json = sqlite3_column_type(st, i) != SQLITE_BLOB;
+    const void *data = json ? (const void *)sqlite3_column_text(st, i) : sqlite3_column_blob(st, i);
+    size_t len = (size_t)sqlite3_column_bytes(st, i);
+    *out = (state_tensors){.data = malloc(len + 1), .len = len, .json = json};
+    if (out->data == NULL)
+        return false;
+    if (len > 0)
+        memcpy(out->data, data, len);
+    ((char *)out->data)[len] = '\0';
+    return true;
+}
+
+ferry_status state_store_find(state_store *s, const char *id, char *model, size_t model_len,
+                              char *version, size_t version_len, int64_t *rows,
+                              state_tensors *outputs, ferry_error *err)
+{
+    *outputs = (state_tensors){0};
     pthread_mutex_lock(&s->read_lock);
     sqlite3_reset(s->find);
     ferry_status st = FERRY_OK;
@@ -374,8 +403,7 @@ ferry_status state_store_find(state_store *s, const char *id, char *model, size_
         snprintf(model, model_len, "%s", (const char *)sqlite3_column_text(s->find, 0));
         snprintf(version, version_len, "%s", (const char *)sqlite3_column_text(s->find, 1));
         *rows = sqlite3_column_int64(s->find, 2);
-        *outputs = strdup((const char *)sqlite3_column_text(s->find, 3));
-        if (*outputs == NULL)
+        if (!state_tensors_from_column(s->find, 3, outputs))
             st = ferry_error_set(err, FERRY_NO_MEMORY, "prediction '%s': out of memory", id);
     } else if (rc == SQLITE_DONE) {
         st = ferry_error_set(err, FERRY_NOT_FOUND, "no prediction with id '%s'", id);
@@ -406,7 +434,7 @@ static void label_rows_free(label_rows *r)
     for (size_t i = 0; i < r->n; i++) {
         free((char *)r->rows[i].id);
         free((char *)r->rows[i].label);
-        free((char *)r->rows[i].outputs);
+        free(r->rows[i].outputs.data);
     }
     free(r->rows);
 }
@@ -429,9 +457,8 @@ static int read_label_rows(sqlite3_stmt *st, size_t limit, label_rows *out)
         *r = (state_label_row){.id = column_dup(st, 0),
                                .row = sqlite3_column_int64(st, 1),
                                .label = column_dup(st, 2),
-                               .rows = sqlite3_column_int64(st, 3),
-                               .outputs = column_dup(st, 4)};
-        if (r->id == NULL || r->label == NULL || r->outputs == NULL)
+                               .rows = sqlite3_column_int64(st, 3)};
+        if (r->id == NULL || r->label == NULL || !state_tensors_from_column(st, 4, &r->outputs))
             return SQLITE_NOMEM;
     }
     return out->n == limit ? SQLITE_DONE : rc;

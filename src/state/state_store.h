@@ -14,6 +14,7 @@
 #ifndef FERRY_STATE_STATE_STORE_H
 #define FERRY_STATE_STATE_STORE_H
 
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,35 +32,33 @@ typedef struct state_store state_store;
 
 typedef enum state_record_kind { STATE_RECORD_PREDICTION, STATE_RECORD_LABEL } state_record_kind;
 
-/* A prediction's inputs and outputs not yet encoded: the writer thread calls encode(data, &inputs,
- * &outputs) (malloc'ed JSON text; false when it cannot), so that encoding stays off the request
- * path; free(data) releases it, encoded or not. */
-typedef struct state_payload {
-    void *data;
-    bool (*encode)(void *data, char **inputs, char **outputs);
-    void (*free)(void *data);
-} state_payload;
-
-/* Releases a payload's data. Accepts an empty payload. */
-void state_payload_free(state_payload *p);
-
-/* One row for the writer. Strings are malloc'ed and owned by the record. */
+/* One row for the writer: one malloc'ed block holding the record, its strings and, for a
+ * prediction, its inputs and outputs as tensor blobs (state/tensor_blob.h). Made by
+ * state_record_new; state_record_free frees it. */
 typedef struct state_record {
     state_record_kind kind;
     char *id;
     char *model;
     char *version;
-    int64_t ts_ms;         /* Unix time in milliseconds */
-    int64_t rows;          /* prediction: rows in the request */
-    char *inputs;          /* prediction: JSON (or encoded from payload by the writer) */
-    char *outputs;         /* prediction: JSON (or encoded from payload by the writer) */
-    state_payload payload; /* prediction: what inputs and outputs are encoded from, if not given */
-    int64_t row;           /* label: the row labelled */
-    char *label;           /* label: JSON scalar */
+    int64_t ts_ms; /* Unix time in milliseconds */
+    int64_t rows;  /* prediction: rows in the request */
+    void *inputs;  /* prediction: inputs_len bytes of tensor blob */
+    size_t inputs_len;
+    void *outputs; /* prediction: outputs_len bytes of tensor blob */
+    size_t outputs_len;
+    int64_t row;         /* label: the row labelled */
+    char *label;         /* label: JSON scalar */
     int64_t retention_s; /* prediction: rows of this model older than this are deleted (0: kept) */
 } state_record;
 
-/* Frees a record and its strings. Accepts NULL. */
+/* A record with copies of id, model, version and label (NULL for none) and room for inputs_len
+ * and outputs_len bytes at r->inputs and r->outputs (TENSOR_BLOB_ALIGN-aligned), which the caller
+ * fills; the other fields are zero. NULL when out of memory. */
+state_record *state_record_new(state_record_kind kind, const char *id, const char *model,
+                               const char *version, const char *label, size_t inputs_len,
+                               size_t outputs_len);
+
+/* Frees a record (one block). Accepts NULL. */
 void state_record_free(state_record *r);
 
 /* Opens (creating the folder and file when needed) DIR/ferry.db, sets WAL mode and
@@ -79,21 +78,33 @@ uint64_t state_store_written(state_store *s);
 /* Blocks until every record queued before the call is committed (tests and export). */
 void state_store_flush(state_store *s);
 
-/* The latest logged prediction with this id: its model, version, rows and outputs JSON
- * (malloc'ed, caller frees). Uses the id index on its own read connection. Returns NOT_FOUND
- * naming the id, or IO. */
+/* A stored list of tensors as read back: a tensor blob, or JSON text (OIP tensors, NUL-ended) for
+ * rows logged before the log kept blobs. data is malloc'ed, TENSOR_BLOB_ALIGN-aligned. */
+typedef struct state_tensors {
+    void *data;
+    size_t len;
+    bool json;
+} state_tensors;
+
+/* The latest logged prediction with this id: its model, version, rows and outputs (the caller
+ * frees outputs->data). Uses the id index on its own read connection. Returns NOT_FOUND naming the
+ * id, or IO. */
 ferry_status state_store_find(state_store *s, const char *id, char *model, size_t model_len,
-                              char *version, size_t version_len, int64_t *rows, char **outputs,
-                              ferry_error *err) FERRY_MUST_CHECK;
+                              char *version, size_t version_len, int64_t *rows,
+                              state_tensors *outputs, ferry_error *err) FERRY_MUST_CHECK;
+
+/* A copy of column i of st's current row as state_tensors (a BLOB as a blob, TEXT as JSON).
+ * False when out of memory. */
+bool state_tensors_from_column(sqlite3_stmt *st, int i, state_tensors *out);
 
 /* One labelled row read back for a version: the label's JSON text, and its prediction's rows and
- * outputs JSON (the latest prediction logged with that id for that version). */
+ * outputs (the latest prediction logged with that id for that version). */
 typedef struct state_label_row {
     const char *id;
     int64_t row;
     const char *label;
     int64_t rows;
-    const char *outputs;
+    state_tensors outputs;
 } state_label_row;
 
 /* Calls fn(ctx, row) for the latest `limit` labelled rows of model and version (by label time,

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test_support.h"
@@ -185,7 +186,7 @@ static void test_generated_id_and_forms(void **state)
     const char *id = json_string_value(json_object_get(resp, "id"));
     assert_non_null(id);
     assert_int_equal(strlen(id), 36);
-    assert_int_equal(id[14], '4');
+    assert_int_equal(id[14], '7'); /* UUID v7 */
     char fb[256];
     snprintf(fb, sizeof fb, "{\"id\":\"%s\",\"labels\":[0,1,true]}", id);
     json_t *out = NULL;
@@ -248,6 +249,36 @@ static long long count_rows(const char *db_path, const char *table, char *integr
     return n;
 }
 
+/* The exported line of prediction k-0 (test row 0): its inputs as sent and its output as
+ * xgboost's expected.json gives it. */
+static void check_exported_k0(const char *line)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(line, strcspn(line, "\n"), 0, &jerr);
+    assert_non_null(doc);
+    json_t *in = json_array_get(json_object_get(doc, "inputs"), 0);
+    assert_string_equal(json_string_value(json_object_get(in, "name")), "input");
+    assert_string_equal(json_string_value(json_object_get(in, "datatype")), "FP32");
+    json_t *shape = json_object_get(in, "shape");
+    assert_int_equal(json_integer_value(json_array_get(shape, 0)), 1);
+    assert_int_equal(json_integer_value(json_array_get(shape, 1)), 30);
+    json_t *sent = json_object_get(g.inputs, "data"), *logged = json_object_get(in, "data");
+    assert_int_equal(json_array_size(logged), 30);
+    for (size_t i = 0; i < 30; i++)
+        assert_true((float)json_number_value(json_array_get(logged, i)) ==
+                    (float)json_number_value(json_array_get(sent, i)));
+    json_t *out = json_array_get(json_object_get(doc, "outputs"), 0);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(out, "shape"), 0)), 1);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/bc_xgb/expected.json", ts_shared("models"));
+    json_t *expected = ts_load_json(path);
+    json_t *want = json_object_get(json_array_get(json_object_get(expected, "outputs"), 0), "data");
+    double got = json_number_value(json_array_get(json_object_get(out, "data"), 0));
+    assert_true(ts_close(got, json_number_value(json_array_get(want, 0))));
+    json_decref(expected);
+    json_decref(doc);
+}
+
 /* kill -9 after 300 answered requests and a pause longer than the flush interval: all 300 are in
  * the database, which is intact and serves again. */
 static void test_kill9_keeps_flushed_records(void **state)
@@ -291,6 +322,7 @@ static void test_kill9_keeps_flushed_records(void **state)
         lines += *p == '\n';
     assert_int_equal(lines, n);
     assert_non_null(strstr(out, "{\"id\":\"k-0\",\"ts\":"));
+    check_exported_k0(strstr(out, "{\"id\":\"k-0\",\"ts\":"));
     free(out);
     snprintf(cmd, sizeof cmd, "%s logs export bc_xgb --format csv --since 1h --state %s",
              ts_ferry_bin(), st_dir);
@@ -302,6 +334,39 @@ static void test_kill9_keeps_flushed_records(void **state)
     assert_int_equal(ts_server_stop(&again), 0);
 }
 
+/* A prediction logged as JSON text (as the log kept them before tensor blobs) is still found by
+ * feedback and exported as it was stored. */
+static void test_rows_logged_as_json_text(void **state)
+{
+    (void)state;
+    char db_path[4300];
+    snprintf(db_path, sizeof db_path, "%s/ferry.db", g.state);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    char *sql = sqlite3_mprintf(
+        "INSERT INTO predictions(id, ts, model, version, rows, inputs, outputs) VALUES("
+        "'legacy-1', %lld, 'bc_xgb', '1', 1,"
+        "'[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,2],\"data\":[1,2]}]',"
+        "'[{\"name\":\"predict\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[0.75]}]')",
+        (long long)time(NULL) * 1000);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free(sql);
+    sqlite3_close(db);
+    json_t *out = NULL;
+    assert_int_equal(post_feedback("{\"id\":\"legacy-1\",\"label\":1}", &out), 200);
+    json_decref(out);
+    usleep(300 * 1000); /* the label's flush */
+    char cmd[9000], *text = NULL;
+    snprintf(cmd, sizeof cmd, "%s logs export bc_xgb --state %s", ts_ferry_bin(), g.state);
+    assert_int_equal(ts_run(cmd, &text), 0);
+    const char *line = strstr(text, "{\"id\":\"legacy-1\"");
+    assert_non_null(line);
+    assert_non_null(strstr(line, "\"outputs\":[{\"name\":\"predict\",\"datatype\":\"FP32\","
+                                 "\"shape\":[1],\"data\":[0.75]}],\"labels\":{\"0\":1}}"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_generated_id_and_forms),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_kill9_keeps_flushed_records),
+        cmocka_unit_test(test_rows_logged_as_json_text),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

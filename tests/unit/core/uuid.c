@@ -1,5 +1,5 @@
-/* uuid_v4: the RFC 4122 version-4 text form, and no repeats across threads and across each
- * thread's refills of random bytes. */
+/* uuid_v7: the RFC 9562 version-7 text form with the current time in its first 48 bits, ids in
+ * time order, and no repeats across threads and across each thread's refills of random bytes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/uuid.h"
 
@@ -25,7 +26,7 @@ static void assert_uuid_form(const char *id)
         else
             assert_non_null(strchr("0123456789abcdef", id[i]));
     }
-    assert_int_equal(id[14], '4');           /* version 4 */
+    assert_int_equal(id[14], '7');           /* version 7 */
     assert_non_null(strchr("89ab", id[19])); /* RFC 4122 variant */
 }
 
@@ -34,16 +35,48 @@ static void test_form(void **state)
     (void)state;
     for (int i = 0; i < 100; i++) {
         char id[UUID_STR_LEN];
-        uuid_v4(id);
+        uuid_v7(id);
         assert_uuid_form(id);
     }
+}
+
+/* The 48-bit millisecond time in an id's first 12 hex digits. */
+static uint64_t id_ms(const char *id)
+{
+    char hex[13];
+    memcpy(hex, id, 8);
+    memcpy(hex + 8, id + 9, 4);
+    hex[12] = '\0';
+    return strtoull(hex, NULL, 16);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void test_time_ordered(void **state)
+{
+    (void)state;
+    char first[UUID_STR_LEN], later[UUID_STR_LEN];
+    uint64_t before = now_ms();
+    uuid_v7(first);
+    uint64_t after = now_ms();
+    assert_true(id_ms(first) >= before && id_ms(first) <= after);
+    struct timespec pause = {.tv_nsec = 3 * 1000000};
+    nanosleep(&pause, NULL);
+    uuid_v7(later);
+    assert_true(id_ms(later) > id_ms(first));
+    assert_true(strcmp(later, first) > 0); /* text order is time order */
 }
 
 static void *make_ids(void *arg)
 {
     char(*mine)[UUID_STR_LEN] = arg;
     for (int i = 0; i < PER_THREAD; i++)
-        uuid_v4(mine[i]);
+        uuid_v7(mine[i]);
     return NULL;
 }
 
@@ -72,6 +105,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_form),
+        cmocka_unit_test(test_time_ordered),
         cmocka_unit_test(test_unique_across_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
