@@ -16,7 +16,10 @@
 # keep-alive connections, to `off`, then to `on`, ROUNDS times over (interleaved, so that a change
 # in the machine's background load hits both alike), after an unrecorded warm-up each:
 #   wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/post.lua URL
-# The table gives each round and the mean; the ratio is mean(on) / mean(off).
+# The table gives each round and the mean; the ratio is mean(on) / mean(off). Beside req/s it
+# gives the server's CPU time per request (user + system of all its threads, from /proc/PID/stat,
+# over the recorded run), and the ratio of those, off / on: the throughput ratio the server would
+# reach if it had the cores to itself, which holds still when other work shares the machine.
 #
 # CAVEAT: wrk runs on the same machine and shares its cores (2 on the reference box) with the
 # server under test; the machine may be shared with other builds: the script prints `uptime`'s
@@ -129,7 +132,11 @@ WRK_CMD="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/post.lua"
 export BODY_FILE=$REQUEST
 LOAD_BEFORE=$(uptime | sed 's/.*load average: //')
 
-declare -A RPS=() P50=() P99=() ERRS=() SUM=()
+# The server's CPU time (user + system, all threads) in clock ticks, from /proc/PID/stat.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICKS_PER_S=$(getconf CLK_TCK)
+
+declare -A RPS=() P50=() P99=() ERRS=() SUM=() CPU=() CPU_SUM=()
 declare -a ROWS=()
 for round in $(seq "$ROUNDS"); do
     for name in "${NAMES[@]}"; do
@@ -138,18 +145,23 @@ for round in $(seq "$ROUNDS"); do
         out=bench/results/$STAMP-watch-$name-$round.txt
         { echo "# $WRK_CMD $url"; echo "# server: ${CMD[$name]}"; } >"$out"
         echo "running: $WRK_CMD $url   ($name, round $round)" >&2
+        ticks=$(cpu_ticks "${PID[$name]}")
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/post.lua "$url" >>"$out"
+        ticks=$(($(cpu_ticks "${PID[$name]}") - ticks))
+        requests=$(awk '/requests in/ {print $1}' "$out")
+        CPU[$name]=$(awk -v t="$ticks" -v hz="$TICKS_PER_S" -v n="$requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+        CPU_SUM[$name]=$(awk -v a="${CPU_SUM[$name]:-0}" -v b="${CPU[$name]}" 'BEGIN {print a + b}')
         RPS[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
         P50[$name]=$(awk '$1 == "50%" {print $2}' "$out")
         P99[$name]=$(awk '$1 == "99%" {print $2}' "$out")
         ERRS[$name]=$((${ERRS[$name]:-0} + $(awk '/Non-2xx or 3xx responses:/ {n += $NF} END {print n+0}' "$out")))
         [[ -n ${RPS[$name]} ]] || die "could not parse wrk output for $name (see $out)"
         SUM[$name]=$(awk -v a="${SUM[$name]:-0}" -v b="${RPS[$name]}" 'BEGIN {print a + b}')
-        ROWS+=("$(printf '| %s | %s | %.0f | %s | %s |' "$round" "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}")")
+        ROWS+=("$(printf '| %s | %s | %.0f | %s | %s | %s |' "$round" "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${CPU[$name]}")")
     done
     for name in "${NAMES[@]}"; do
         [[ $name == off ]] && continue
-        ROWS+=("$(printf '| %s | %s / off | %s | | |' "$round" "$name" "$(awk -v a="${RPS[$name]}" -v b="${RPS[off]}" 'BEGIN {printf "%.2fx", a / b}')")")
+        ROWS+=("$(printf '| %s | %s / off | %s | | | %s |' "$round" "$name" "$(awk -v a="${RPS[$name]}" -v b="${RPS[off]}" 'BEGIN {printf "%.2fx", a / b}')" "$(awk -v a="${CPU[$name]}" -v b="${CPU[off]}" 'BEGIN {printf "%.2fx", b / a}')")")
     done
 done
 LOAD_AFTER=$(uptime | sed 's/.*load average: //')
@@ -162,15 +174,15 @@ WINDOWS=$(curl -s "$on_url/v2/models/$MODEL_NAME/drift" |
     "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["windows_completed"])')
 
 {
-    echo "| round | monitoring | req/s | p50 | p99 |"
-    echo "|---|---|---:|---:|---:|"
+    echo "| round | monitoring | req/s | p50 | p99 | server CPU µs/req |"
+    echo "|---|---|---:|---:|---:|---:|"
     printf '%s\n' "${ROWS[@]}"
     for name in "${NAMES[@]}"; do
-        printf '| mean | %s | %.0f | | |\n' "$name" "$(awk -v a="${SUM[$name]}" -v n="$ROUNDS" 'BEGIN {print a / n}')"
+        printf '| mean | %s | %.0f | | | %.1f |\n' "$name" "$(awk -v a="${SUM[$name]}" -v n="$ROUNDS" 'BEGIN {print a / n}')" "$(awk -v a="${CPU_SUM[$name]}" -v n="$ROUNDS" 'BEGIN {print a / n}')"
     done
     for name in "${NAMES[@]}"; do
         [[ $name == off ]] && continue
-        printf '| mean | %s / off | %s | | |\n' "$name" "$(awk -v a="${SUM[$name]}" -v b="${SUM[off]}" 'BEGIN {printf "%.2fx", a / b}')"
+        printf '| mean | %s / off | %s | | | %s |\n' "$name" "$(awk -v a="${SUM[$name]}" -v b="${SUM[off]}" 'BEGIN {printf "%.2fx", a / b}')" "$(awk -v a="${CPU_SUM[$name]}" -v b="${CPU_SUM[off]}" 'BEGIN {printf "%.2fx", b / a}')"
     done
     echo
     echo "Load: \`$WRK_CMD http://127.0.0.1:PORT$INFER_PATH\` (${WARMUP} unrecorded warm-up first)"

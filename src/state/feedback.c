@@ -14,7 +14,7 @@
 #include "state/performance.h"
 #include "state/tensor_blob.h"
 
-#define HASH_BUCKETS (1u << 18)
+#define HASH_BUCKETS (1u << 15) /* two per recent prediction */
 #define WINDOWS_MAX  1024
 
 /* A prediction kept for feedback. */

@@ -16,7 +16,7 @@
 #include "state/feedback_config.h"
 #include "state/state_store.h"
 
-#define FEEDBACK_RECENT_MAX 65536 /* about 24 MB once full */
+#define FEEDBACK_RECENT_MAX 16384 /* about 6 MB once full */
 #define FEEDBACK_ID_MAX     128
 #define FEEDBACK_BATCH_MAX  100000 /* items in one POST */
 

@@ -22,7 +22,7 @@
 #include "ferry/status.h"
 
 #define STATE_SCHEMA_VERSION    1
-#define STATE_FLUSH_MS          50 /* the writer commits at least this often while records wait */
+#define STATE_FLUSH_MS          100 /* the writer commits at least this often while records wait */
 #define STATE_QUEUE_MAX         65536 /* records waiting for the writer; more are dropped */
 #define STATE_BATCH_WAKE        4096  /* this many waiting records wake the writer early */
 #define STATE_RETENTION_EVERY_S 60    /* how often old rows are deleted */

@@ -297,7 +297,7 @@ static void test_kill9_keeps_flushed_records(void **state)
         assert_int_equal(post(&s, "/v2/models/bc_xgb/infer", body, NULL), 200);
         free(body);
     }
-    usleep(300 * 1000);            /* well past the 50 ms flush interval */
+    usleep(300 * 1000);            /* well past the 100 ms flush interval */
     for (int i = 0; i < 50; i++) { /* still under load when killed */
         char *body = infer_body(NULL, 0, 1);
         assert_int_equal(post(&s, "/v2/models/bc_xgb/infer", body, NULL), 200);
