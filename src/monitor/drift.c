@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sort_doubles.h"
 #include "monitor/stats/chisquare.h"
 #include "monitor/stats/divergence.h"
 #include "monitor/stats/histogram.h"
@@ -107,12 +108,6 @@ static ferry_status no_memory(ferry_error *err)
 
 /* ---- numerical features ----------------------------------------------------------------- */
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* A sorted copy of x[0..n) in *out (NULL for n = 0); INVALID_ARG for a NaN. */
 static ferry_status sorted_copy(const double *x, size_t n, double **out, ferry_error *err)
 {
@@ -126,7 +121,11 @@ static ferry_status sorted_copy(const double *x, size_t n, double **out, ferry_e
     if (*out == NULL)
         return no_memory(err);
     memcpy(*out, x, n * sizeof **out);
-    qsort(*out, n, sizeof **out, compare_doubles);
+    if (doubles_sorted(*out, n)) /* a live monitor's reference is sorted once, up front */
+        return FERRY_OK;
+    uint64_t *scratch = malloc(2 * n * sizeof *scratch);
+    sort_doubles_with(*out, n, scratch); /* by comparisons without the scratch */
+    free(scratch);
     return FERRY_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/sort_doubles.h"
 #include "core/log.h"
 #include "monitor/alert_webhook.h"
 #include "monitor/drift_report.h"
@@ -215,6 +216,11 @@ static bool build_reference(drift_live *d, const profile *p, const feature_map *
     for (size_t k = 0; k < d->n_cols - d->n_features; k++)
         if (!add_prediction(d, outputs, k))
             return false;
+    /* Each column is measured alone, so each is sorted once here (missing values last) instead of
+     * in every window's measurement. */
+    for (size_t i = 0; i < d->n_cols; i++)
+        if (d->ref->columns[i].type == PROFILE_NUMERICAL)
+            sort_doubles(d->ref->columns[i].numbers, d->ref->sample_rows);
     return true;
 }
 

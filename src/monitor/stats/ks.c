@@ -10,7 +10,7 @@ double stats_ks_statistic(const double *a, size_t n, const double *b, size_t m)
     size_t i = 0, j = 0;
     double d = 0.0;
     while (i < n || j < m) {
-        double v = i == n ? b[j] : j == m ? a[i] : fmin(a[i], b[j]);
+        double v = i == n ? b[j] : j == m || a[i] < b[j] ? a[i] : b[j]; /* no NaN here */
         while (i < n && a[i] <= v)
             i++;
         while (j < m && b[j] <= v)
