@@ -51,6 +51,12 @@ static bool job_alive(void *user)
     return c->alive(c->user);
 }
 
+static void job_queue_moved(scheduler_job *job, int delta)
+{
+    infer_call *c = job->user;
+    metrics_add_queue_depth(c->metrics, c->mv->name, c->mv->version, delta);
+}
+
 static const char *rejection_reason(ferry_status st)
 {
     switch (st) {
@@ -75,9 +81,6 @@ static void count_rejected(infer_call *c, ferry_status st)
 ferry_status infer_call_collect(infer_call *c, ferry_error *err)
 {
     scheduler_job *job = &c->job;
-    if (c->queued)
-        metrics_add_queue_depth(c->metrics, c->mv->name, c->mv->version, -1);
-    c->queued = false;
     c->pending = false;
     c->queue_ns = job->start_ns - job->enqueue_ns;
     c->infer_start_ns = job->start_ns;
@@ -113,16 +116,13 @@ static ferry_status schedule(infer_call *c, const ferry_tensor *bound, ferry_ten
                            .timeout_us = c->timeout_us,
                            .done = c->on_done != NULL ? job_done : NULL,
                            .alive = c->alive != NULL ? job_alive : NULL,
+                           .queue_moved = job_queue_moved,
                            .user = c};
     scheduler_outcome outcome;
     ferry_status st = scheduler_submit(c->mv->sched, job, &outcome, err);
     if (st != FERRY_OK) {
         count_rejected(c, st);
         return st;
-    }
-    if (outcome == SCHEDULER_QUEUED) {
-        c->queued = true;
-        metrics_add_queue_depth(c->metrics, c->mv->name, c->mv->version, +1);
     }
     if (outcome == SCHEDULER_QUEUED && c->on_done != NULL) {
         c->pending = true;

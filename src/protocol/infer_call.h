@@ -37,7 +37,6 @@ typedef struct infer_call {
     const char *violations;
     bool shared;  /* ran in a batch with other requests (execution counted there) */
     bool pending; /* queued with on_done set: infer_call_collect once it fires */
-    bool queued;  /* counted in the queue depth gauge until collected */
     /* Set by a front end that can wait without a thread (REST suspends the connection): a queued
      * request then returns at once with `pending`, and on_done(user) fires on the worker when it
      * has run. alive(user) says whether the client is still there (NULL: assume so). */

@@ -219,6 +219,8 @@ static scheduler_job *pop(scheduler *s)
     s->head = job->next;
     if (s->head == NULL)
         s->tail = NULL;
+    if (job->queue_moved != NULL)
+        job->queue_moved(job, -1);
     s->queued--;
     s->queued_rows -= job->rows;
     job->next = NULL;
@@ -470,6 +472,8 @@ ferry_status scheduler_submit(scheduler *s, scheduler_job *job, scheduler_outcom
     else
         s->head = job;
     s->tail = job;
+    if (job->queue_moved != NULL)
+        job->queue_moved(job, +1);
     s->queued++;
     s->queued_rows += job->rows;
     post_if_runnable(s, job->enqueue_ns);

@@ -46,6 +46,10 @@ struct scheduler_job {
     uint64_t timeout_us;              /* 0: the scheduler's default */
     void (*done)(scheduler_job *job); /* called on the worker when queued; may be NULL */
     bool (*alive)(void *user);        /* false when the client is gone; may be NULL */
+    /* +1 when the job is queued, -1 when it leaves the queue (to run, or unrun): the queue depth
+     * gauge. Called under the scheduler's lock (keep it short, take no scheduler call); may be
+     * NULL. A job run inline is never queued. */
+    void (*queue_moved)(scheduler_job *job, int delta);
     void *user;
 
     ferry_status status; /* results, valid once finished */

@@ -1,7 +1,8 @@
 /* Unit tests for the scheduler on the shared worker pool (src/serving/scheduler.c): loading many
  * versions starts no thread per version (threads counted in /proc/self/task), and many threads
  * submitting requests of 1 to 50 rows at once to a one-instance batching version each get exactly
- * their own rows' predictions back (the bc_xgb XGBoost fixture against python-xgboost's). */
+ * their own rows' predictions back (the bc_xgb XGBoost fixture against python-xgboost's), each
+ * queued job leaving the queue depth (queue_moved: +1, then -1 before it finishes) exactly once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,8 +126,26 @@ typedef struct submitter {
     pthread_t thread;
     int id;
     int queued, shared, wrong;
+    int moves, depth, bad_moves; /* the current job's queue_moved calls, their sum, misorders */
     char error[FERRY_ERROR_MESSAGE_MAX];
 } submitter;
+
+/* Jobs in the queue by queue_moved's count: back to 0 at the end, never below. */
+static atomic_int queue_depth;
+static atomic_int queue_depth_min;
+
+/* The queue depth hook: +1 then -1 once per queued job, the -1 before the job finishes. */
+static void count_moved(scheduler_job *job, int delta)
+{
+    submitter *t = job->user;
+    t->moves++;
+    t->depth += delta;
+    t->bad_moves += t->depth < 0 || t->depth > 1 || job->finished;
+    int now = atomic_fetch_add(&queue_depth, delta) + delta;
+    int low = atomic_load(&queue_depth_min);
+    while (now < low && !atomic_compare_exchange_weak(&queue_depth_min, &low, now))
+        ;
+}
 
 /* One request of `rows` rows starting at test row `first`; counts a wrong prediction. */
 static void submit_one(submitter *t, arena *a, int first, int rows)
@@ -138,7 +158,9 @@ static void submit_one(submitter *t, arena *a, int first, int rows)
                        .nbytes = (size_t)rows * FEATURES * sizeof(float)};
     ferry_tensor bound[1], out[1];
     ferry_error err;
-    scheduler_job job = {.bound = bound, .outputs = out, .arena = a};
+    scheduler_job job = {
+        .bound = bound, .outputs = out, .arena = a, .queue_moved = count_moved, .user = t};
+    t->moves = t->depth = 0;
     ferry_status st = inference_bind(g.mv, &in, 1, bound, a, &err);
     scheduler_outcome outcome = SCHEDULER_RAN;
     job.rows = inference_batch_size(g.mv, bound);
@@ -148,6 +170,8 @@ static void submit_one(submitter *t, arena *a, int first, int rows)
         t->queued++;
         scheduler_wait(g.mv->sched, &job);
     }
+    int want_moves = st == FERRY_OK && outcome == SCHEDULER_QUEUED ? 2 : 0;
+    t->bad_moves += t->moves != want_moves || t->depth != 0;
     if (st == FERRY_OK && job.status != FERRY_OK) {
         st = job.status;
         err = job.err;
@@ -192,6 +216,7 @@ static void test_concurrent_batches_exact(void **state)
         if (ts[i].error[0] != '\0')
             fail_msg("submitter %d: %s", i, ts[i].error);
         assert_int_equal(ts[i].wrong, 0);
+        assert_int_equal(ts[i].bad_moves, 0);
         queued += ts[i].queued;
         shared += ts[i].shared;
     }
@@ -199,6 +224,8 @@ static void test_concurrent_batches_exact(void **state)
             SUBMITTERS * REQUESTS, queued, shared);
     assert_true(queued > 0); /* eight submitters on one instance: some must wait */
     assert_int_equal(scheduler_queued(g.mv->sched), 0);
+    assert_int_equal(atomic_load(&queue_depth), 0);
+    assert_true(atomic_load(&queue_depth_min) >= 0);
 }
 
 int main(void)
