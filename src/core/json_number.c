@@ -32,10 +32,11 @@ static bool is_digit(char c)
 static void add_digit(json_number *n, char c)
 {
     uint64_t d = (uint64_t)(c - '0');
-    if (n->inexact || n->mantissa > (UINT64_MAX - d) / 10)
-        n->inexact = true;
-    else
+    if (!n->inexact &&
+        (n->mantissa < UINT64_MAX / 10 || (n->mantissa == UINT64_MAX / 10 && d <= UINT64_MAX % 10)))
         n->mantissa = n->mantissa * 10 + d;
+    else
+        n->inexact = true;
 }
 
 /* Scans the digits of a fraction; returns where they stop, or NULL when there are none. */

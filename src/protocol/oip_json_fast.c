@@ -66,6 +66,8 @@ static size_t skip_array(const char *b, size_t len, size_t i)
     size_t depth = 0;
     for (; i < len; i++) {
         char c = b[i];
+        if ((c >= '0' && c <= '9') || c == ',' || c == '.' || c == '-')
+            continue; /* the bulk of numeric data */
         if (c == '[') {
             depth++;
         } else if (c == ']') {
