@@ -1,11 +1,11 @@
 /* REST JSON request decoding cost, without a server: decodes the same body many times with the
  * general (jansson) decoder and with the fast path (oip_json_fast.c), each into a reused arena as
- * the server does, and prints µs per request and the ratio for a digits_mlp-like request (64 FP32
- * pixel values k/16, as its test rows) and a 784-value FP32 request written with %.9g (the second
- * runs N/4 times):
+ * the server does, in 5 alternating rounds, and prints the best round's thread CPU µs per request
+ * and the ratio, for a digits_mlp-like request (64 FP32 pixel values k/16, as its test rows) and
+ * a 784-value FP32 request written with %.9g (run N/4 times):
  *
  *   ferry-json-decode [--n N (20000)]
- *   json_decode request=digits64 values=64 bytes=... general_us=... fast_us=... speedup=... */
+ *   json_decode request=digits64 values=64 ... general_us=9.94 fast_us=2.87 speedup=3.5x */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +15,13 @@
 #include "protocol/oip_json.h"
 #include "protocol/oip_json_fast.h"
 
+#define ROUNDS 5
+
+/* The thread's CPU time: time other work on the shared machine takes is not counted. */
 static double now_seconds(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -88,8 +91,17 @@ static int run(const char *name, size_t values, const char *fmt, bool pixels, si
         fprintf(stderr, "json_decode: out of memory\n");
         return 1;
     }
-    double general = time_decode(decode_general, body, n);
-    double fast = time_decode(oip_json_fast_decode, body, n);
+    double general = -1, fast = -1;
+    for (int r = 0; r < ROUNDS; r++) {
+        double g = time_decode(decode_general, body, n / ROUNDS + 1);
+        double f = time_decode(oip_json_fast_decode, body, n / ROUNDS + 1);
+        if (g < 0 || f < 0) {
+            general = fast = -1;
+            break;
+        }
+        general = r == 0 || g < general ? g : general;
+        fast = r == 0 || f < fast ? f : fast;
+    }
     if (general < 0 || fast < 0) {
         fprintf(stderr, "json_decode: %s: a decoder failed (general %.2f, fast %.2f)\n", name,
                 general, fast);
