@@ -1,5 +1,7 @@
-/* OIP v2 JSON codec; see oip_json.h. Decoding uses jansson; encoding writes straight into the
- * response buffer, which keeps float formatting exact and costs no tree per response. */
+/* OIP v2 JSON codec; see oip_json.h. Decoding uses jansson (oip_decode_request tries the fast path
+ * of oip_json_fast.c first, which reuses this decoder for everything but the data arrays);
+ * encoding writes straight into the response buffer, which keeps float formatting exact and costs
+ * no tree per response. */
 #include "protocol/oip_json.h"
 
 #include <float.h>
