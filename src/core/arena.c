@@ -81,6 +81,24 @@ static void chunks_free(arena_chunk *c)
     }
 }
 
+arena_mark_t arena_mark(const arena *a)
+{
+    return (arena_mark_t){
+        .head = a->head, .head_used = a->head ? a->head->used : 0, .used_total = a->used_total};
+}
+
+void arena_rewind(arena *a, arena_mark_t mark)
+{
+    while (a->head != mark.head) {
+        arena_chunk *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+    if (a->head != NULL)
+        a->head->used = mark.head_used;
+    a->used_total = mark.used_total;
+}
+
 void arena_reset(arena *a)
 {
     if (a->head == NULL)

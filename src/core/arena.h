@@ -26,6 +26,20 @@ void *arena_alloc(arena *a, size_t size);
 /* Like arena_alloc with 16-byte alignment, for many small objects (a parsed JSON document). */
 void *arena_alloc_small(arena *a, size_t size);
 
+/* A point in an arena's allocations to go back to (arena_mark, arena_rewind). */
+typedef struct arena_mark_t {
+    arena_chunk *head;
+    size_t head_used;
+    size_t used_total;
+} arena_mark_t;
+
+/* Returns the arena's current position. Valid until the next reset. */
+arena_mark_t arena_mark(const arena *a);
+
+/* Frees everything allocated since `mark` (chunks added since are freed; the marked chunk's later
+ * bytes are handed out again), as when an attempt that allocated is abandoned. */
+void arena_rewind(arena *a, arena_mark_t mark);
+
 /* Frees everything handed out; keeps one chunk large enough for the peak use seen so far. */
 void arena_reset(arena *a);
 

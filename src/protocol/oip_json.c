@@ -1,5 +1,7 @@
-/* OIP v2 JSON codec; see oip_json.h. Decoding uses jansson; encoding writes straight into the
- * response buffer, which keeps float formatting exact and costs no tree per response. */
+/* OIP v2 JSON codec; see oip_json.h. Decoding uses jansson (oip_decode_request tries the fast path
+ * of oip_json_fast.c first, which reuses this decoder for everything but the data arrays);
+ * encoding writes straight into the response buffer, which keeps float formatting exact and costs
+ * no tree per response. */
 #include "protocol/oip_json.h"
 
 #include <float.h>
@@ -13,9 +15,8 @@
 #include <string.h>
 
 #include "core/json_escape.h"
+#include "protocol/oip_json_fast.h"
 #include <pthread.h>
-
-#define OIP_MAX_ELEMENTS (UINT64_C(1) << 32)
 
 /* The binary part of a body not yet taken by an input. */
 typedef struct oip_blobs {
@@ -23,8 +24,15 @@ typedef struct oip_blobs {
     size_t left;
 } oip_blobs;
 
-static ferry_status decode_request(const char *body, size_t len, oip_blobs *blobs, arena *a,
-                                   oip_request *req, ferry_error *err);
+/* Decodes the `data` of inputs instead of decode_data (the fast path's, see oip_json_fast.c). */
+typedef struct data_hook {
+    oip_data_decoder decode;
+    void *ctx;
+} data_hook;
+
+static ferry_status decode_request(const char *body, size_t len, oip_blobs *blobs,
+                                   const data_hook *hook, arena *a, oip_request *req,
+                                   ferry_error *err);
 #define OIP_MAX_NESTING 32
 
 /* ------------------------------------------------------------------------------------------ */
@@ -374,8 +382,8 @@ static ferry_status decode_data(const json_t *data, ferry_tensor *t, arena *a, f
     return FERRY_OK;
 }
 
-static ferry_status decode_input(const json_t *obj, size_t index, oip_blobs *blobs, arena *a,
-                                 ferry_tensor *t, ferry_error *err)
+static ferry_status decode_input(const json_t *obj, size_t index, oip_blobs *blobs,
+                                 const data_hook *hook, arena *a, ferry_tensor *t, ferry_error *err)
 {
     memset(t, 0, sizeof *t);
     if (!json_is_object(obj))
@@ -403,6 +411,8 @@ static ferry_status decode_input(const json_t *obj, size_t index, oip_blobs *blo
         return decode_binary(size, blobs, t, a, err);
     if (data == NULL)
         return ferry_error_set(err, FERRY_INVALID_ARG, "input '%s' has no 'data'", t->name);
+    if (hook != NULL)
+        return hook->decode(hook->ctx, data, t, a, err);
     return decode_data(data, t, a, err);
 }
 
@@ -457,7 +467,8 @@ static ferry_status decode_parameters(const json_t *params, oip_request *req, fe
     return FERRY_OK;
 }
 
-static ferry_status decode_top(oip_request *req, oip_blobs *blobs, arena *a, ferry_error *err)
+static ferry_status decode_top(oip_request *req, oip_blobs *blobs, const data_hook *hook, arena *a,
+                               ferry_error *err)
 {
     const json_t *doc = req->doc;
     if (!json_is_object(doc))
@@ -479,7 +490,7 @@ static ferry_status decode_top(oip_request *req, oip_blobs *blobs, arena *a, fer
     if (req->inputs == NULL)
         return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory decoding 'inputs'");
     for (size_t i = 0; i < req->n_inputs; i++) {
-        st = decode_input(json_array_get(inputs, i), i, blobs, a, &req->inputs[i], err);
+        st = decode_input(json_array_get(inputs, i), i, blobs, hook, a, &req->inputs[i], err);
         if (st != FERRY_OK)
             return st;
     }
@@ -517,10 +528,25 @@ static void install_json_allocator(void)
     json_set_alloc_funcs(json_alloc, json_free);
 }
 
+ferry_status oip_decode_request_general(const char *body, size_t len, arena *a, oip_request *req,
+                                        ferry_error *err)
+{
+    return decode_request(body, len, NULL, NULL, a, req, err);
+}
+
+ferry_status oip_decode_request_with(const char *body, size_t len, oip_data_decoder decode,
+                                     void *ctx, arena *a, oip_request *req, ferry_error *err)
+{
+    data_hook hook = {.decode = decode, .ctx = ctx};
+    return decode_request(body, len, NULL, &hook, a, req, err);
+}
+
 ferry_status oip_decode_request(const char *body, size_t len, arena *a, oip_request *req,
                                 ferry_error *err)
 {
-    return decode_request(body, len, NULL, a, req, err);
+    if (oip_json_fast_decode(body, len, a, req) == FERRY_OK)
+        return FERRY_OK;
+    return oip_decode_request_general(body, len, a, req, err);
 }
 
 ferry_status oip_decode_request_binary(const char *body, size_t json_len, size_t len, arena *a,
@@ -532,11 +558,12 @@ ferry_status oip_decode_request_binary(const char *body, size_t json_len, size_t
                                "bytes",
                                json_len, len);
     oip_blobs blobs = {.p = body + json_len, .left = len - json_len};
-    return decode_request(body, json_len, &blobs, a, req, err);
+    return decode_request(body, json_len, &blobs, NULL, a, req, err);
 }
 
-static ferry_status decode_request(const char *body, size_t len, oip_blobs *blobs, arena *a,
-                                   oip_request *req, ferry_error *err)
+static ferry_status decode_request(const char *body, size_t len, oip_blobs *blobs,
+                                   const data_hook *hook, arena *a, oip_request *req,
+                                   ferry_error *err)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, install_json_allocator);
@@ -554,7 +581,7 @@ static ferry_status decode_request(const char *body, size_t len, oip_blobs *blob
     if (req->doc == NULL)
         return ferry_error_set(err, FERRY_INVALID_ARG, "malformed JSON at line %d column %d: %s",
                                jerr.line, jerr.column, jerr.text);
-    ferry_status st = decode_top(req, blobs, a, err);
+    ferry_status st = decode_top(req, blobs, hook, a, err);
     if (st != FERRY_OK)
         oip_request_free(req);
     return st;

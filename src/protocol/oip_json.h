@@ -5,12 +5,14 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/arena.h"
 #include "core/buffer.h"
 #include "ferry/tensor.h"
 
-#define OIP_MAX_TENSORS 256
+#define OIP_MAX_TENSORS  256
+#define OIP_MAX_ELEMENTS (UINT64_C(1) << 32) /* per tensor */
 
 /* A decoded request. Tensor names, the id and output names point into `doc`; the document, tensor
  * data and the arrays all live in the arena, so the request is valid until the arena is reset.
@@ -28,12 +30,29 @@ typedef struct oip_request {
     uint64_t timeout_us; /* the `timeout` parameter; 0 when absent */
 } oip_request;
 
-/* Decodes an inference request body. Fails with INVALID_ARG naming the input, field and element at
- * fault (malformed JSON gives the line and column; FP16 and BF16 too, as JSON cannot carry them),
- * INVALID_ARG for an input with binary_data_size (the body has no binary part), and
- * NO_MEMORY / TOO_LARGE when the arena is exhausted. On failure nothing needs freeing. */
+/* Decodes an inference request body: numeric `data` through the strict fast path of
+ * oip_json_fast.c, anything it declines through oip_decode_request_general; either way the request
+ * decoded, or the error, is the same. Fails as oip_decode_request_general. */
 ferry_status oip_decode_request(const char *body, size_t len, arena *a, oip_request *req,
                                 ferry_error *err) FERRY_MUST_CHECK;
+
+/* Decodes an inference request body with jansson. Fails with INVALID_ARG naming the input, field
+ * and element at fault (malformed JSON gives the line and column; FP16 and BF16 too, as JSON cannot
+ * carry them), INVALID_ARG for an input with binary_data_size (the body has no binary part), and
+ * NO_MEMORY / TOO_LARGE when the arena is exhausted. On failure nothing needs freeing. */
+ferry_status oip_decode_request_general(const char *body, size_t len, arena *a, oip_request *req,
+                                        ferry_error *err) FERRY_MUST_CHECK;
+
+/* For the fast path: decodes an input's `data` value in place of the general decoder. Receives the
+ * tensor with its name, datatype and shape set; sets its data (from the arena) and nbytes, or
+ * fails with any status. */
+typedef ferry_status (*oip_data_decoder)(void *ctx, const json_t *data, ferry_tensor *t, arena *a,
+                                         ferry_error *err);
+
+/* As oip_decode_request_general, with every input's `data` decoded by `decode`. */
+ferry_status oip_decode_request_with(const char *body, size_t len, oip_data_decoder decode,
+                                     void *ctx, arena *a, oip_request *req,
+                                     ferry_error *err) FERRY_MUST_CHECK;
 
 /* Decodes a body of the binary tensor data extension: body[0..json_len) is the JSON header and
  * body[json_len..len) the blobs of the inputs that carry binary_data_size, in input order (BYTES:

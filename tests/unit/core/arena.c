@@ -1,6 +1,6 @@
 /* Unit tests for the request arena (src/core/arena.c): 64-byte (and 16-byte small) alignment,
  * allocations that do not overlap, reset reusing one chunk so that a warmed-up arena stops
- * allocating, the maximum size, and the ferry_allocator view used by backends. */
+ * allocating, the maximum size, the ferry_allocator view used by backends, and mark/rewind. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -189,6 +189,36 @@ static void test_allocator_view(void **state)
     arena_free(&a);
 }
 
+/* Rewinding to a mark hands the same bytes out again, frees the chunks added since, and restores
+ * the count against the maximum; a mark on an empty arena rewinds to empty. */
+static void test_mark_rewind(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a, 4 * MiB);
+    arena_mark_t empty = arena_mark(&a);
+    assert_non_null(arena_alloc(&a, 100));
+    arena_rewind(&a, empty);
+    assert_null(a.head);
+    assert_int_equal(a.used_total, 0);
+
+    assert_non_null(arena_alloc(&a, 100));
+    arena_mark_t m = arena_mark(&a);
+    size_t used = a.used_total;
+    unsigned char *first = arena_alloc(&a, 1000);
+    assert_non_null(first);
+    assert_non_null(arena_alloc(&a, MiB)); /* a second chunk */
+    assert_ptr_not_equal(arena_mark(&a).head, m.head);
+    arena_rewind(&a, m);
+    assert_int_equal(a.used_total, used);
+    assert_ptr_equal(arena_mark(&a).head, m.head);
+    assert_ptr_equal(arena_alloc(&a, 1000), first);
+    /* Everything up to the maximum is available again after a rewind. */
+    arena_rewind(&a, m);
+    assert_non_null(arena_alloc(&a, 3 * MiB));
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_max_enforced),
         cmocka_unit_test(test_huge_and_overflowing_sizes),
         cmocka_unit_test(test_allocator_view),
+        cmocka_unit_test(test_mark_rewind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
