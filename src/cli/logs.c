@@ -236,6 +236,8 @@ static void release_chunk(loaded_chunk *c)
  * in time order, with the v1 rows between them. */
 static void print_pending_before(exporter *x, int64_t bound_ms)
 {
+    if (x->n_pending == 0)
+        return; /* nothing allocated yet: qsort and memmove take no NULL */
     qsort(x->pending, x->n_pending, sizeof *x->pending, by_time);
     size_t done = 0;
     while (done < x->n_pending && x->pending[done].ts < bound_ms) {
