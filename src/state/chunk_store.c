@@ -104,6 +104,12 @@ static bool exec(chunk_store *c, const char *sql)
     return sqlite3_exec(c->db, sql, NULL, NULL, NULL) == SQLITE_OK;
 }
 
+/* s, or "" for none (as the v1 rows stored a missing id, model or version). */
+static const char *text(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
 static bool step_done(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
@@ -114,7 +120,7 @@ static bool step_done(sqlite3_stmt *st)
 static bool insert_ids(chunk_store *c, state_record **recs, size_t n, sqlite3_int64 chunk)
 {
     for (size_t i = 0; i < n; i++) {
-        int rc = sqlite3_bind_text(c->insert_id, 1, recs[i]->id, -1, SQLITE_STATIC) |
+        int rc = sqlite3_bind_text(c->insert_id, 1, text(recs[i]->id), -1, SQLITE_STATIC) |
                  sqlite3_bind_int64(c->insert_id, 2, chunk) |
                  sqlite3_bind_int64(c->insert_id, 3, (sqlite3_int64)i);
         if (rc != SQLITE_OK || !step_done(c->insert_id))
@@ -129,8 +135,8 @@ static bool insert_chunk(chunk_store *c, state_record **recs, size_t n, size_t b
     int64_t first_ts = 0, last_ts = 0;
     prediction_chunk_write(c->body, recs, n, &first_ts, &last_ts);
     sqlite3_stmt *st = c->insert_chunk;
-    int rc = sqlite3_bind_text(st, 1, recs[0]->model, -1, SQLITE_STATIC) |
-             sqlite3_bind_text(st, 2, recs[0]->version, -1, SQLITE_STATIC) |
+    int rc = sqlite3_bind_text(st, 1, text(recs[0]->model), -1, SQLITE_STATIC) |
+             sqlite3_bind_text(st, 2, text(recs[0]->version), -1, SQLITE_STATIC) |
              sqlite3_bind_int64(st, 3, first_ts) | sqlite3_bind_int64(st, 4, last_ts) |
              sqlite3_bind_int64(st, 5, (sqlite3_int64)n) |
              sqlite3_bind_blob64(st, 6, c->body, bytes, SQLITE_STATIC);
@@ -186,7 +192,8 @@ static uint64_t write_group(chunk_store *c, state_record **recs, size_t n)
 
 static bool same_version(const state_record *a, const state_record *b)
 {
-    return strcmp(a->model, b->model) == 0 && strcmp(a->version, b->version) == 0;
+    return strcmp(text(a->model), text(b->model)) == 0 &&
+           strcmp(text(a->version), text(b->version)) == 0;
 }
 
 /* Puts recs[first] and the untaken records after it of the same model version in c->group, in

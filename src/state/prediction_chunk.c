@@ -10,9 +10,15 @@ static size_t pad8(size_t n)
     return (n + 7) & ~(size_t)7;
 }
 
+/* A record's id; "" for none (as the v1 rows stored it). */
+static const char *record_id(const state_record *r)
+{
+    return r->id != NULL ? r->id : "";
+}
+
 size_t prediction_chunk_entry_size(const state_record *r)
 {
-    return 8 + PREDICTION_CHUNK_ENTRY + pad8(strlen(r->id) + 1) + pad8(r->inputs_len) +
+    return 8 + PREDICTION_CHUNK_ENTRY + pad8(strlen(record_id(r)) + 1) + pad8(r->inputs_len) +
            pad8(r->outputs_len);
 }
 
@@ -35,7 +41,7 @@ static void put_padded(unsigned char **p, const void *data, size_t len)
 
 static void put_entry(unsigned char **p, const state_record *r)
 {
-    uint32_t id_len = (uint32_t)strlen(r->id), flags = 0;
+    uint32_t id_len = (uint32_t)strlen(record_id(r)), flags = 0;
     uint64_t in_len = r->inputs_len, out_len = r->outputs_len;
     memcpy(*p, &r->ts_ms, 8);
     memcpy(*p + 8, &r->rows, 8);
@@ -44,7 +50,7 @@ static void put_entry(unsigned char **p, const state_record *r)
     memcpy(*p + 24, &in_len, 8);
     memcpy(*p + 32, &out_len, 8);
     *p += PREDICTION_CHUNK_ENTRY;
-    put_padded(p, r->id, id_len + 1);
+    put_padded(p, record_id(r), id_len + 1);
     put_padded(p, r->inputs, r->inputs_len);
     put_padded(p, r->outputs, r->outputs_len);
 }
