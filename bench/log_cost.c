@@ -2,12 +2,13 @@
  * logs N predictions shaped like bc_xgb's (one row of 30 FP32 features in, one FP32 score out,
  * a generated UUID v7 id each) through feedback_hub_log, first with no state store (the request
  * path's share: the copy into a record and the feedback ring), then into a fresh state store in
- * a temporary folder (adding the writer thread's SQLite inserts and commits). Flushes every
+ * a temporary folder (adding the writer thread's work: packing chunk rows, one id key per
+ * prediction, commits and checkpoints). Flushes every
  * 4,096 predictions so that none is dropped. Prints the process's CPU time (user + system, every
  * thread) per prediction for each, which other work on the machine barely moves:
  *
  *   ferry-log-cost [--n N (200000)] [--features F (30)]
- *   log_cost n=200000 features=30 request_path_cpu_us=0.41 with_store_cpu_us=2.87 ... */
+ *   log_cost n=200000 features=30 request_path_cpu_us=0.59 with_store_cpu_us=4.71 ... */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,8 @@
 
 #include "state/state_store.h"
 
-/* Version 1. A later version adds its migration after these and bumps STATE_SCHEMA_VERSION. */
+/* Version 1: a row per prediction. Its tables stay: the predictions a v1 build logged are still
+ * found, exported and expired. */
 static const char schema_v1[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS predictions("
@@ -18,6 +19,24 @@ static const char schema_v1[] =
     " id TEXT NOT NULL, row INTEGER NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL,"
     " label TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY(id, row));"
     "CREATE INDEX IF NOT EXISTS labels_model_ts ON labels(model, ts);";
+
+/* Version 2: predictions packed in chunks, a row per model version and commit (the body's format
+ * is state/prediction_chunk.h), and an id index of (id, chunk, slot) keys, so that logging a
+ * prediction costs one small index insert instead of a row and two index entries. */
+static const char schema_v2[] =
+    "CREATE TABLE IF NOT EXISTS prediction_chunks("
+    " chunk INTEGER PRIMARY KEY, model TEXT NOT NULL, version TEXT NOT NULL,"
+    " first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, n INTEGER NOT NULL, body BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS prediction_chunks_model_ts ON prediction_chunks(model, last_ts);"
+    "CREATE TABLE IF NOT EXISTS prediction_ids("
+    " id TEXT NOT NULL, chunk INTEGER NOT NULL, slot INTEGER NOT NULL,"
+    " PRIMARY KEY(id, chunk, slot)) WITHOUT ROWID;";
+
+/* migrations[v - 1] takes a database from version v - 1 to v. A later version adds its migration
+ * here and bumps STATE_SCHEMA_VERSION. */
+static const char *const migrations[] = {schema_v1, schema_v2};
+_Static_assert(sizeof migrations / sizeof migrations[0] == STATE_SCHEMA_VERSION,
+               "a migration per schema version");
 
 ferry_status state_db_exec(sqlite3 *db, const char *path, const char *sql, ferry_error *err)
 {
@@ -50,11 +69,13 @@ static ferry_status read_version(sqlite3 *db, const char *path, int *version, fe
 static ferry_status ensure_schema(sqlite3 *db, const char *path, ferry_error *err)
 {
     ferry_status st = state_db_exec(db, path, "BEGIN IMMEDIATE", err);
-    if (st == FERRY_OK)
+    if (st == FERRY_OK) /* the meta table, for a new file */
         st = state_db_exec(db, path, schema_v1, err);
     int version = 0;
     if (st == FERRY_OK)
         st = read_version(db, path, &version, err);
+    for (int v = version + 1; st == FERRY_OK && v <= STATE_SCHEMA_VERSION; v++)
+        st = state_db_exec(db, path, migrations[v - 1], err);
     if (st == FERRY_OK && version > STATE_SCHEMA_VERSION)
         st = ferry_error_set(err, FERRY_UNSUPPORTED,
                              "state store %s: schema version %d is newer than this ferry's (%d)",
@@ -102,5 +123,23 @@ ferry_status state_db_open(const char *path, bool create, sqlite3 **db, ferry_er
         return st;
     }
     *db = h;
+    return FERRY_OK;
+}
+
+ferry_status state_db_has_table(sqlite3 *db, const char *path, const char *name, bool *exists,
+                                ferry_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    *exists = false;
+    int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    *exists = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return ferry_error_set(err, FERRY_IO, "state store %s: %s", path, sqlite3_errmsg(db));
     return FERRY_OK;
 }

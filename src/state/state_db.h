@@ -19,4 +19,9 @@ ferry_status state_db_open(const char *path, bool create, sqlite3 **db,
 ferry_status state_db_exec(sqlite3 *db, const char *path, const char *sql,
                            ferry_error *err) FERRY_MUST_CHECK;
 
+/* Sets *exists to whether db has a table called name (a read-only open of a database an older
+ * ferry wrote has no chunk tables). Fails with IO naming `path`. */
+ferry_status state_db_has_table(sqlite3 *db, const char *path, const char *name, bool *exists,
+                                ferry_error *err) FERRY_MUST_CHECK;
+
 #endif

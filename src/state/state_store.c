@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "state/chunk_store.h"
 #include "state/state_db.h"
 #include "state/tensor_blob.h"
 
@@ -26,7 +27,8 @@ struct state_store {
     sqlite3 *db;   /* the writer's connection (used only by the writer thread after open) */
     sqlite3 *read; /* lookups, under read_lock */
     pthread_mutex_t read_lock;
-    sqlite3_stmt *insert_prediction, *insert_label, *find;
+    sqlite3_stmt *insert_label, *find_legacy;
+    chunk_store *chunks;
     pthread_mutex_t lock;
     pthread_cond_t wake, flushed;
     state_record **queue; /* ring of STATE_QUEUE_MAX */
@@ -104,21 +106,16 @@ static int bind_text(sqlite3_stmt *st, int i, const char *s)
     return sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_STATIC);
 }
 
-static bool write_record(state_store *s, state_record *r)
+static bool write_label(state_store *s, state_record *r)
 {
-    sqlite3_stmt *st = r->kind == STATE_RECORD_PREDICTION ? s->insert_prediction : s->insert_label;
+    sqlite3_stmt *st = s->insert_label;
     sqlite3_reset(st);
     int rc = bind_text(st, 1, r->id) | bind_text(st, 2, r->model) | bind_text(st, 3, r->version) |
-             sqlite3_bind_int64(st, 4, r->ts_ms);
-    if (r->kind == STATE_RECORD_PREDICTION)
-        rc |= sqlite3_bind_int64(st, 5, r->rows) |
-              sqlite3_bind_blob64(st, 6, r->inputs, r->inputs_len, SQLITE_STATIC) |
-              sqlite3_bind_blob64(st, 7, r->outputs, r->outputs_len, SQLITE_STATIC);
-    else
-        rc |= sqlite3_bind_int64(st, 5, r->row) | bind_text(st, 6, r->label);
+             sqlite3_bind_int64(st, 4, r->ts_ms) | sqlite3_bind_int64(st, 5, r->row) |
+             bind_text(st, 6, r->label);
     if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
         log_fields f = {.file = s->path, .model = r->model, .request_id = r->id};
-        log_error(&f, "state store: cannot write a record: %s", sqlite3_errmsg(s->db));
+        log_error(&f, "state store: cannot write a label: %s", sqlite3_errmsg(s->db));
         return false;
     }
     return true;
@@ -142,7 +139,9 @@ static void note_retention(state_store *s, const state_record *r)
     s->rules[s->n_rules++] = (retention_rule){.model = name, .seconds = r->retention_s};
 }
 
-static void write_batch(state_store *s, state_record **batch, size_t n)
+/* Writes batch[0..n) in one transaction: labels a row each, predictions packed in chunks (preds
+ * has room for n). */
+static void write_batch(state_store *s, state_record **batch, state_record **preds, size_t n)
 {
     ferry_error err;
     if (state_db_exec(s->db, s->path, "BEGIN", &err) != FERRY_OK) {
@@ -150,10 +149,15 @@ static void write_batch(state_store *s, state_record **batch, size_t n)
         return;
     }
     uint64_t ok = 0;
+    size_t n_preds = 0;
     for (size_t i = 0; i < n; i++) {
-        ok += write_record(s, batch[i]);
+        if (batch[i]->kind == STATE_RECORD_PREDICTION)
+            preds[n_preds++] = batch[i];
+        else
+            ok += write_label(s, batch[i]);
         note_retention(s, batch[i]);
     }
+    ok += chunk_store_write(s->chunks, preds, n_preds);
     if (state_db_exec(s->db, s->path, "COMMIT", &err) != FERRY_OK) {
         log_error(NULL, "%s", err.message);
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -162,22 +166,41 @@ static void write_batch(state_store *s, state_record **batch, size_t n)
     atomic_fetch_add(&s->written, ok);
 }
 
+/* Deletes model's chunks whose predictions are all older than cutoff_ms (with their ids), and
+ * its v1 rows and labels older than that, in one transaction. */
+static ferry_status expire_model(state_store *s, const char *model, int64_t cutoff_ms,
+                                 ferry_error *err)
+{
+    char *sql = sqlite3_mprintf("DELETE FROM predictions WHERE model=%Q AND ts<%lld;"
+                                "DELETE FROM labels WHERE model=%Q AND ts<%lld;",
+                                model, (long long)cutoff_ms, model, (long long)cutoff_ms);
+    if (sql == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "out of memory");
+    ferry_status st = state_db_exec(s->db, s->path, "BEGIN", err);
+    if (st == FERRY_OK)
+        st = chunk_store_expire(s->chunks, model, cutoff_ms, err);
+    if (st == FERRY_OK)
+        st = state_db_exec(s->db, s->path, sql, err);
+    if (st == FERRY_OK)
+        st = state_db_exec(s->db, s->path, "COMMIT", err);
+    if (st != FERRY_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_free(sql);
+    return st;
+}
+
 static void apply_retention(state_store *s)
 {
     time_t now = time(NULL);
-    if (now - s->last_retention < STATE_RETENTION_EVERY_S)
-        return;
+    if (s->n_rules == 0 || now - s->last_retention < STATE_RETENTION_EVERY_S)
+        return; /* the first model with a retention is expired at its first commit */
     s->last_retention = now;
     for (size_t i = 0; i < s->n_rules; i++) {
-        long long cutoff = ((long long)now - s->rules[i].seconds) * 1000;
-        char *sql = sqlite3_mprintf("DELETE FROM predictions WHERE model=%Q AND ts<%lld;"
-                                    "DELETE FROM labels WHERE model=%Q AND ts<%lld;",
-                                    s->rules[i].model, cutoff, s->rules[i].model, cutoff);
         ferry_error err;
-        if (sql == NULL || state_db_exec(s->db, s->path, sql, &err) != FERRY_OK)
+        if (expire_model(s, s->rules[i].model, ((int64_t)now - s->rules[i].seconds) * 1000, &err) !=
+            FERRY_OK)
             log_error(NULL, "state store: retention for model '%s' failed: %s", s->rules[i].model,
-                      sql == NULL ? "out of memory" : err.message);
-        sqlite3_free(sql);
+                      err.message);
     }
 }
 
@@ -208,11 +231,16 @@ static void *writer_main(void *arg)
 {
     state_store *s = arg;
     state_record **batch = malloc(STATE_QUEUE_MAX * sizeof *batch);
+    state_record **preds = malloc(STATE_QUEUE_MAX * sizeof *preds);
+    if (preds == NULL) {
+        free(batch);
+        batch = NULL;
+    }
     bool stop = false;
     while (batch != NULL) {
         size_t n = take_batch(s, batch, &stop);
         if (n > 0)
-            write_batch(s, batch, n);
+            write_batch(s, batch, preds, n);
         for (size_t i = 0; i < n; i++)
             state_record_free(batch[i]);
         apply_retention(s);
@@ -226,6 +254,7 @@ static void *writer_main(void *arg)
     if (batch == NULL)
         log_error(NULL, "state store %s: out of memory: the writer stopped", s->path);
     free(batch);
+    free(preds);
     return NULL;
 }
 
@@ -265,27 +294,25 @@ static ferry_status open_connections(state_store *s, ferry_error *err)
         st = state_db_open(s->path, true, &s->read, err);
     if (st == FERRY_OK)
         st = prepare(s, s->db,
-                     "INSERT INTO predictions(id, model, version, ts, rows, inputs, outputs) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                     &s->insert_prediction, err);
-    if (st == FERRY_OK)
-        st = prepare(s, s->db,
                      "INSERT OR REPLACE INTO labels(id, model, version, ts, row, label) "
                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                      &s->insert_label, err);
     if (st == FERRY_OK)
         st = prepare(s, s->read,
-                     "SELECT model, version, rows, outputs FROM predictions WHERE id=?1 "
+                     "SELECT model, version, rows, outputs, ts FROM predictions WHERE id=?1 "
+                     "AND (?2 IS NULL OR (model=?2 AND version=?3)) "
                      "ORDER BY ts DESC, rowid DESC LIMIT 1",
-                     &s->find, err);
+                     &s->find_legacy, err);
+    if (st == FERRY_OK)
+        st = chunk_store_create(s->db, s->read, s->path, &s->chunks, err);
     return st;
 }
 
 static void free_store(state_store *s)
 {
-    sqlite3_finalize(s->insert_prediction);
+    chunk_store_destroy(s->chunks);
     sqlite3_finalize(s->insert_label);
-    sqlite3_finalize(s->find);
+    sqlite3_finalize(s->find_legacy);
     sqlite3_close(s->db);
     sqlite3_close(s->read);
     for (size_t i = 0; i < s->n_rules; i++)
@@ -388,41 +415,92 @@ bool state_tensors_from_column(sqlite3_stmt *st, int i, state_tensors *out)
     return true;
 }
 
+/* Puts the latest v1 row with this id (of model and version when model is not NULL) in *out when
+ * it is newer than what out holds. Caller holds read_lock inside a read transaction. */
+static ferry_status find_legacy(state_store *s, const char *id, const char *model,
+                                const char *version, chunk_found *out, ferry_error *err)
+{
+    sqlite3_stmt *st = s->find_legacy;
+    int rc = bind_text(st, 1, id) | sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC) |
+             sqlite3_bind_text(st, 3, version, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    ferry_status status = FERRY_OK;
+    if (rc == SQLITE_ROW && (!out->found || sqlite3_column_int64(st, 4) > out->ts)) {
+        free(out->outputs.data);
+        out->found = true;
+        out->ts = sqlite3_column_int64(st, 4);
+        snprintf(out->model, out->model_len, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(out->version, out->version_len, "%s", (const char *)sqlite3_column_text(st, 1));
+        out->rows = sqlite3_column_int64(st, 2);
+        if (!state_tensors_from_column(st, 3, &out->outputs))
+            status = ferry_error_set(err, FERRY_NO_MEMORY, "prediction '%s': out of memory", id);
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        status = ferry_error_set(err, FERRY_IO, "state store %s: looking up id '%s': %s", s->path,
+                                 id, sqlite3_errmsg(s->read));
+    }
+    sqlite3_reset(st);
+    return status;
+}
+
+/* The latest prediction with this id among chunks and v1 rows (of model and version when model
+ * is not NULL). On failure out holds nothing to free. Caller holds read_lock inside a read
+ * transaction. */
+static ferry_status find_latest(state_store *s, const char *id, const char *model,
+                                const char *version, chunk_found *out, ferry_error *err)
+{
+    out->found = false;
+    out->outputs = (state_tensors){0};
+    ferry_status st = chunk_store_find(s->chunks, id, model, version, out, err);
+    if (st == FERRY_OK)
+        st = find_legacy(s, id, model, version, out, err);
+    if (st != FERRY_OK) {
+        free(out->outputs.data);
+        out->outputs = (state_tensors){0};
+        out->found = false;
+    }
+    return st;
+}
+
+/* Starts a read transaction on the read connection (one snapshot for a lookup that reads an id
+ * row and then its chunk). Caller holds read_lock. */
+static ferry_status begin_read(state_store *s, ferry_error *err)
+{
+    return state_db_exec(s->read, s->path, "BEGIN", err);
+}
+
+static void end_read(state_store *s)
+{
+    sqlite3_exec(s->read, "COMMIT", NULL, NULL, NULL);
+}
+
 ferry_status state_store_find(state_store *s, const char *id, char *model, size_t model_len,
                               char *version, size_t version_len, int64_t *rows,
                               state_tensors *outputs, ferry_error *err)
 {
     *outputs = (state_tensors){0};
+    chunk_found f = {
+        .model = model, .model_len = model_len, .version = version, .version_len = version_len};
     pthread_mutex_lock(&s->read_lock);
-    sqlite3_reset(s->find);
-    ferry_status st = FERRY_OK;
-    int rc = bind_text(s->find, 1, id);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s->find);
-    if (rc == SQLITE_ROW) {
-        snprintf(model, model_len, "%s", (const char *)sqlite3_column_text(s->find, 0));
-        snprintf(version, version_len, "%s", (const char *)sqlite3_column_text(s->find, 1));
-        *rows = sqlite3_column_int64(s->find, 2);
-        if (!state_tensors_from_column(s->find, 3, outputs))
-            st = ferry_error_set(err, FERRY_NO_MEMORY, "prediction '%s': out of memory", id);
-    } else if (rc == SQLITE_DONE) {
-        st = ferry_error_set(err, FERRY_NOT_FOUND, "no prediction with id '%s'", id);
-    } else {
-        st = ferry_error_set(err, FERRY_IO, "state store %s: looking up id '%s': %s", s->path, id,
-                             sqlite3_errmsg(s->read));
+    ferry_status st = begin_read(s, err);
+    if (st == FERRY_OK) {
+        st = find_latest(s, id, NULL, NULL, &f, err);
+        end_read(s);
     }
-    sqlite3_reset(s->find);
     pthread_mutex_unlock(&s->read_lock);
-    return st;
+    if (st == FERRY_OK && !f.found)
+        st = ferry_error_set(err, FERRY_NOT_FOUND, "no prediction with id '%s'", id);
+    if (st != FERRY_OK)
+        return st;
+    *rows = f.rows;
+    *outputs = f.outputs;
+    return FERRY_OK;
 }
 
-/* The latest labels first; reversed by the caller. The prediction is the latest with the id for
- * the label's version, as feedback looks it up. */
-static const char latest_labels_sql[] =
-    "SELECT l.id, l.row, l.label, p.rows, p.outputs FROM labels l JOIN predictions p "
-    "ON p.rowid = (SELECT rowid FROM predictions WHERE id = l.id AND model = l.model AND "
-    "version = l.version ORDER BY ts DESC, rowid DESC LIMIT 1) "
-    "WHERE l.model = ?1 AND l.version = ?2 ORDER BY l.ts DESC, l.rowid DESC LIMIT ?3";
+/* A model version's labels, the latest first (reversed by the caller). */
+static const char latest_labels_sql[] = "SELECT id, row, label FROM labels "
+                                        "WHERE model = ?1 AND version = ?2 "
+                                        "ORDER BY ts DESC, rowid DESC";
 
 typedef struct label_rows {
     state_label_row *rows;
@@ -445,23 +523,49 @@ static const char *column_dup(sqlite3_stmt *st, int i)
     return strdup(t != NULL ? (const char *)t : "");
 }
 
-/* Steps st to the end, copying each row. Caller holds read_lock. */
-static int read_label_rows(sqlite3_stmt *st, size_t limit, label_rows *out)
+/* Appends st's label row joined with its prediction (the latest with the id for the model
+ * version, as feedback looks it up); a label whose prediction is gone is skipped. */
+static ferry_status add_label_row(state_store *s, sqlite3_stmt *st, const char *model,
+                                  const char *version, label_rows *out, ferry_error *err)
+{
+    char found_model[256], found_version[256];
+    chunk_found f = {.model = found_model,
+                     .model_len = sizeof found_model,
+                     .version = found_version,
+                     .version_len = sizeof found_version};
+    const char *id = (const char *)sqlite3_column_text(st, 0);
+    ferry_status status = find_latest(s, id != NULL ? id : "", model, version, &f, err);
+    if (status != FERRY_OK || !f.found)
+        return status;
+    state_label_row *r = &out->rows[out->n++];
+    *r = (state_label_row){.id = column_dup(st, 0),
+                           .row = sqlite3_column_int64(st, 1),
+                           .label = column_dup(st, 2),
+                           .rows = f.rows,
+                           .outputs = f.outputs};
+    if (r->id == NULL || r->label == NULL)
+        return ferry_error_set(err, FERRY_NO_MEMORY, "label for id '%s': out of memory", id);
+    return FERRY_OK;
+}
+
+/* Steps st until `limit` labelled rows are read or its rows end. Caller holds read_lock inside a
+ * read transaction. */
+static ferry_status read_label_rows(state_store *s, sqlite3_stmt *st, const char *model,
+                                    const char *version, size_t limit, label_rows *out,
+                                    ferry_error *err)
 {
     out->rows = calloc(limit + 1, sizeof *out->rows);
     if (out->rows == NULL)
-        return SQLITE_NOMEM;
-    int rc = SQLITE_DONE;
-    while (out->n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        state_label_row *r = &out->rows[out->n++];
-        *r = (state_label_row){.id = column_dup(st, 0),
-                               .row = sqlite3_column_int64(st, 1),
-                               .label = column_dup(st, 2),
-                               .rows = sqlite3_column_int64(st, 3)};
-        if (r->id == NULL || r->label == NULL || !state_tensors_from_column(st, 4, &r->outputs))
-            return SQLITE_NOMEM;
-    }
-    return out->n == limit ? SQLITE_DONE : rc;
+        return ferry_error_set(err, FERRY_NO_MEMORY, "labels of model '%s': out of memory", model);
+    int rc = SQLITE_ROW;
+    ferry_status status = FERRY_OK;
+    while (status == FERRY_OK && out->n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        status = add_label_row(s, st, model, version, out, err);
+    if (status == FERRY_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        status = ferry_error_set(err, FERRY_IO,
+                                 "state store %s: reading the labels of model '%s' version %s: %s",
+                                 s->path, model, version, sqlite3_errmsg(s->read));
+    return status;
 }
 
 ferry_status state_store_latest_labels(state_store *s, const char *model, const char *version,
@@ -472,19 +576,20 @@ ferry_status state_store_latest_labels(state_store *s, const char *model, const 
     label_rows rows = {0};
     sqlite3_stmt *st = NULL;
     pthread_mutex_lock(&s->read_lock);
-    int rc = sqlite3_prepare_v2(s->read, latest_labels_sql, -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 1, model) | bind_text(st, 2, version) |
-             sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    if (rc == SQLITE_OK)
-        rc = read_label_rows(st, limit, &rows);
-    ferry_status result = FERRY_OK;
-    if (rc != SQLITE_DONE)
-        result = ferry_error_set(err, rc == SQLITE_NOMEM ? FERRY_NO_MEMORY : FERRY_IO,
-                                 "state store %s: reading the labels of model '%s' version %s: %s",
-                                 s->path, model, version,
-                                 rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(s->read));
-    sqlite3_finalize(st);
+    ferry_status result = begin_read(s, err);
+    if (result == FERRY_OK) {
+        int rc = sqlite3_prepare_v2(s->read, latest_labels_sql, -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 1, model) | bind_text(st, 2, version);
+        result = rc == SQLITE_OK
+                     ? read_label_rows(s, st, model, version, limit, &rows, err)
+                     : ferry_error_set(err, FERRY_IO,
+                                       "state store %s: reading the labels of model "
+                                       "'%s' version %s: %s",
+                                       s->path, model, version, sqlite3_errmsg(s->read));
+        sqlite3_finalize(st);
+        end_read(s);
+    }
     pthread_mutex_unlock(&s->read_lock);
     for (size_t i = rows.n; result == FERRY_OK && i > 0; i--)
         fn(ctx, &rows.rows[i - 1]);

@@ -2,8 +2,10 @@
  * one SQLite database, DIR/ferry.db, in WAL mode with synchronous=NORMAL. Requests never wait on
  * the disk: they hand records to a bounded in-memory queue (state_store_enqueue), and one writer
  * thread writes whatever is queued in one transaction at least every STATE_FLUSH_MS. When the
- * queue is full a record is dropped and counted, never waited for. The same thread deletes rows
- * older than each model's retention. A kill -9 loses at most the records of the last interval.
+ * queue is full a record is dropped and counted, never waited for. The writer packs the
+ * predictions of one model version in one commit into a chunk row (state/chunk_store.h), and the
+ * same thread deletes chunks and rows older than each model's retention. A kill -9 loses at most
+ * the records of the last interval.
  *
  *     state_store *s;
  *     if (state_store_open("./ferry-state", &s, &err) == FERRY_OK) {
@@ -21,7 +23,7 @@
 
 #include "ferry/status.h"
 
-#define STATE_SCHEMA_VERSION    1
+#define STATE_SCHEMA_VERSION    2
 #define STATE_FLUSH_MS          100 /* the writer commits at least this often while records wait */
 #define STATE_QUEUE_MAX         65536 /* records waiting for the writer; more are dropped */
 #define STATE_BATCH_WAKE        4096  /* this many waiting records wake the writer early */
@@ -86,9 +88,9 @@ typedef struct state_tensors {
     bool json;
 } state_tensors;
 
-/* The latest logged prediction with this id: its model, version, rows and outputs (the caller
- * frees outputs->data). Uses the id index on its own read connection. Returns NOT_FOUND naming the
- * id, or IO. */
+/* The latest logged prediction with this id (in chunks or v1 rows): its model, version, rows and
+ * outputs (the caller frees outputs->data). Uses the id indexes on its own read connection.
+ * Returns NOT_FOUND naming the id, IO or NO_MEMORY. */
 ferry_status state_store_find(state_store *s, const char *id, char *model, size_t model_len,
                               char *version, size_t version_len, int64_t *rows,
                               state_tensors *outputs, ferry_error *err) FERRY_MUST_CHECK;
