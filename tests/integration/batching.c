@@ -317,7 +317,13 @@ static int probe_gone(void)
     assert_true(fd >= 0 && ts_send_all(fd, req, len));
     free(req);
     ts_response resp;
-    assert_true(ts_read_response(fd, &resp));
+    if (!ts_read_response(fd, &resp)) {
+        ts_server_read_log(&g.srv);
+        size_t n = g.srv.log != NULL ? strlen(g.srv.log) : 0;
+        fprintf(stderr, "probe: no response; server log ends:\n%s\n",
+                g.srv.log != NULL ? g.srv.log + (n > 3000 ? n - 3000 : 0) : "");
+        fail();
+    }
     close(fd);
     int status = resp.status;
     ts_response_free(&resp);
