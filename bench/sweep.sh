@@ -161,14 +161,16 @@ start_server() {
     done
 }
 
-# stats MODEL: "success_count queue_ns inference_count execution_count infer_ns"
+# stats MODEL: "success_count queue_ns inference_count execution_count exec_ns" (exec_ns: the
+# backend time of every execution once, from batch_stats; the request-level compute_infer charges
+# a shared batch's time to each of its requests)
 stats() {
     curl -s "http://127.0.0.1:$HTTP_PORT/v2/models/$1/stats" | "$PYTHON" -c '
 import json, sys
 s = json.load(sys.stdin)["model_stats"][0]
 i = s["inference_stats"]
 print(i["success"]["count"], i["queue"]["ns"], s["inference_count"], s["execution_count"],
-      i["compute_infer"]["ns"])'
+      sum(b["compute_infer"]["ns"] for b in s.get("batch_stats", [])))'
 }
 
 # split BEFORE AFTER: "queue µs/request | infer µs/execution | rows/execution | exec µs/request"
@@ -176,7 +178,7 @@ split() {
     awk -v a="$1" -v b="$2" 'BEGIN {
         split(a, x, " "); split(b, y, " ");
         n = y[1] - x[1]; e = y[4] - x[4]; r = y[3] - x[3];
-        printf "%.0f | %.0f | %.1f | %.0f", n ? (y[2] - x[2]) / n / 1e3 : 0, e ? (y[5] - x[5]) / e / 1e3 : 0,
+        printf "%.0f | %.0f | %.1f | %.1f", n ? (y[2] - x[2]) / n / 1e3 : 0, e ? (y[5] - x[5]) / e / 1e3 : 0,
             e ? r / e : 0, n ? (y[5] - x[5]) / n / 1e3 : 0 }'
 }
 

@@ -30,6 +30,7 @@
 #define POOL_KEEP      256
 #define LISTEN_BACKLOG 1024
 #define MAX_WORKERS    256
+#define BUSY_WEIGHT    4 /* open connections a busy worker counts as, besides its own */
 
 typedef struct request_ctx request_ctx;
 /* A queued request's hand-off between the MHD thread that suspends its connection and the worker
@@ -50,7 +51,8 @@ struct request_ctx {
     rest_exchange ex;
 };
 
-/* One MHD daemon and its polling thread; the acceptor reads `open` to pick the least loaded. */
+/* One MHD daemon and its polling thread; the acceptor reads `open` and `busy` to pick the least
+ * loaded. */
 typedef struct http_worker {
     struct MHD_Daemon *daemon;
     http_server *server;
@@ -542,12 +544,13 @@ static ferry_status start_worker(http_server *s, http_worker *w, unsigned index,
     return FERRY_OK;
 }
 
-/* A worker's load as the acceptor sees it: its open connections, and a busy one (running a
- * request inline, its event loop held) after every idle one. */
+/* A worker's load as the acceptor sees it: its open connections, plus a few when it is inside a
+ * handler (an inline inference holds its event loop, so a new connection would wait behind it).
+ * Only a few: under steady load every worker is busy most of the time, and the open connections
+ * must still decide, or keep-alive clients would pile onto whichever worker was idle at accept. */
 static uint64_t worker_load(http_worker *w)
 {
-    uint64_t open = atomic_load(&w->open);
-    return atomic_load(&w->busy) ? open + (1u << 30) : open;
+    return atomic_load(&w->open) + (atomic_load(&w->busy) ? BUSY_WEIGHT : 0);
 }
 
 /* The least-loaded worker, searching from a rotating start so that ties (a burst of connections
