@@ -30,15 +30,19 @@
 #define POOL_KEEP      256
 #define LISTEN_BACKLOG 1024
 #define MAX_WORKERS    256
+#define ORPHAN_WAIT_NS (5000000000ull)
 #define BUSY_WEIGHT    4 /* open connections a busy worker counts as, besides its own */
 
 typedef struct request_ctx request_ctx;
 /* A queued request's hand-off between the MHD thread that suspends its connection and the worker
- * that completes it: whichever comes second resumes the connection. */
-enum { ASYNC_QUEUED, ASYNC_SUSPENDED, ASYNC_DONE };
+ * that completes it: whichever comes second resumes the connection. ORPHANED: MHD closed the
+ * connection while the job was still in the scheduler's queue; the job still points at this
+ * context, so the completion (not MHD) ends the call and recycles it. */
+enum { ASYNC_QUEUED, ASYNC_SUSPENDED, ASYNC_DONE, ASYNC_ORPHANED };
 
 struct request_ctx {
     request_ctx *next_free;
+    http_server *server;
     uint64_t start_ns;
     bool too_large;
     bool resumed; /* the next call of the handler finishes a pending request */
@@ -98,6 +102,7 @@ static request_ctx *ctx_get(http_server *s)
     rc = calloc(1, sizeof *rc);
     if (rc == NULL)
         return NULL;
+    rc->server = s;
     buffer_init(&rc->body, s->body_limit);
     buffer_init(&rc->out, RESPONSE_LIMIT);
     arena_init(&rc->scratch, 4 * s->body_limit + (64u << 20));
@@ -249,17 +254,33 @@ static const struct sockaddr *client_address(struct MHD_Connection *conn)
 /* Queued requests: the connection is suspended (no thread held) until its batch has run        */
 /* ------------------------------------------------------------------------------------------ */
 
+/* Ends the call of a request whose connection MHD closed while it was queued, and recycles its
+ * context (the request counts as in flight until here). */
+static void release_orphan(request_ctx *rc)
+{
+    http_server *s = rc->server;
+    rest_abandon(&rc->ex);
+    ctx_put(s, rc);
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
 static void on_infer_done(void *user)
 {
     request_ctx *rc = user;
-    if (atomic_exchange(&rc->async, ASYNC_DONE) == ASYNC_SUSPENDED)
+    int was = atomic_exchange(&rc->async, ASYNC_DONE);
+    if (was == ASYNC_SUSPENDED)
         MHD_resume_connection(rc->conn);
+    else if (was == ASYNC_ORPHANED)
+        release_orphan(rc);
 }
 
-/* A peer that closed its end reads as EOF; pending bytes (a pipelined request) mean it is there. */
+/* A peer that closed its end reads as EOF; pending bytes (a pipelined request) mean it is there.
+ * An orphaned request's connection is closed (its descriptor may already belong to another). */
 static bool client_alive(void *user)
 {
     request_ctx *rc = user;
+    if (atomic_load(&rc->async) == ASYNC_ORPHANED)
+        return false;
     if (rc->fd < 0)
         return true;
     char byte;
@@ -399,6 +420,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return r;
 }
 
+/* Called as MHD closes a connection: true when its request's job is still queued, which then owns
+ * the context (see ASYNC_ORPHANED); recycling it here would let the queued job read another
+ * request's context and descriptor. */
+static bool orphan(request_ctx *rc)
+{
+    if (!rc->ex.pending)
+        return false;
+    int state = atomic_load(&rc->async);
+    while (state != ASYNC_DONE && !atomic_compare_exchange_weak(&rc->async, &state, ASYNC_ORPHANED))
+        ;
+    return state != ASYNC_DONE;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -409,6 +443,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (rc == NULL)
         return;
     *con_cls = NULL;
+    if (orphan(rc))
+        return;
     rest_abandon(&rc->ex); /* closed before a queued request's answer: end its call */
     ctx_put(s, rc);
     atomic_fetch_sub(&s->in_flight, 1);
@@ -674,6 +710,17 @@ static void free_server(http_server *s)
             MHD_stop_daemon(s->workers[i].daemon);
     if (s->ctx->render_metrics_cls == s) /* no request can render them any more */
         s->ctx->render_metrics = NULL;
+    /* Requests whose connections closed while queued end when their jobs do (release_orphan). */
+    uint64_t deadline = clock_now_ns() + ORPHAN_WAIT_NS;
+    while (atomic_load(&s->in_flight) > 0 && clock_now_ns() < deadline)
+        usleep(2000);
+    if (atomic_load(&s->in_flight) > 0) {
+        log_warn(NULL,
+                 "http: %u queued request(s) of closed connections still unfinished; "
+                 "their contexts are left allocated",
+                 atomic_load(&s->in_flight));
+        return;
+    }
     if (s->wake_fd >= 0)
         close(s->wake_fd);
     while (s->pool != NULL) {

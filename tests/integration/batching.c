@@ -11,10 +11,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "onnx_model.h"
@@ -321,11 +323,16 @@ static int probe_gone(void)
     assert_true(fd >= 0 && ts_send_all(fd, req, len));
     free(req);
     ts_response resp;
+    time_t t0 = time(NULL);
     if (!ts_read_response(fd, &resp)) {
+        int e = errno;
         ts_server_read_log(&g.srv);
-        size_t n = g.srv.log != NULL ? strlen(g.srv.log) : 0;
-        fprintf(stderr, "probe: no response; server log ends:\n%s\n",
-                g.srv.log != NULL ? g.srv.log + (n > 3000 ? n - 3000 : 0) : "");
+        fprintf(stderr, "probe: no response after %lds (%s); server warnings:\n",
+                (long)(time(NULL) - t0), strerror(e));
+        for (const char *l = g.srv.log; l != NULL && *l != '\0';
+             l = strchr(l, '\n'), l += l != NULL)
+            if (strncmp(l, "{\"ts\"", 5) == 0 && strncmp(l + 33, "\"level\":\"info\"", 14) != 0)
+                fprintf(stderr, "%.*s\n", (int)strcspn(l, "\n"), l);
         fail();
     }
     close(fd);
