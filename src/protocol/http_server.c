@@ -42,6 +42,8 @@ enum { ASYNC_QUEUED, ASYNC_SUSPENDED, ASYNC_DONE, ASYNC_ORPHANED };
 
 struct request_ctx {
     request_ctx *next_free;
+    request_ctx *susp_prev, *susp_next; /* in the server's list while SUSPENDED */
+    bool stop_resumed;                  /* resumed by a stop, its job maybe still queued */
     http_server *server;
     uint64_t start_ns;
     bool too_large;
@@ -79,8 +81,9 @@ struct http_server {
     unsigned pid; /* prefix of generated request ids */
     atomic_uint in_flight;
     atomic_uint_fast64_t next_id;
-    pthread_mutex_t pool_lock;
+    pthread_mutex_t pool_lock; /* also guards `suspended` */
     request_ctx *pool;
+    request_ctx *suspended; /* connections suspended while queued: resumed before a stop */
     size_t pool_size;
 };
 
@@ -124,6 +127,7 @@ static void ctx_put(http_server *s, request_ctx *rc)
     arena_reset(&rc->scratch);
     rc->too_large = false;
     rc->resumed = false;
+    rc->stop_resumed = false;
     pthread_mutex_lock(&s->pool_lock);
     bool keep = s->pool_size < POOL_KEEP;
     if (keep) {
@@ -264,11 +268,38 @@ static void release_orphan(request_ctx *rc)
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
+/* The suspended list (pool_lock held). */
+static void link_suspended(http_server *s, request_ctx *rc)
+{
+    rc->susp_prev = NULL;
+    rc->susp_next = s->suspended;
+    if (s->suspended != NULL)
+        s->suspended->susp_prev = rc;
+    s->suspended = rc;
+}
+
+static void unlink_suspended(http_server *s, request_ctx *rc)
+{
+    if (rc->susp_prev != NULL)
+        rc->susp_prev->susp_next = rc->susp_next;
+    else
+        s->suspended = rc->susp_next;
+    if (rc->susp_next != NULL)
+        rc->susp_next->susp_prev = rc->susp_prev;
+    rc->susp_prev = rc->susp_next = NULL;
+}
+
 static void on_infer_done(void *user)
 {
     request_ctx *rc = user;
+    http_server *s = rc->server;
+    pthread_mutex_lock(&s->pool_lock);
     int was = atomic_exchange(&rc->async, ASYNC_DONE);
-    if (was == ASYNC_SUSPENDED)
+    bool resume = was == ASYNC_SUSPENDED && !rc->stop_resumed; /* a stop resumed it already */
+    if (resume)
+        unlink_suspended(s, rc);
+    pthread_mutex_unlock(&s->pool_lock);
+    if (resume)
         MHD_resume_connection(rc->conn);
     else if (was == ASYNC_ORPHANED)
         release_orphan(rc);
@@ -298,10 +329,16 @@ static int connection_fd(struct MHD_Connection *conn)
 /* Suspends the connection of a request that was queued, unless it has finished meanwhile. */
 static void suspend(request_ctx *rc, struct MHD_Connection *conn)
 {
+    http_server *s = rc->server;
     rc->resumed = true;
     MHD_suspend_connection(conn);
     int expected = ASYNC_QUEUED;
-    if (!atomic_compare_exchange_strong(&rc->async, &expected, ASYNC_SUSPENDED))
+    pthread_mutex_lock(&s->pool_lock);
+    bool suspended = atomic_compare_exchange_strong(&rc->async, &expected, ASYNC_SUSPENDED);
+    if (suspended)
+        link_suspended(s, rc);
+    pthread_mutex_unlock(&s->pool_lock);
+    if (!suspended)
         MHD_resume_connection(conn);
 }
 
@@ -395,6 +432,8 @@ static enum MHD_Result handle_request(http_server *s, struct MHD_Connection *con
         enum MHD_Result early;
         return answer_early(s, conn, rc, url, method, &early) ? early : MHD_YES;
     }
+    if (rc->resumed && atomic_load(&rc->async) != ASYNC_DONE)
+        return MHD_NO; /* resumed by a stop while still queued: close it (on_completed orphans) */
     if (rc->resumed)
         return answer_resumed(s, conn, rc);
     if (*upload_data_size > 0) {
@@ -702,9 +741,24 @@ static unsigned worker_count(const http_server_options *opts)
 }
 
 /* Stops every started worker and frees what start_server made (also after a partial start). */
+/* Resumes every connection still suspended (MHD refuses to stop a daemon with suspended
+ * connections): MHD then closes them, and a request whose job is still queued is orphaned. */
+static void resume_suspended(http_server *s)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    while (s->suspended != NULL) {
+        request_ctx *rc = s->suspended;
+        unlink_suspended(s, rc);
+        rc->stop_resumed = true;
+        MHD_resume_connection(rc->conn);
+    }
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
 static void free_server(http_server *s)
 {
     stop_accepting(s);
+    resume_suspended(s);
     for (unsigned i = 0; s->workers != NULL && i < s->n_workers; i++)
         if (s->workers[i].daemon != NULL)
             MHD_stop_daemon(s->workers[i].daemon);
