@@ -3,8 +3,9 @@
 # Node.js + onnxruntime-node peer, and an open-loop latency run (docs/benchmarks.md records it).
 #
 # Models: digits_mlp and digits_cnn (../shared/models, the request their first test row) and
-# mlp_heavy, a compute-heavy MLP 784 -> 1024 -> 1024 -> 10 (Gemm+Relu) generated here with
-# python3-onnx from numpy seed 0 into a temporary folder (about 7 MB, not committed). Two
+# mlp_heavy, a compute-heavy MLP 784 -> W -> W -> 10 (Gemm+Relu, W = $HEAVY_WIDTH, 2048 by default:
+# about 5 MFLOP a row, so that batching's gain shows over the HTTP cost) generated here with
+# python3-onnx from numpy seed 0 into a temporary folder (about 23 MB at 2048, not committed). Two
 # repositories hold the same three models, both with `payload_log: {sample: 0}` (serving only,
 # as the peer): "off" (one request per execution, `instances` one per core) and "on" (instances: 1, batching: {max_batch_size: 64,
 # max_queue_delay_us: 1000}). One instance, because with as many instances as front-end threads
@@ -14,18 +15,22 @@
 #           REST  wrk -t2 -cN -d${DURATION}s --latency -s bench/post.lua URL
 #           gRPC  build/ferry-grpc-load --concurrency N --connections min(N,64) --threads min(N,2)
 #           and the server-side split from /v2/models/NAME/stats over the run: queue µs per
-#           request, backend µs per execution, rows per execution.
-#   goals   repeated $REPEATS times: mlp_heavy at 64 connections batching off vs on (REST);
+#           request, backend µs per execution, rows per execution, backend µs per request
+#           (execution time shared out over its rows' requests: what batching saves).
+#   goals   repeated $REPEATS times: mlp_heavy at 64 connections batching off vs on (REST and
+#           gRPC);
 #           digits_mlp at 64 connections, ferry (batching off) vs bench/peers/node_ort_server.js
 #           (node cluster, 2 workers); build/ferry-open-loop at half of ferry's best digits_mlp
-#           REST rate in the sweep, 32 keep-alive connections, ${OPEN_SECONDS}s.
+#           REST rate in the sweep, 32 keep-alive connections over 2 epoll threads,
+#           ${OPEN_SECONDS}s, p50/p99/p999 from each request's intended send time.
 #
 # CAVEAT: wrk, ferry-grpc-load and ferry-open-loop run on the same cores as the server (2 on the
 # reference box, shared with other builds): the load average is printed with every section.
 #
 # Env: DURATION (5 s), WARMUP (1 s), CONCURRENCY ("1 4 16 64 256"), MODELS ("digits_mlp digits_cnn
-#      mlp_heavy"), REPEATS (3), OPEN_SECONDS (10), SKIP_SWEEP=1, SKIP_GOALS=1, SHARED
-#      (../shared), PYTHON (/usr/bin/python3), NODE (node).
+#      mlp_heavy"), HEAVY_WIDTH (2048), REPEATS (3), OPEN_SECONDS (10), SKIP_SWEEP=1, SKIP_GOALS=1, SHARED
+#      (../shared), PYTHON (/usr/bin/python3), NODE (node), SKIP_NODE=1 (also when
+#      onnxruntime-node is not installed: the node columns read n/a).
 # Output: markdown on stdout and in bench/results/ (gitignored). Kills only what it started.
 set -euo pipefail
 
@@ -37,6 +42,7 @@ CONCURRENCY=${CONCURRENCY:-1 4 16 64 256}
 MODELS=${MODELS:-digits_mlp digits_cnn mlp_heavy}
 REPEATS=${REPEATS:-3}
 OPEN_SECONDS=${OPEN_SECONDS:-10}
+HEAVY_WIDTH=${HEAVY_WIDTH:-2048}
 SHARED=$(cd "${SHARED:-../shared}" && pwd)
 PYTHON=${PYTHON:-/usr/bin/python3}
 NODE=${NODE:-node}
@@ -45,10 +51,14 @@ LOAD=build/ferry-grpc-load
 OPEN=build/ferry-open-loop
 
 die() { echo "sweep.sh: $*" >&2; exit 1; }
-for tool in wrk curl "$NODE"; do command -v "$tool" >/dev/null || die "$tool not found"; done
+for tool in wrk curl; do command -v "$tool" >/dev/null || die "$tool not found"; done
 for bin in $FERRY $LOAD $OPEN; do [[ -x $bin ]] || die "$bin not found: build first (make)"; done
-[[ -d bench/peers/node_modules/onnxruntime-node ]] ||
-    die "onnxruntime-node missing: (cd bench/peers && npm install --ignore-scripts onnxruntime-node)"
+SKIP_NODE=${SKIP_NODE:-0}
+if [[ $SKIP_NODE != 1 && ! -d bench/peers/node_modules/onnxruntime-node ]]; then
+    echo "sweep.sh: onnxruntime-node missing, the node peer is skipped (install it with:" \
+        "cd bench/peers && npm install --ignore-scripts onnxruntime-node)" >&2
+    SKIP_NODE=1
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ferry-sweep.XXXXXX")
 SERVER_PID=""
@@ -79,15 +89,15 @@ load() { echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 # Models, repositories and requests
 # ---------------------------------------------------------------------------------------------
 
-"$PYTHON" - "$TMP" "$SHARED" <<'PY'
+"$PYTHON" - "$TMP" "$SHARED" "$HEAVY_WIDTH" <<'PY'
 import json, os, sys
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-tmp, shared = sys.argv[1:3]
+tmp, shared, width = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rng = np.random.default_rng(0)
-sizes = [784, 1024, 1024, 10]
+sizes = [784, width, width, 10]
 inits, nodes, prev = [], [], "input"
 for i in range(3):
     w = (rng.standard_normal((sizes[i], sizes[i + 1])) / np.sqrt(sizes[i])).astype(np.float32)
@@ -151,22 +161,25 @@ start_server() {
     done
 }
 
-# stats MODEL: "success_count queue_ns inference_count execution_count infer_ns"
+# stats MODEL: "success_count queue_ns inference_count execution_count exec_ns" (exec_ns: the
+# backend time of every execution once, from batch_stats; the request-level compute_infer charges
+# a shared batch's time to each of its requests)
 stats() {
     curl -s "http://127.0.0.1:$HTTP_PORT/v2/models/$1/stats" | "$PYTHON" -c '
 import json, sys
 s = json.load(sys.stdin)["model_stats"][0]
 i = s["inference_stats"]
 print(i["success"]["count"], i["queue"]["ns"], s["inference_count"], s["execution_count"],
-      i["compute_infer"]["ns"])'
+      sum(b["compute_infer"]["ns"] for b in s.get("batch_stats", [])))'
 }
 
-# split BEFORE AFTER: "queue µs/request | infer µs/execution | rows/execution"
+# split BEFORE AFTER: "queue µs/request | infer µs/execution | rows/execution | exec µs/request"
 split() {
     awk -v a="$1" -v b="$2" 'BEGIN {
         split(a, x, " "); split(b, y, " ");
         n = y[1] - x[1]; e = y[4] - x[4]; r = y[3] - x[3];
-        printf "%.0f | %.0f | %.1f", n ? (y[2] - x[2]) / n / 1e3 : 0, e ? (y[5] - x[5]) / e / 1e3 : 0, e ? r / e : 0 }'
+        printf "%.0f | %.0f | %.1f | %.1f", n ? (y[2] - x[2]) / n / 1e3 : 0, e ? (y[5] - x[5]) / e / 1e3 : 0,
+            e ? r / e : 0, n ? (y[5] - x[5]) / n / 1e3 : 0 }'
 }
 
 to_ms() {
@@ -214,8 +227,8 @@ echo
 
 BEST_MLP=0
 if [[ ${SKIP_SWEEP:-0} != 1 ]]; then
-    echo "| batching | model | protocol | connections | req/s | p50 ms | p99 ms | queue µs/req | infer µs/exec | rows/exec |"
-    echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| batching | model | protocol | connections | req/s | p50 ms | p99 ms | queue µs/req | infer µs/exec | rows/exec | exec µs/req |"
+    echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for mode in off on; do
         start_server $mode
         for model in $MODELS; do
@@ -262,28 +275,35 @@ node_start() {
 RATE=$((BEST_MLP / 2))
 echo "## Goals ($REPEATS repeats)"
 echo
-echo "| repeat | mlp_heavy REST c64 off req/s | on req/s | on/off | digits_mlp c64 ferry req/s | node+ORT req/s | ferry/node | open loop $RATE req/s: p50 / p90 / p99 / max ms (achieved) | load |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---|---|"
+echo "| repeat | mlp_heavy REST c64 off req/s | on req/s | on/off | mlp_heavy gRPC c64 off req/s | on req/s | on/off | digits_mlp c64 ferry req/s | node+ORT req/s | ferry/node | open loop $RATE req/s: p50 / p99 / p999 / max ms (achieved) | load |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 for rep in $(seq "$REPEATS"); do
     start_server off
     heavy_off=$(rest "$HTTP_PORT" mlp_heavy 64)
+    grpc_off=$(grpc mlp_heavy 64)
     ferry_mlp=$(rest "$HTTP_PORT" digits_mlp 64)
     open=$($OPEN --port "$HTTP_PORT" --path /v2/models/digits_mlp/infer --body "$TMP/digits_mlp.json" \
-        --rate "$RATE" --duration "$OPEN_SECONDS" --connections 32 || true)
+        --rate "$RATE" --duration "$OPEN_SECONDS" --connections 32 --threads 2 || true)
     stop_server
     start_server on
     heavy_on=$(rest "$HTTP_PORT" mlp_heavy 64)
+    grpc_on=$(grpc mlp_heavy 64)
     stop_server
-    node_start
-    node_mlp=$(rest "$NODE_PORT" digits_mlp 64)
-    stop_server
+    node_mlp="n/a"
+    if [[ $SKIP_NODE != 1 ]]; then
+        node_start
+        node_mlp=$(rest "$NODE_PORT" digits_mlp 64)
+        stop_server
+    fi
     f() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$open"; }
-    printf '| %d | %s | %s | %.2f | %s | %s | %.2f | %s / %s / %s / %s (%s) | %s |\n' "$rep" \
-        "${heavy_off%% *}" "${heavy_on%% *}" "$(awk -v a="${heavy_on%% *}" -v b="${heavy_off%% *}" 'BEGIN {print a / b}')" \
-        "${ferry_mlp%% *}" "${node_mlp%% *}" "$(awk -v a="${ferry_mlp%% *}" -v b="${node_mlp%% *}" 'BEGIN {print a / b}')" \
-        "$(f p50_ms)" "$(f p90_ms)" "$(f p99_ms)" "$(f max_ms)" "$(f achieved_rps)" "$(cut -d' ' -f1 /proc/loadavg)"
+    ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+    printf '| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s / %s (%s) | %s |\n' "$rep" \
+        "${heavy_off%% *}" "${heavy_on%% *}" "$(ratio "${heavy_on%% *}" "${heavy_off%% *}")" \
+        "${grpc_off%% *}" "${grpc_on%% *}" "$(ratio "${grpc_on%% *}" "${grpc_off%% *}")" \
+        "${ferry_mlp%% *}" "${node_mlp%% *}" "$(ratio "${ferry_mlp%% *}" "${node_mlp%% *}")" \
+        "$(f p50_ms)" "$(f p99_ms)" "$(f p999_ms)" "$(f max_ms)" "$(f achieved_rps)" "$(cut -d' ' -f1 /proc/loadavg)"
 done
 echo
-echo "REST points: \`wrk -t2 -c64 -d${DURATION}s --latency -s bench/post.lua URL\` after a ${WARMUP}s warm-up; open loop: \`$OPEN --port P --path /v2/models/digits_mlp/infer --body REQUEST --rate $RATE --duration $OPEN_SECONDS --connections 32\` (half of the best digits_mlp REST rate of the sweep, $BEST_MLP req/s); node: \`node bench/peers/node_ort_server.js --model digits_mlp/model.onnx --name digits_mlp --port P --workers 2\`"
+echo "gRPC points: \`$LOAD --target HOST:PORT --model mlp_heavy --request REQUEST --concurrency 64 --connections 64 --threads 2 --duration $DURATION --warmup $WARMUP\`; REST points: \`wrk -t2 -c64 -d${DURATION}s --latency -s bench/post.lua URL\` after a ${WARMUP}s warm-up; open loop: \`$OPEN --port P --path /v2/models/digits_mlp/infer --body REQUEST --rate $RATE --duration $OPEN_SECONDS --connections 32 --threads 2\` (half of the best digits_mlp REST rate of the sweep, $BEST_MLP req/s); node: \`node bench/peers/node_ort_server.js --model digits_mlp/model.onnx --name digits_mlp --port P --workers 2\`"
 echo
 echo "$(load) at the end"

@@ -585,7 +585,9 @@ static void handle_metrics(rest_context *ctx, rest_exchange *ex)
 {
     if (metrics_render(ctx->metrics, ex->out) != FERRY_OK ||
         (ctx->feedback != NULL &&
-         feedback_hub_render_metrics(ctx->feedback, ex->out) != FERRY_OK)) {
+         feedback_hub_render_metrics(ctx->feedback, ex->out) != FERRY_OK) ||
+        (ctx->render_metrics != NULL &&
+         ctx->render_metrics(ctx->render_metrics_cls, ex->out) != FERRY_OK)) {
         respond_error(ex, 500, "cannot render metrics");
         return;
     }

@@ -32,6 +32,10 @@ typedef struct rest_context {
     void (*repository_changed)(void *cls);
     void *repository_changed_cls;
     struct feedback_hub *feedback; /* prediction log and feedback; NULL: off */
+    /* Appends the HTTP front end's own series (per-worker connections) to /metrics; set by
+     * http_server_start, NULL when no front end adds any. */
+    ferry_status (*render_metrics)(void *cls, buffer *out);
+    void *render_metrics_cls;
 } rest_context;
 
 /* Called once per query argument (value NULL for a bare "?flag"). */

@@ -439,6 +439,16 @@ void scheduler_destroy(scheduler *s)
     free(s);
 }
 
+/* Under s->lock: whether a submit runs on the caller's thread. With batching and a queue delay a
+ * request always queues to wait for company, even on an idle instance; otherwise under moderate
+ * load every request would find the instance idle and nothing would ever batch. */
+static bool may_run_inline(const scheduler *s)
+{
+    if (s->batching && s->cfg.max_queue_delay_us > 0)
+        return false;
+    return s->head == NULL && s->busy < s->cfg.instances;
+}
+
 ferry_status scheduler_submit(scheduler *s, scheduler_job *job, scheduler_outcome *outcome,
                               ferry_error *err)
 {
@@ -447,7 +457,7 @@ ferry_status scheduler_submit(scheduler *s, scheduler_job *job, scheduler_outcom
     job->executed = false;
     job->enqueue_ns = clock_now_ns();
     pthread_mutex_lock(&s->lock);
-    if (s->head == NULL && s->busy < s->cfg.instances) {
+    if (may_run_inline(s)) {
         s->busy++;
         pthread_mutex_unlock(&s->lock);
         run_one(s->mv, job);

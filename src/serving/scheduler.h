@@ -4,12 +4,13 @@
  * max_queue_delay_us for company, run once and split back.
  *
  * The fast path costs no hand-off: when an instance is idle and nothing is queued, submit runs the
- * request on the calling thread. Otherwise the request is queued and a thread of the server-wide
- * worker pool (worker_pool.h, shared by every version) runs it; the job's `done` callback then
- * fires on that thread (or, without one, scheduler_wait blocks the caller until it has run). A
- * done callback must not drop the last reference to the version (scheduler_destroy waits for the
- * pool thread that calls it). A queued request whose deadline passes, or
- * whose client is gone (`alive` says so), is completed without running. */
+ * request on the calling thread (unless batching with max_queue_delay_us > 0: then every request
+ * queues to wait for company, or under moderate load nothing would batch). Otherwise the request is
+ * queued and a thread of the server-wide worker pool (worker_pool.h, shared by every version) runs
+ * it; the job's `done` callback then fires on that thread (or, without one, scheduler_wait blocks
+ * the caller until it has run). A done callback must not drop the last reference to the version
+ * (scheduler_destroy waits for the pool thread that calls it). A queued request whose deadline
+ * passes, or whose client is gone (`alive` says so), is completed without running. */
 #ifndef FERRY_SERVING_SCHEDULER_H
 #define FERRY_SERVING_SCHEDULER_H
 

@@ -2,7 +2,9 @@
  * versions starts no thread per version (threads counted in /proc/self/task), and many threads
  * submitting requests of 1 to 50 rows at once to a one-instance batching version each get exactly
  * their own rows' predictions back (the bc_xgb XGBoost fixture against python-xgboost's), each
- * queued job leaving the queue depth (queue_moved: +1, then -1 before it finishes) exactly once. */
+ * queued job leaving the queue depth (queue_moved: +1, then -1 before it finishes) exactly once;
+ * with a queue delay a lone request on an idle instance still queues, and without one it runs
+ * inline. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,11 +230,63 @@ static void test_concurrent_batches_exact(void **state)
     assert_true(atomic_load(&queue_depth_min) >= 0);
 }
 
+/* One request of `rows` rows alone on `mv`'s idle scheduler; returns how it was taken and checks
+ * its predictions. */
+static scheduler_outcome submit_alone(model_version *mv, int rows)
+{
+    arena a;
+    arena_init(&a, 1 << 20);
+    ferry_tensor in = {.name = "input",
+                       .dtype = FERRY_DTYPE_FP32,
+                       .ndim = 2,
+                       .shape = {rows, FEATURES},
+                       .data = g.x,
+                       .nbytes = (size_t)rows * FEATURES * sizeof(float)};
+    ferry_tensor bound[1], out[1];
+    ferry_error err;
+    scheduler_job job = {.bound = bound, .outputs = out, .arena = &a};
+    scheduler_outcome outcome = SCHEDULER_RAN;
+    if (inference_bind(mv, &in, 1, bound, &a, &err) != FERRY_OK)
+        fail_msg("%s", err.message);
+    job.rows = inference_batch_size(mv, bound);
+    assert_int_equal(scheduler_queued(mv->sched), 0);
+    if (scheduler_submit(mv->sched, &job, &outcome, &err) != FERRY_OK)
+        fail_msg("%s", err.message);
+    if (outcome == SCHEDULER_QUEUED)
+        scheduler_wait(mv->sched, &job);
+    if (job.status != FERRY_OK)
+        fail_msg("%s", job.err.message);
+    assert_int_equal(out[0].shape[0], rows);
+    const float *p = out[0].data;
+    for (int i = 0; i < rows; i++)
+        assert_true(fabsf(p[i] - g.expected[i]) <= 1e-6f);
+    arena_free(&a);
+    return outcome;
+}
+
+/* Batching with max_queue_delay_us > 0: a request waits for company even when nothing else runs
+ * (and still gets its answer once the delay runs out); with a delay of 0 it runs inline. */
+static void test_delay_queues_even_when_idle(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(submit_alone(g.mv, 1 + i), SCHEDULER_QUEUED);
+    model_version *no_delay;
+    ferry_error err;
+    if (load("instances: 1\nbatching:\n  max_batch_size: 256\n  max_queue_delay_us: 0\n", &no_delay,
+             &err) != FERRY_OK)
+        fail_msg("%s", err.message);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(submit_alone(no_delay, 1 + i), SCHEDULER_RAN);
+    model_version_release(no_delay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_versions_share_the_pool),
         cmocka_unit_test(test_concurrent_batches_exact),
+        cmocka_unit_test(test_delay_queues_even_when_idle),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
