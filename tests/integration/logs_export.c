@@ -16,20 +16,12 @@
 
 #include "state/state_store.h"
 #include "state/tensor_blob.h"
+#include "state_v1_schema.h"
 #include "test_support.h"
 
 /* What a version 1 ferry created, with predictions at t0 + 1 s and t0 + 3 s (JSON text, as the
  * first log kept them) and a label on the first. %lld: t0 in ms. */
-static const char v1_sql[] =
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version', '1');"
-    "CREATE TABLE predictions(id TEXT NOT NULL, ts INTEGER NOT NULL, model TEXT NOT NULL,"
-    " version TEXT NOT NULL, rows INTEGER NOT NULL, inputs TEXT NOT NULL, outputs TEXT NOT NULL);"
-    "CREATE INDEX predictions_id ON predictions(id);"
-    "CREATE INDEX predictions_model_ts ON predictions(model, ts);"
-    "CREATE TABLE labels(id TEXT NOT NULL, row INTEGER NOT NULL, model TEXT NOT NULL,"
-    " version TEXT NOT NULL, label TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY(id, row));"
-    "CREATE INDEX labels_model_ts ON labels(model, ts);"
+static const char v1_sql[] = TS_STATE_V1_SCHEMA
     "INSERT INTO predictions VALUES('v1-a', %lld + 1000, 'm', '1', 1,"
     " '[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,1],\"data\":[1]}]',"
     " '[{\"name\":\"y\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[0.5]}]');"

@@ -15,24 +15,16 @@
 
 #include "state/state_store.h"
 #include "state/tensor_blob.h"
+#include "state_v1_schema.h"
 #include "test_support.h"
 
 /* The tables and meta row a version 1 ferry created, with one prediction logged as JSON text,
  * one as a tensor blob (outputs 0.25), and a label on the second. */
 static const char v1_sql[] =
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version', '1');"
-    "CREATE TABLE predictions(id TEXT NOT NULL, ts INTEGER NOT NULL, model TEXT NOT NULL,"
-    " version TEXT NOT NULL, rows INTEGER NOT NULL, inputs TEXT NOT NULL, outputs TEXT NOT NULL);"
-    "CREATE INDEX predictions_id ON predictions(id);"
-    "CREATE INDEX predictions_model_ts ON predictions(model, ts);"
-    "CREATE TABLE labels(id TEXT NOT NULL, row INTEGER NOT NULL, model TEXT NOT NULL,"
-    " version TEXT NOT NULL, label TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY(id, row));"
-    "CREATE INDEX labels_model_ts ON labels(model, ts);"
-    "INSERT INTO predictions VALUES('old-1', 1000, 'm', '1', 1,"
-    " '[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,1],\"data\":[1]}]',"
-    " '[{\"name\":\"y\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[0.5]}]');"
-    "INSERT INTO labels VALUES('old-2', 0, 'm', '1', '1', 2500);";
+    TS_STATE_V1_SCHEMA "INSERT INTO predictions VALUES('old-1', 1000, 'm', '1', 1,"
+                       " '[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,1],\"data\":[1]}]',"
+                       " '[{\"name\":\"y\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[0.5]}]');"
+                       "INSERT INTO labels VALUES('old-2', 0, 'm', '1', '1', 2500);";
 
 static void output_blob(float value, void **blob, size_t *len)
 {
