@@ -11,24 +11,12 @@
 
 #include "core/log.h"
 #include "serving/repository.h"
+#include "state/feedback_label.h"
 #include "state/performance.h"
 #include "state/tensor_blob.h"
 
 #define HASH_BUCKETS (1u << 15) /* two per recent prediction */
 #define WINDOWS_MAX  1024
-
-/* A prediction kept for feedback. */
-typedef struct recent {
-    struct recent *next; /* hash chain */
-    char id[FEEDBACK_ID_MAX];
-    char model[REPOSITORY_NAME_MAX];
-    char version[REPOSITORY_VERSION_MAX];
-    feedback_config cfg;
-    int64_t rows;
-    size_t cols;
-    size_t capacity; /* scores the block has room for (a ring slot is reused when they fit) */
-    double scores[]; /* rows * cols */
-} recent;
 
 /* One labelled row of a version's window. */
 typedef struct labelled {
@@ -421,115 +409,6 @@ static ferry_status lookup(feedback_hub *h, const char *id, recent **out, ferry_
 /* Parsing a feedback body                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-typedef struct pending_label {
-    recent *pred; /* owned by the pending list's preds */
-    int64_t row;
-    double value;
-    const json_t *json;
-} pending_label;
-
-typedef struct pending {
-    recent **preds;
-    size_t n_preds;
-    pending_label *labels;
-    size_t n_labels, cap_labels;
-} pending;
-
-static const char *expected_label(const recent *p)
-{
-    switch (p->cfg.task) {
-    case FEEDBACK_TASK_BINARY:
-        return "0 or 1 (or false, true): the model's task is binary";
-    case FEEDBACK_TASK_MULTICLASS:
-        return "a class number from 0: the model's task is multiclass";
-    case FEEDBACK_TASK_REGRESSION:
-        return "a number: the model's task is regression";
-    default:
-        return "a number, string or boolean";
-    }
-}
-
-/* The label's numeric value when it fits the task; false otherwise. */
-static bool label_value(const recent *p, const json_t *label, double *v)
-{
-    if (json_is_boolean(label)) {
-        *v = json_is_true(label);
-        return p->cfg.task == FEEDBACK_TASK_BINARY || p->cfg.task == FEEDBACK_TASK_NONE;
-    }
-    if (!json_is_number(label)) {
-        *v = NAN;
-        return p->cfg.task == FEEDBACK_TASK_NONE && json_is_string(label);
-    }
-    *v = json_number_value(label);
-    if (!isfinite(*v))
-        return false;
-    switch (p->cfg.task) {
-    case FEEDBACK_TASK_BINARY:
-        return *v == 0 || *v == 1;
-    case FEEDBACK_TASK_MULTICLASS:
-        return *v >= 0 && *v == floor(*v) && (p->cols <= 1 || *v < (double)p->cols);
-    default:
-        return true;
-    }
-}
-
-static ferry_status add_label(pending *pl, recent *p, int64_t row, const json_t *label, size_t item,
-                              ferry_error *err)
-{
-    if (row < 0 || row >= p->rows)
-        return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "feedback item %zu: id '%s': row %lld is out of range (the "
-                               "prediction has %lld row(s))",
-                               item, p->id, (long long)row, (long long)p->rows);
-    double v;
-    if (!label_value(p, label, &v))
-        return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "feedback item %zu: id '%s' row %lld: the label must be %s", item,
-                               p->id, (long long)row, expected_label(p));
-    if (pl->n_labels == pl->cap_labels) {
-        size_t cap = pl->cap_labels ? pl->cap_labels * 2 : 16;
-        pending_label *grown = realloc(pl->labels, cap * sizeof *grown);
-        if (grown == NULL)
-            return ferry_error_set(err, FERRY_NO_MEMORY, "feedback: out of memory");
-        pl->labels = grown;
-        pl->cap_labels = cap;
-    }
-    pl->labels[pl->n_labels++] = (pending_label){.pred = p, .row = row, .value = v, .json = label};
-    return FERRY_OK;
-}
-
-static ferry_status item_labels(pending *pl, recent *p, const json_t *item, size_t i,
-                                ferry_error *err)
-{
-    const json_t *labels = json_object_get(item, "labels");
-    const json_t *label = json_object_get(item, "label");
-    const json_t *row = json_object_get(item, "row");
-    if (labels != NULL) {
-        if (!json_is_array(labels) || (int64_t)json_array_size(labels) != p->rows)
-            return ferry_error_set(err, FERRY_INVALID_ARG,
-                                   "feedback item %zu: id '%s': labels must be a list of %lld "
-                                   "label(s), one per row",
-                                   i, p->id, (long long)p->rows);
-        ferry_status st = FERRY_OK;
-        for (size_t r = 0; st == FERRY_OK && r < json_array_size(labels); r++)
-            st = add_label(pl, p, (int64_t)r, json_array_get(labels, r), i, err);
-        return st;
-    }
-    if (label == NULL)
-        return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "feedback item %zu: id '%s': give label, labels or row and label", i,
-                               p->id);
-    if (row != NULL && !json_is_integer(row))
-        return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "feedback item %zu: id '%s': row must be a whole number", i, p->id);
-    if (row == NULL && p->rows != 1)
-        return ferry_error_set(err, FERRY_INVALID_ARG,
-                               "feedback item %zu: id '%s' has %lld rows: give row with label, "
-                               "or labels",
-                               i, p->id, (long long)p->rows);
-    return add_label(pl, p, row != NULL ? (int64_t)json_integer_value(row) : 0, label, i, err);
-}
-
 static ferry_status parse_item(feedback_hub *h, const char *model, pending *pl, const json_t *item,
                                size_t i, ferry_error *err)
 {
@@ -545,7 +424,7 @@ static ferry_status parse_item(feedback_hub *h, const char *model, pending *pl, 
     if (strcmp(p->model, model) != 0)
         return ferry_error_set(err, FERRY_NOT_FOUND, "no prediction of model '%s' with id '%s'",
                                model, id);
-    return item_labels(pl, p, item, i, err);
+    return feedback_item_labels(pl, p, item, i, err);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -682,7 +561,7 @@ static void restore_row(void *ctx, const state_label_row *row)
     double v;
     if (p != NULL && label != NULL && row->row >= 0 && row->row < p->rows) {
         p->cfg = r->cfg;
-        if (label_value(p, label, &v)) {
+        if (feedback_label_value(p, label, &v)) {
             pending_label l = {.pred = p, .row = row->row, .value = v, .json = label};
             window *w = window_for(r->h, p);
             if (w != NULL) {
