@@ -11,6 +11,7 @@
 
 #include "core/csv.h"
 #include "core/hash.h"
+#include "core/sort_doubles.h"
 #include "core/strmap.h"
 #include "core/utf8.h"
 #include "monitor/reservoir.h"
@@ -370,12 +371,6 @@ static ferry_status finish_categories(builder *b, profile_column *c, const colum
     return st;
 }
 
-static int compare_doubles(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 /* numpy.quantile's linear interpolation on sorted x[0..n), n > 0. */
 static double quantile_sorted(const double *x, size_t n, double q)
 {
@@ -401,7 +396,7 @@ static ferry_status finish_numbers(builder *b, profile_column *c, const column_a
     for (size_t i = 0; i < b->p->sample_rows; i++)
         if (!isnan(c->numbers[i]))
             sorted[n++] = c->numbers[i];
-    qsort(sorted, n, sizeof *sorted, compare_doubles);
+    sort_doubles(sorted, n);
     for (size_t q = 0; q < PROFILE_QUANTILES; q++)
         c->quantiles[q] = n ? quantile_sorted(sorted, n, profile_quantile_levels[q]) : NAN;
     free(sorted);

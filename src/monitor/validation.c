@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sort_doubles.h"
+
 static const char *const rule_names[] = {
 #define VALIDATION_RULE_NAME(code, name) name,
     VALIDATION_RULE_LIST(VALIDATION_RULE_NAME)
@@ -77,12 +79,6 @@ static ferry_status read_number(const ynode *map, const char *key, const char *w
 
 /* ---- building the checks ----------------------------------------------------------------- */
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* A complete categorical column whose categories are all numbers is checked by membership; a
  * boolean column accepts 0 and 1. Other columns are not checked by category. */
 static bool numeric_categories(const profile_column *c, validation_feature *f)
@@ -102,7 +98,7 @@ static bool numeric_categories(const profile_column *c, validation_feature *f)
         }
         f->categories[i] = x;
     }
-    qsort(f->categories, n, sizeof *f->categories, compare_doubles);
+    sort_doubles(f->categories, n);
     f->n_categories = n;
     return true;
 }
