@@ -416,30 +416,13 @@ static void worker_connections(double counts[WORKERS])
     }
 }
 
-/* Reads one keep-alive response (headers, then Content-Length bytes) from fd; its status. */
+/* The status of one keep-alive response read from fd. */
 static int read_keep_alive(int fd)
 {
-    char buf[8192];
-    size_t used = 0;
-    char *end = NULL;
-    while (end == NULL) {
-        assert_true(used < sizeof buf - 1);
-        ssize_t n = recv(fd, buf + used, sizeof buf - 1 - used, 0);
-        assert_true(n > 0);
-        used += (size_t)n;
-        buf[used] = '\0';
-        end = strstr(buf, "\r\n\r\n");
-    }
-    int status = 0;
-    const char *length = strcasestr(buf, "\r\nContent-Length:");
-    assert_int_equal(sscanf(buf, "HTTP/1.1 %d", &status), 1);
-    assert_non_null(length);
-    size_t want = strtoul(length + 17, NULL, 10), have = used - (size_t)(end + 4 - buf);
-    while (have < want) {
-        ssize_t n = recv(fd, buf, sizeof buf < want - have ? sizeof buf : want - have, 0);
-        assert_true(n > 0);
-        have += (size_t)n;
-    }
+    ts_response resp;
+    ts_read_framed_response(fd, &resp);
+    int status = resp.status;
+    ts_response_free(&resp);
     return status;
 }
 

@@ -515,39 +515,6 @@ static void test_outputs_selection(void **state)
     json_decref(doc);
 }
 
-/* Reads one response framed by Content-Length from a kept-alive connection. */
-static void read_framed_response(int fd, ts_response *resp)
-{
-    char buf[65536];
-    size_t used = 0;
-    char *end = NULL;
-    while (end == NULL) {
-        assert_true(used < sizeof buf - 1);
-        ssize_t n = recv(fd, buf + used, sizeof buf - 1 - used, 0);
-        assert_true(n > 0);
-        used += (size_t)n;
-        buf[used] = '\0';
-        end = strstr(buf, "\r\n\r\n");
-    }
-    memset(resp, 0, sizeof *resp);
-    assert_int_equal(sscanf(buf, "HTTP/1.1 %d", &resp->status), 1);
-    size_t head = (size_t)(end - buf);
-    snprintf(resp->headers, sizeof resp->headers, "%.*s", (int)head, buf);
-    char length[32];
-    assert_non_null(ts_header(resp, "Content-Length", length, sizeof length));
-    resp->body_len = (size_t)atol(length);
-    while (used < head + 4 + resp->body_len) {
-        ssize_t n = recv(fd, buf + used, sizeof buf - 1 - used, 0);
-        assert_true(n > 0);
-        used += (size_t)n;
-    }
-    assert_int_equal(used, head + 4 + resp->body_len); /* nothing beyond this response */
-    resp->body = malloc(resp->body_len + 1);
-    assert_non_null(resp->body);
-    memcpy(resp->body, end + 4, resp->body_len);
-    resp->body[resp->body_len] = '\0';
-}
-
 static void test_keep_alive(void **state)
 {
     (void)state;
@@ -560,7 +527,7 @@ static void test_keep_alive(void **state)
         const char live[] = "GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
         assert_true(ts_send_all(fd, live, strlen(live)));
         ts_response resp;
-        read_framed_response(fd, &resp);
+        ts_read_framed_response(fd, &resp);
         assert_int_equal(resp.status, 200);
         ts_response_free(&resp);
 
@@ -571,7 +538,7 @@ static void test_keep_alive(void **state)
                  strlen(body));
         assert_true(ts_send_all(fd, head, strlen(head)));
         assert_true(ts_send_all(fd, body, strlen(body)));
-        read_framed_response(fd, &resp);
+        ts_read_framed_response(fd, &resp);
         assert_int_equal(resp.status, 200);
         json_t *doc = ts_response_json(&resp);
         check_prediction(&g.models[0], doc, 10, 1);

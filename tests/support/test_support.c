@@ -470,6 +470,38 @@ bool ts_read_response(int fd, ts_response *resp)
     return ok;
 }
 
+void ts_read_framed_response(int fd, ts_response *resp)
+{
+    char buf[65536];
+    size_t used = 0;
+    char *end = NULL;
+    while (end == NULL) {
+        assert_true(used < sizeof buf - 1);
+        ssize_t n = recv(fd, buf + used, sizeof buf - 1 - used, 0);
+        assert_true(n > 0);
+        used += (size_t)n;
+        buf[used] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+    memset(resp, 0, sizeof *resp);
+    assert_int_equal(sscanf(buf, "HTTP/1.1 %d", &resp->status), 1);
+    size_t head = (size_t)(end - buf);
+    snprintf(resp->headers, sizeof resp->headers, "%.*s", (int)head, buf);
+    char length[32];
+    assert_non_null(ts_header(resp, "Content-Length", length, sizeof length));
+    resp->body_len = (size_t)atol(length);
+    while (used < head + 4 + resp->body_len) {
+        ssize_t n = recv(fd, buf + used, sizeof buf - 1 - used, 0);
+        assert_true(n > 0);
+        used += (size_t)n;
+    }
+    assert_int_equal(used, head + 4 + resp->body_len); /* nothing beyond this response */
+    resp->body = malloc(resp->body_len + 1);
+    assert_non_null(resp->body);
+    memcpy(resp->body, end + 4, resp->body_len);
+    resp->body[resp->body_len] = '\0';
+}
+
 int ts_wait_closed(int fd, int timeout_ms)
 {
     struct timespec t0, t1;

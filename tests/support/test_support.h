@@ -128,6 +128,10 @@ bool ts_send_all(int fd, const char *data, size_t len);
 /* Reads from fd until the peer closes it and parses an HTTP response; false when none came. */
 bool ts_read_response(int fd, ts_response *resp);
 
+/* Reads one response framed by Content-Length from a kept-alive connection (the connection stays
+ * open; asserts that nothing beyond it arrived). Free with ts_response_free. */
+void ts_read_framed_response(int fd, ts_response *resp);
+
 /* Waits up to timeout_ms for the peer to close fd (reading and dropping whatever it sends).
  * Returns the milliseconds it took, or -1 when fd is still open at the deadline. */
 int ts_wait_closed(int fd, int timeout_ms);
