@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 
 typedef struct pending_post {
     char *url;
@@ -110,6 +111,7 @@ static void deliver(pending_post *p)
 static void *sender_main(void *arg)
 {
     (void)arg;
+    thread_name_set("ferry-alerts");
     for (;;) {
         pthread_mutex_lock(&g_alerts.lock);
         while (g_alerts.count == 0 && !g_alerts.stop)

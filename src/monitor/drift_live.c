@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/sort_doubles.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "monitor/alert_webhook.h"
 #include "monitor/drift_report.h"
 
@@ -506,6 +507,7 @@ static void wait_for_window(drift_live *d)
 static void *monitor_main(void *arg)
 {
     drift_live *d = arg;
+    thread_name_set("ferry-drift");
     uint64_t *missing = calloc(d->n_cols, sizeof *missing);
     for (;;) {
         pthread_mutex_lock(&d->lock);

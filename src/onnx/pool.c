@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/thread_name.h"
+
 /* How long a thread polls before it blocks: long enough to bridge two steps, short enough that
  * an idle pool costs nothing measurable. */
 #define POOL_SPIN_NS 20000
@@ -84,6 +86,7 @@ static void spin_for_job(onnx_pool *p, uint32_t seen)
 static void *worker_main(void *arg)
 {
     pool_worker *w = arg;
+    thread_name_set("ferry-onnx");
     onnx_pool *p = w->pool;
     uint32_t seen = 0;
     for (;;) {

@@ -31,6 +31,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "protocol/grpc_codes.h"
 #include "protocol/grpc_rpc.h"
 
@@ -442,6 +443,7 @@ static void on_shutdown_done(grpc_frontend *f)
 static void *poll_loop(void *arg)
 {
     worker *w = arg;
+    thread_name_set("ferry-grpc");
     grpc_frontend *f = w->f;
     for (;;) {
         grpc_event ev = grpc_completion_queue_next(f->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);

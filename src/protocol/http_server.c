@@ -24,6 +24,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "protocol/oip_json.h"
 
 #define RESPONSE_LIMIT (1024u * 1024u * 1024u)
@@ -675,6 +676,7 @@ static bool accept_pending(http_server *s)
 static void *acceptor_main(void *arg)
 {
     http_server *s = arg;
+    thread_name_set("ferry-accept");
     for (;;) {
         struct pollfd fds[2] = {{.fd = s->listen_fd, .events = POLLIN},
                                 {.fd = s->wake_fd, .events = POLLIN}};

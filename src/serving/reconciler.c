@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "serving/model_reconcile.h"
 #include "serving/repository.h"
 
@@ -142,6 +143,7 @@ uint64_t reconciler_passes(reconciler *r)
 static void *reconciler_main(void *arg)
 {
     reconciler *r = arg;
+    thread_name_set("ferry-reconcile");
     while (!atomic_load(&r->stop)) {
         watcher_wait(r->watcher);
         if (atomic_load(&r->stop))

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/thread_name.h"
 
 #define POOL_ARENA_MAX ((size_t)1 << 30)
 
@@ -74,6 +75,7 @@ static void wait_until(worker_pool *p, uint64_t due_ns)
 static void *thread_main(void *arg)
 {
     pool_thread *t = arg;
+    thread_name_set("ferry-worker");
     worker_pool *p = t->p;
     pthread_mutex_lock(&p->lock);
     while (!p->stop) {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "state/chunk_store.h"
 #include "state/state_db.h"
 #include "state/tensor_blob.h"
@@ -230,6 +231,7 @@ static size_t take_batch(state_store *s, state_record **batch, bool *stop)
 static void *writer_main(void *arg)
 {
     state_store *s = arg;
+    thread_name_set("ferry-writer");
     state_record **batch = malloc(STATE_QUEUE_MAX * sizeof *batch);
     state_record **preds = malloc(STATE_QUEUE_MAX * sizeof *preds);
     if (preds == NULL) {
