@@ -13,10 +13,11 @@
 #include "serving/repository.h"
 #include "state/feedback_label.h"
 #include "state/performance.h"
+#include "state/recent_index.h"
 #include "state/tensor_blob.h"
 
-#define HASH_BUCKETS (1u << 15) /* two per recent prediction */
-#define WINDOWS_MAX  1024
+#define INDEX_CELLS (2u * FEEDBACK_RECENT_MAX) /* a power of two; half full at most */
+#define WINDOWS_MAX 1024
 
 /* One labelled row of a version's window. */
 typedef struct labelled {
@@ -38,8 +39,9 @@ typedef struct window {
 struct feedback_hub {
     state_store *store;
     pthread_mutex_t lock;
-    recent **buckets;
-    recent **ring; /* FEEDBACK_RECENT_MAX, oldest evicted first */
+    recent_index index;  /* id hash -> ring slot */
+    recent **ring;       /* FEEDBACK_RECENT_MAX, oldest evicted first */
+    uint32_t *ring_hash; /* the id hash of each ring slot's prediction */
     size_t ring_next;
     window *windows[WINDOWS_MAX];
     size_t n_windows;
@@ -52,29 +54,23 @@ struct feedback_hub {
 /* Recent predictions                                                                           */
 /* ------------------------------------------------------------------------------------------ */
 
-static uint32_t hash_id(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h & (HASH_BUCKETS - 1);
-}
-
-static void unlink_recent(feedback_hub *h, recent *r)
-{
-    for (recent **p = &h->buckets[hash_id(r->id)]; *p != NULL; p = &(*p)->next)
-        if (*p == r) {
-            *p = r->next;
-            return;
-        }
-}
-
+/* The latest prediction with this id: among the ring slots the index gives for its hash, the
+ * one written last (the fewest slots behind ring_next). Caller holds the lock. */
 static recent *find_recent(feedback_hub *h, const char *id)
 {
-    for (recent *r = h->buckets[hash_id(id)]; r != NULL; r = r->next)
-        if (strcmp(r->id, id) == 0)
-            return r;
-    return NULL;
+    uint32_t hash = recent_index_hash(id), slot;
+    recent *latest = NULL;
+    size_t latest_age = FEEDBACK_RECENT_MAX;
+    for (uint32_t c = recent_index_first(&h->index, hash);
+         recent_index_next(&h->index, hash, &c, &slot);) {
+        size_t age = (h->ring_next + FEEDBACK_RECENT_MAX - 1 - slot) % FEEDBACK_RECENT_MAX;
+        recent *r = h->ring[slot];
+        if (r != NULL && age < latest_age && strcmp(r->id, id) == 0) {
+            latest = r;
+            latest_age = age;
+        }
+    }
+    return latest;
 }
 
 /* Copies src into dst of size bytes, cut to fit. */
@@ -132,7 +128,6 @@ static void recent_fill(recent *r, const char *id, const char *model, const char
     copy_name(r->id, sizeof r->id, id);
     copy_name(r->model, sizeof r->model, model);
     copy_name(r->version, sizeof r->version, version);
-    r->next = NULL;
     r->cfg = *cfg;
     r->rows = rows;
     r->cols = score_cols(first_output, rows);
@@ -146,7 +141,7 @@ static recent *take_slot(feedback_hub *h, size_t n)
     recent **slot = &h->ring[h->ring_next];
     recent *r = *slot;
     if (r != NULL)
-        unlink_recent(h, r);
+        recent_index_remove(&h->index, h->ring_hash[h->ring_next], (uint32_t)h->ring_next);
     *slot = NULL;
     if (r != NULL && r->capacity >= n)
         return r;
@@ -157,14 +152,27 @@ static recent *take_slot(feedback_hub *h, size_t n)
     return r;
 }
 
+/* Asks the CPU to bring the oldest prediction's block into cache for the next request, which
+ * evicts and rewrites it: FEEDBACK_RECENT_MAX predictions ago it left every cache, and waiting
+ * for it was the largest part of logging a prediction. */
+static void prefetch_slot(const recent *r)
+{
+    if (r == NULL)
+        return;
+    const char *p = (const char *)r;
+    for (size_t at = 0; at < sizeof *r + sizeof(double); at += 64)
+        __builtin_prefetch(p + at, 1, 3);
+}
+
 /* Puts r in the ring slot take_slot emptied and in the hash table. Caller holds the lock. */
 static void remember(feedback_hub *h, recent *r)
 {
+    uint32_t hash = recent_index_hash(r->id);
     h->ring[h->ring_next] = r;
+    h->ring_hash[h->ring_next] = hash;
+    recent_index_insert(&h->index, hash, (uint32_t)h->ring_next);
     h->ring_next = (h->ring_next + 1) % FEEDBACK_RECENT_MAX;
-    uint32_t b = hash_id(r->id);
-    r->next = h->buckets[b]; /* the latest prediction with an id is found first */
-    h->buckets[b] = r;
+    prefetch_slot(h->ring[h->ring_next]);
 }
 
 static bool sampled(feedback_hub *h, double sample)
@@ -182,15 +190,15 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static state_record *prediction_record(const char *id, const char *model, const char *version,
-                                       const feedback_config *cfg, int64_t rows,
-                                       const ferry_tensor *inputs, size_t n_inputs,
+static state_record *prediction_record(state_store *store, const char *id, const char *model,
+                                       const char *version, const feedback_config *cfg,
+                                       int64_t rows, const ferry_tensor *inputs, size_t n_inputs,
                                        const ferry_tensor *outputs, size_t n_outputs)
 {
     size_t in_len = tensor_blob_size(inputs, n_inputs);
     size_t out_len = tensor_blob_size(outputs, n_outputs);
-    state_record *rec =
-        state_record_new(STATE_RECORD_PREDICTION, id, model, version, NULL, in_len, out_len);
+    state_record *rec = state_store_record_new(store, STATE_RECORD_PREDICTION, id, model, version,
+                                               NULL, in_len, out_len);
     if (rec == NULL)
         return NULL;
     rec->ts_ms = now_ms();
@@ -227,8 +235,8 @@ void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const 
         remember(h, r);
     }
     pthread_mutex_unlock(&h->lock);
-    state_store_enqueue(h->store, prediction_record(id, model, version, cfg, rows, inputs, n_inputs,
-                                                    outputs, n_outputs));
+    state_store_enqueue(h->store, prediction_record(h->store, id, model, version, cfg, rows, inputs,
+                                                    n_inputs, outputs, n_outputs));
     if (r == NULL) {
         log_fields f = {.model = model, .version = version, .request_id = id};
         log_warn(&f, "prediction log: out of memory; the prediction is not kept for feedback");
@@ -244,10 +252,11 @@ feedback_hub *feedback_hub_create(state_store *store)
     feedback_hub *h = calloc(1, sizeof *h);
     if (h == NULL)
         return NULL;
-    h->buckets = calloc(HASH_BUCKETS, sizeof *h->buckets);
     h->ring = calloc(FEEDBACK_RECENT_MAX, sizeof *h->ring);
-    if (h->buckets == NULL || h->ring == NULL) {
-        free(h->buckets);
+    h->ring_hash = calloc(FEEDBACK_RECENT_MAX, sizeof *h->ring_hash);
+    if (!recent_index_init(&h->index, INDEX_CELLS) || h->ring == NULL || h->ring_hash == NULL) {
+        recent_index_free(&h->index);
+        free(h->ring_hash);
         free(h->ring);
         free(h);
         return NULL;
@@ -290,7 +299,8 @@ void feedback_hub_destroy(feedback_hub *h)
     for (size_t i = 0; i < h->n_windows; i++)
         window_free(h->windows[i]);
     free(h->ring);
-    free(h->buckets);
+    free(h->ring_hash);
+    recent_index_free(&h->index);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }

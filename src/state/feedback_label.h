@@ -13,7 +13,6 @@
 
 /* A prediction kept for feedback. */
 typedef struct recent {
-    struct recent *next; /* hash chain */
     char id[FEEDBACK_ID_MAX];
     char model[REPOSITORY_NAME_MAX];
     char version[REPOSITORY_VERSION_MAX];

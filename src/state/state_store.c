@@ -33,6 +33,9 @@ struct state_store {
     pthread_mutex_t lock;
     pthread_cond_t wake, flushed;
     state_record **queue; /* ring of STATE_QUEUE_MAX */
+    pthread_mutex_t spare_lock;
+    state_record **spares; /* STATE_SPARE_MAX slots: written records' blocks, for reuse */
+    size_t n_spares;
     size_t head, count;
     uint64_t enqueued, committed; /* sequence numbers: records taken in, records done */
     bool stopping;
@@ -65,27 +68,80 @@ static char *put_text(char **tail, const char *s)
     return copy;
 }
 
-state_record *state_record_new(state_record_kind kind, const char *id, const char *model,
-                               const char *version, const char *label, size_t inputs_len,
-                               size_t outputs_len)
+/* Bytes a record with these parts takes. */
+static size_t record_size(const char *id, const char *model, const char *version, const char *label,
+                          size_t inputs_len, size_t outputs_len)
 {
-    size_t head = round_up(sizeof(state_record));
-    size_t size = head + text_size(id) + text_size(model) + text_size(version) + text_size(label) +
-                  round_up(inputs_len) + round_up(outputs_len);
-    state_record *r = malloc(size);
-    if (r == NULL)
-        return NULL;
-    char *tail = (char *)r + head;
+    return round_up(sizeof(state_record)) + text_size(id) + text_size(model) + text_size(version) +
+           text_size(label) + round_up(inputs_len) + round_up(outputs_len);
+}
+
+/* Lays a record out in block r of capacity bytes (at least record_size). */
+static state_record *record_init(state_record *r, size_t capacity, state_record_kind kind,
+                                 const char *id, const char *model, const char *version,
+                                 const char *label, size_t inputs_len, size_t outputs_len)
+{
+    char *tail = (char *)r + round_up(sizeof(state_record));
     *r = (state_record){.kind = kind,
                         .id = put_text(&tail, id),
                         .model = put_text(&tail, model),
                         .version = put_text(&tail, version),
                         .label = put_text(&tail, label),
                         .inputs_len = inputs_len,
-                        .outputs_len = outputs_len};
+                        .outputs_len = outputs_len,
+                        .capacity = capacity};
     r->inputs = tail;
     r->outputs = tail + round_up(inputs_len);
     return r;
+}
+
+state_record *state_record_new(state_record_kind kind, const char *id, const char *model,
+                               const char *version, const char *label, size_t inputs_len,
+                               size_t outputs_len)
+{
+    size_t size = record_size(id, model, version, label, inputs_len, outputs_len);
+    state_record *r = malloc(size);
+    if (r == NULL)
+        return NULL;
+    return record_init(r, size, kind, id, model, version, label, inputs_len, outputs_len);
+}
+
+state_record *state_store_record_new(state_store *s, state_record_kind kind, const char *id,
+                                     const char *model, const char *version, const char *label,
+                                     size_t inputs_len, size_t outputs_len)
+{
+    if (s == NULL)
+        return state_record_new(kind, id, model, version, label, inputs_len, outputs_len);
+    size_t size = record_size(id, model, version, label, inputs_len, outputs_len);
+    state_record *r = NULL;
+    pthread_mutex_lock(&s->spare_lock);
+    if (s->n_spares > 0)
+        r = s->spares[--s->n_spares]; /* the last returned: the likeliest still in a cache */
+    pthread_mutex_unlock(&s->spare_lock);
+    if (r != NULL && r->capacity < size) {
+        free(r); /* the stream's records grew: the pool turns over to the new size */
+        r = NULL;
+    }
+    size_t capacity = r != NULL ? r->capacity : size;
+    if (r == NULL && (r = malloc(size)) == NULL)
+        return NULL;
+    return record_init(r, capacity, kind, id, model, version, label, inputs_len, outputs_len);
+}
+
+/* Keeps the blocks of written records batch[0..n) for reuse, as many as the pool takes; frees the
+ * others (after the lock, moved to the front of batch). */
+static void recycle(state_store *s, state_record **batch, size_t n)
+{
+    size_t n_free = 0;
+    pthread_mutex_lock(&s->spare_lock);
+    for (size_t i = 0; i < n; i++)
+        if (s->n_spares < STATE_SPARE_MAX && batch[i]->capacity <= STATE_SPARE_BYTES_MAX)
+            s->spares[s->n_spares++] = batch[i];
+        else
+            batch[n_free++] = batch[i];
+    pthread_mutex_unlock(&s->spare_lock);
+    for (size_t i = 0; i < n_free; i++)
+        state_record_free(batch[i]);
 }
 
 void state_record_free(state_record *r)
@@ -243,8 +299,7 @@ static void *writer_main(void *arg)
         size_t n = take_batch(s, batch, &stop);
         if (n > 0)
             write_batch(s, batch, preds, n);
-        for (size_t i = 0; i < n; i++)
-            state_record_free(batch[i]);
+        recycle(s, batch, n);
         apply_retention(s);
         pthread_mutex_lock(&s->lock);
         s->committed += n;
@@ -322,6 +377,10 @@ static void free_store(state_store *s)
     for (size_t i = 0; i < s->count; i++)
         state_record_free(s->queue[(s->head + i) % STATE_QUEUE_MAX]);
     free(s->queue);
+    for (size_t i = 0; i < s->n_spares; i++)
+        state_record_free(s->spares[i]);
+    free(s->spares);
+    pthread_mutex_destroy(&s->spare_lock);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->read_lock);
     pthread_cond_destroy(&s->wake);
@@ -336,12 +395,16 @@ ferry_status state_store_open(const char *dir, state_store **out, ferry_error *e
     if (st != FERRY_OK)
         return st;
     state_store *s = calloc(1, sizeof *s);
-    if (s == NULL || (s->queue = calloc(STATE_QUEUE_MAX, sizeof *s->queue)) == NULL) {
+    if (s == NULL || (s->queue = calloc(STATE_QUEUE_MAX, sizeof *s->queue)) == NULL ||
+        (s->spares = calloc(STATE_SPARE_MAX, sizeof *s->spares)) == NULL) {
+        if (s != NULL)
+            free(s->queue);
         free(s);
         return ferry_error_set(err, FERRY_NO_MEMORY, "state store %s: out of memory", dir);
     }
     state_store_path(dir, s->path, sizeof s->path);
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->spare_lock, NULL);
     pthread_mutex_init(&s->read_lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_cond_init(&s->flushed, NULL);

@@ -25,9 +25,11 @@
 
 #define STATE_SCHEMA_VERSION    2
 #define STATE_FLUSH_MS          100 /* the writer commits at least this often while records wait */
-#define STATE_QUEUE_MAX         65536 /* records waiting for the writer; more are dropped */
-#define STATE_BATCH_WAKE        4096  /* this many waiting records wake the writer early */
-#define STATE_RETENTION_EVERY_S 60    /* how often old rows are deleted */
+#define STATE_QUEUE_MAX         65536      /* records waiting for the writer; more are dropped */
+#define STATE_BATCH_WAKE        4096       /* this many waiting records wake the writer early */
+#define STATE_RETENTION_EVERY_S 60         /* how often old rows are deleted */
+#define STATE_SPARE_MAX         8192       /* written records' blocks kept for reuse */
+#define STATE_SPARE_BYTES_MAX   (64 << 10) /* larger blocks are freed, not kept */
 #define STATE_DB_FILE           "ferry.db"
 
 typedef struct state_store state_store;
@@ -51,6 +53,7 @@ typedef struct state_record {
     int64_t row;         /* label: the row labelled */
     char *label;         /* label: JSON scalar */
     int64_t retention_s; /* prediction: rows of this model older than this are deleted (0: kept) */
+    size_t capacity;     /* bytes of the block (a pooled block is reused for records that fit) */
 } state_record;
 
 /* A record with copies of id, model, version and label (NULL for none) and room for inputs_len
@@ -62,6 +65,14 @@ state_record *state_record_new(state_record_kind kind, const char *id, const cha
 
 /* Frees a record (one block). Accepts NULL. */
 void state_record_free(state_record *r);
+
+/* state_record_new for a record that will be handed to s: reuses a block the writer is done with
+ * when one is spare and big enough (a steady stream of predictions then allocates nothing, and
+ * blocks do not travel between threads through malloc, whose per-thread arenas would lock against
+ * each other). s NULL: state_record_new. Thread-safe. NULL when out of memory. */
+state_record *state_store_record_new(state_store *s, state_record_kind kind, const char *id,
+                                     const char *model, const char *version, const char *label,
+                                     size_t inputs_len, size_t outputs_len);
 
 /* Opens (creating the folder and file when needed) DIR/ferry.db, sets WAL mode and
  * synchronous=NORMAL, creates or checks the schema and starts the writer thread. Fails with IO
