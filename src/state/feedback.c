@@ -202,9 +202,8 @@ static state_record *prediction_record(const char *id, const char *model, const 
     return rec;
 }
 
-/* Marks a prediction whose id ferry generated and times it by the id's millisecond (the store
- * finds it by that time). An id that is not a UUID v7 after all stays unmarked, so it is indexed.
- */
+/* Marks a prediction whose id ferry generated and times it by the id's millisecond, by which the
+ * store finds it. An id that is no UUID v7 after all stays unmarked (so it is indexed). */
 static void mark_generated(state_record *rec)
 {
     int64_t ms = 0;
