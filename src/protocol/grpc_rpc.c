@@ -250,7 +250,8 @@ static void run_infer(grpc_rpc_call *c, const Inference__ModelInferRequest *r, i
 {
     snprintf(c->model, sizeof c->model, "%s", r->model_name ? r->model_name : "");
     snprintf(c->request_id, sizeof c->request_id, "%s", r->id ? r->id : "");
-    if (c->request_id[0] == '\0')
+    call->id_generated = c->request_id[0] == '\0';
+    if (call->id_generated)
         uuid_v7(c->request_id); /* every response carries an id that feedback can name */
     call->id = c->request_id;
     if (c->model[0] == '\0') {

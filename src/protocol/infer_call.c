@@ -95,7 +95,7 @@ ferry_status infer_call_collect(infer_call *c, ferry_error *err)
     model_version *mv = c->mv;
     model_watch_observe(mv->watch, c->metrics, job->bound, mv->io.n_inputs, c->outputs,
                         mv->io.n_outputs);
-    payload_log_prediction(c->feedback, c->id, mv, job->bound, c->outputs);
+    payload_log_prediction(c->feedback, c->id, c->id_generated, mv, job->bound, c->outputs);
     metrics_observe_schedule(c->metrics, mv->name, mv->version, (double)c->queue_ns / 1e9,
                              job->batch_size);
     metrics_observe_inference(c->metrics, mv->name, mv->version,

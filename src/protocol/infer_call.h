@@ -47,6 +47,7 @@ typedef struct infer_call {
     scheduler_job job;
     struct feedback_hub *feedback; /* where the prediction is logged; NULL: not logged */
     const char *id;                /* the request id the response carries; NULL: not logged */
+    bool id_generated;             /* ferry made id (a UUID v7), the request named none */
 } infer_call;
 
 /* The outputs a run picked, in the order the request asked for them (all, in the model's order,

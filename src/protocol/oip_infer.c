@@ -172,6 +172,7 @@ ferry_status oip_infer_body(infer_call *call, const char *body, size_t len, ssiz
     else
         uuid_v7(result->id); /* every response carries an id that feedback can name */
     call->id = result->id;
+    call->id_generated = id == NULL;
     st = run_decoded(call, &req, a, out, result, err);
     if (st == FERRY_OK && result->pending)
         result->req = req; /* freed by oip_infer_finish */

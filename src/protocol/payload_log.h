@@ -9,9 +9,11 @@
 #include "serving/model_version.h"
 #include "state/feedback.h"
 
-/* Logs one executed request (inputs bound in the model's order, every model output). Does nothing
- * when hub or id is NULL. Never fails the request: what cannot be encoded is not logged. */
-void payload_log_prediction(feedback_hub *hub, const char *id, const model_version *mv,
-                            const ferry_tensor *inputs, const ferry_tensor *outputs);
+/* Logs one executed request (inputs bound in the model's order, every model output); id_generated
+ * says ferry made its id (a UUID v7, see feedback_hub_log). Does nothing when hub or id is NULL.
+ * Never fails the request: what cannot be encoded is not logged. */
+void payload_log_prediction(feedback_hub *hub, const char *id, bool id_generated,
+                            const model_version *mv, const ferry_tensor *inputs,
+                            const ferry_tensor *outputs);
 
 #endif

@@ -7,15 +7,18 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/uuid.h"
 #include "state/prediction_chunk.h"
 
 struct chunk_store {
     char *path;
     sqlite3 *db, *read;
     sqlite3_stmt *insert_chunk, *insert_id, *expired, *chunk_body, *delete_id, *delete_chunk;
-    sqlite3_stmt *find_ids;
+    sqlite3_stmt *find_ids, *find_time;
     unsigned char *body; /* the chunk being written (writer thread) */
     size_t body_cap;
+    unsigned char *scan; /* a chunk searched by time (read connection's user) */
+    size_t scan_cap;
     state_record **group; /* the predictions of one model version in the batch */
     unsigned char *taken; /* batch records already put in a group */
     size_t group_cap;
@@ -36,6 +39,12 @@ static const char find_ids_sql[] =
     "SELECT i.chunk, i.slot, c.model, c.version, length(c.body) FROM prediction_ids i "
     "JOIN prediction_chunks c ON c.chunk = i.chunk WHERE i.id = ?1 "
     "AND (?2 IS NULL OR (c.model = ?2 AND c.version = ?3)) ORDER BY i.chunk, i.slot";
+/* The chunks that may hold time ?1 (?4 is ?1 + PREDICTION_CHUNK_SPAN_MAX_MS), through the
+ * (last_ts, first_ts) index. */
+static const char find_time_sql[] =
+    "SELECT chunk, model, version, length(body) FROM prediction_chunks "
+    "WHERE last_ts BETWEEN ?1 AND ?4 AND first_ts <= ?1 "
+    "AND (?2 IS NULL OR (model = ?2 AND version = ?3)) ORDER BY chunk";
 
 static ferry_status prepare(chunk_store *c, sqlite3 *db, const char *sql, sqlite3_stmt **st,
                             ferry_error *err)
@@ -69,6 +78,8 @@ ferry_status chunk_store_create(sqlite3 *db, sqlite3 *read, const char *path, ch
         st = prepare(c, db, delete_chunk_sql, &c->delete_chunk, err);
     if (st == FERRY_OK)
         st = prepare(c, read, find_ids_sql, &c->find_ids, err);
+    if (st == FERRY_OK)
+        st = prepare(c, read, find_time_sql, &c->find_time, err);
     if (st != FERRY_OK) {
         chunk_store_destroy(c);
         return st;
@@ -88,7 +99,9 @@ void chunk_store_destroy(chunk_store *c)
     sqlite3_finalize(c->delete_id);
     sqlite3_finalize(c->delete_chunk);
     sqlite3_finalize(c->find_ids);
+    sqlite3_finalize(c->find_time);
     free(c->body);
+    free(c->scan);
     free(c->group);
     free(c->taken);
     free(c->path);
@@ -117,9 +130,12 @@ static bool step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE;
 }
 
+/* An id row per prediction, but none for ids ferry generated (found by their time instead). */
 static bool insert_ids(chunk_store *c, state_record **recs, size_t n, sqlite3_int64 chunk)
 {
     for (size_t i = 0; i < n; i++) {
+        if (recs[i]->flags & STATE_RECORD_ID_GENERATED)
+            continue;
         int rc = sqlite3_bind_text(c->insert_id, 1, text(recs[i]->id), -1, SQLITE_STATIC) |
                  sqlite3_bind_int64(c->insert_id, 2, chunk) |
                  sqlite3_bind_int64(c->insert_id, 3, (sqlite3_int64)i);
@@ -169,21 +185,36 @@ static uint64_t write_chunk(chunk_store *c, state_record **recs, size_t n, size_
     return 0;
 }
 
-/* Writes recs[0..n) (one model version) as chunks of at most MAX_N predictions and MAX_BYTES
- * (a single larger prediction gets a chunk of its own). */
+/* Where the chunk starting at recs[start] ends: at most MAX_N predictions and MAX_BYTES (a single
+ * larger prediction alone), whose times lie within SPAN_MAX_MS. Sets *bytes to its size. */
+static size_t chunk_end(state_record **recs, size_t start, size_t n, size_t *bytes)
+{
+    size_t end = start;
+    int64_t lo = recs[start]->ts_ms, hi = lo;
+    *bytes = PREDICTION_CHUNK_HEADER;
+    while (end < n && end - start < PREDICTION_CHUNK_MAX_N) {
+        size_t e = prediction_chunk_entry_size(recs[end]);
+        int64_t ts = recs[end]->ts_ms;
+        int64_t new_lo = ts < lo ? ts : lo, new_hi = ts > hi ? ts : hi;
+        /* unsigned: the difference of any two int64 fits, without overflow */
+        bool too_long = (uint64_t)new_hi - (uint64_t)new_lo > PREDICTION_CHUNK_SPAN_MAX_MS;
+        if (end > start && (*bytes + e > PREDICTION_CHUNK_MAX_BYTES || too_long))
+            break;
+        lo = new_lo;
+        hi = new_hi;
+        *bytes += e;
+        end++;
+    }
+    return end;
+}
+
+/* Writes recs[0..n) (one model version) as chunks bounded by chunk_end. */
 static uint64_t write_group(chunk_store *c, state_record **recs, size_t n)
 {
     uint64_t ok = 0;
     size_t start = 0;
     while (start < n) {
-        size_t end = start, bytes = PREDICTION_CHUNK_HEADER;
-        while (end < n && end - start < PREDICTION_CHUNK_MAX_N) {
-            size_t e = prediction_chunk_entry_size(recs[end]);
-            if (end > start && bytes + e > PREDICTION_CHUNK_MAX_BYTES)
-                break;
-            bytes += e;
-            end++;
-        }
+        size_t bytes = 0, end = chunk_end(recs, start, n, &bytes);
         ok += write_chunk(c, recs + start, end - start, bytes);
         start = end;
     }
@@ -254,7 +285,8 @@ uint64_t chunk_store_write(chunk_store *c, state_record **recs, size_t n)
 /* Retention                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Deletes the id rows of the chunk whose body is st's column 0, then the chunk. */
+/* Deletes the id rows of the chunk whose body is st's column 0 (there are none for generated
+ * ids), then the chunk. */
 static bool delete_chunk_rows(chunk_store *c, sqlite3_int64 chunk, sqlite3_stmt *st)
 {
     const void *body = sqlite3_column_blob(st, 0);
@@ -270,8 +302,9 @@ static bool delete_chunk_rows(chunk_store *c, sqlite3_int64 chunk, sqlite3_stmt 
     for (size_t slot = 0; slot < n; slot++) {
         prediction_loc loc;
         if (prediction_chunk_locate(prediction_chunk_read_memory, (void *)body, len, slot, &loc,
-                                    &err) != FERRY_OK)
-            continue;
+                                    &err) != FERRY_OK ||
+            (loc.flags & PREDICTION_CHUNK_ID_GENERATED))
+            continue; /* a generated id has no id row */
         int rc = sqlite3_bind_text(c->delete_id, 1, (const char *)body + loc.id_off,
                                    (int)loc.id_len, SQLITE_STATIC) |
                  sqlite3_bind_int64(c->delete_id, 2, chunk) |
@@ -367,6 +400,15 @@ static bool read_outputs(sqlite3_blob *blob, const prediction_loc *loc, chunk_fo
     return true;
 }
 
+/* err (what is wrong with a chunk's body) as an IO error naming the file, the id and the chunk. */
+static ferry_status chunk_error(chunk_store *c, const char *id, sqlite3_int64 chunk,
+                                ferry_error *err)
+{
+    err->code = FERRY_IO;
+    return ferry_error_prefix(err, "state store %s: id '%s': chunk %lld: ", c->path, id,
+                              (long long)chunk);
+}
+
 typedef struct best_slot {
     sqlite3_int64 chunk;
     prediction_loc loc;
@@ -384,10 +426,8 @@ static ferry_status consider(chunk_store *c, sqlite3_blob **blob, const char *id
     if (!open_body(c, blob, chunk))
         return ferry_error_set(err, FERRY_IO, "state store %s: id '%s': chunk %lld: %s", c->path,
                                id, (long long)chunk, sqlite3_errmsg(c->read));
-    ferry_status status = prediction_chunk_locate(blob_read, *blob, len, slot, &loc, err);
-    if (status != FERRY_OK)
-        return ferry_error_set(err, FERRY_IO, "state store %s: id '%s': chunk %lld: %s", c->path,
-                               id, (long long)chunk, err->message);
+    if (prediction_chunk_locate(blob_read, *blob, len, slot, &loc, err) != FERRY_OK)
+        return chunk_error(c, id, chunk, err);
     if (out->found && loc.ts < out->ts)
         return FERRY_OK;
     out->found = true;
@@ -399,8 +439,9 @@ static ferry_status consider(chunk_store *c, sqlite3_blob **blob, const char *id
     return FERRY_OK;
 }
 
-ferry_status chunk_store_find(chunk_store *c, const char *id, const char *model,
-                              const char *version, chunk_found *out, ferry_error *err)
+/* The latest prediction with this id through the prediction_ids index. */
+static ferry_status find_by_index(chunk_store *c, const char *id, const char *model,
+                                  const char *version, chunk_found *out, ferry_error *err)
 {
     sqlite3_stmt *st = c->find_ids;
     sqlite3_blob *blob = NULL;
@@ -424,4 +465,114 @@ ferry_status chunk_store_find(chunk_store *c, const char *id, const char *model,
                                  c->path, id, sqlite3_errmsg(c->read));
     sqlite3_blob_close(blob);
     return status;
+}
+
+/* Reads the whole body of chunk (len bytes) into c->scan. */
+static bool read_whole(chunk_store *c, sqlite3_blob **blob, sqlite3_int64 chunk, size_t len)
+{
+    if (len > c->scan_cap) {
+        unsigned char *grown = malloc(len);
+        if (grown == NULL)
+            return false;
+        free(c->scan);
+        c->scan = grown;
+        c->scan_cap = len;
+    }
+    return open_body(c, blob, chunk) && (len == 0 || blob_read(*blob, c->scan, len, 0));
+}
+
+/* Whether entry loc of c->scan is the generated id `id` made at t. */
+static bool is_generated(const chunk_store *c, const prediction_loc *loc, const char *id,
+                         size_t id_len, int64_t t)
+{
+    return (loc->flags & PREDICTION_CHUNK_ID_GENERATED) && loc->ts == t && loc->id_len == id_len &&
+           memcmp(c->scan + loc->id_off, id, id_len) == 0;
+}
+
+/* Keeps entry loc of c->scan in out (model and version from find_time's row) with a copy of its
+ * outputs. False when out of memory. */
+static bool keep_scanned(chunk_store *c, const prediction_loc *loc, chunk_found *out)
+{
+    char *data = malloc(loc->outputs_len + 1);
+    if (data == NULL)
+        return false;
+    memcpy(data, c->scan + loc->outputs_off, loc->outputs_len);
+    data[loc->outputs_len] = '\0';
+    free(out->outputs.data);
+    out->outputs = (state_tensors){.data = data, .len = loc->outputs_len, .json = false};
+    out->found = true;
+    out->ts = loc->ts;
+    out->rows = loc->rows;
+    snprintf(out->model, out->model_len, "%s", (const char *)sqlite3_column_text(c->find_time, 1));
+    snprintf(out->version, out->version_len, "%s",
+             (const char *)sqlite3_column_text(c->find_time, 2));
+    return true;
+}
+
+/* Looks through the chunk of find_time's current row for generated id `id` made at t, keeping
+ * the latest match (a later slot or chunk wins a tie) in out. */
+static ferry_status scan_chunk(chunk_store *c, sqlite3_blob **blob, const char *id, int64_t t,
+                               chunk_found *out, ferry_error *err)
+{
+    sqlite3_int64 chunk = sqlite3_column_int64(c->find_time, 0);
+    size_t len = (size_t)sqlite3_column_int64(c->find_time, 3), n = 0, id_len = strlen(id);
+    if (!read_whole(c, blob, chunk, len))
+        return ferry_error_set(err, FERRY_IO, "state store %s: id '%s': reading chunk %lld: %s",
+                               c->path, id, (long long)chunk, sqlite3_errmsg(c->read));
+    ferry_status st = prediction_chunk_count(prediction_chunk_read_memory, c->scan, len, &n, err);
+    for (size_t slot = 0; st == FERRY_OK && slot < n; slot++) {
+        prediction_loc loc;
+        st = prediction_chunk_locate(prediction_chunk_read_memory, c->scan, len, slot, &loc, err);
+        if (st == FERRY_OK && is_generated(c, &loc, id, id_len, t) &&
+            !(out->found && loc.ts < out->ts) && !keep_scanned(c, &loc, out))
+            return ferry_error_set(err, FERRY_NO_MEMORY, "prediction '%s': out of memory", id);
+    }
+    if (st != FERRY_OK)
+        return chunk_error(c, id, chunk, err);
+    return FERRY_OK;
+}
+
+/* The prediction with generated id `id` made at t: in the chunks whose span covers t (a chunk
+ * spans at most PREDICTION_CHUNK_SPAN_MAX_MS), by reading their entries. On failure out holds
+ * no outputs. */
+static ferry_status find_by_time(chunk_store *c, const char *id, int64_t t, const char *model,
+                                 const char *version, chunk_found *out, ferry_error *err)
+{
+    sqlite3_stmt *st = c->find_time;
+    sqlite3_blob *blob = NULL;
+    int rc = sqlite3_bind_int64(st, 1, t) | sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC) |
+             sqlite3_bind_text(st, 3, version, -1, SQLITE_STATIC) |
+             sqlite3_bind_int64(st, 4, t + PREDICTION_CHUNK_SPAN_MAX_MS);
+    ferry_status status = FERRY_OK;
+    while (status == FERRY_OK && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        status = scan_chunk(c, &blob, id, t, out, err);
+        rc = SQLITE_OK;
+    }
+    if (status == FERRY_OK && rc != SQLITE_DONE)
+        status = ferry_error_set(err, FERRY_IO, "state store %s: looking up id '%s' by time: %s",
+                                 c->path, id, sqlite3_errmsg(c->read));
+    sqlite3_reset(st);
+    sqlite3_blob_close(blob);
+    if (c->scan_cap > 2 * PREDICTION_CHUNK_MAX_BYTES) { /* one large prediction: give it back */
+        free(c->scan);
+        c->scan = NULL;
+        c->scan_cap = 0;
+    }
+    if (status != FERRY_OK) {
+        free(out->outputs.data);
+        out->outputs = (state_tensors){0};
+        out->found = false;
+    }
+    return status;
+}
+
+ferry_status chunk_store_find(chunk_store *c, const char *id, const char *model,
+                              const char *version, chunk_found *out, ferry_error *err)
+{
+    out->outputs = (state_tensors){0};
+    ferry_status st = find_by_index(c, id, model, version, out, err);
+    int64_t t = 0;
+    if (st == FERRY_OK && !out->found && uuid_v7_time_ms(id, &t))
+        st = find_by_time(c, id, t, model, version, out, err);
+    return st;
 }

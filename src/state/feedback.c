@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/uuid.h"
 #include "serving/repository.h"
 #include "state/feedback_label.h"
 #include "state/performance.h"
@@ -209,6 +210,17 @@ static state_record *prediction_record(state_store *store, const char *id, const
     return rec;
 }
 
+/* Marks a prediction whose id ferry generated and times it by the id's millisecond, by which the
+ * store finds it. An id that is no UUID v7 after all stays unmarked (so it is indexed). */
+static void mark_generated(state_record *rec)
+{
+    int64_t ms = 0;
+    if (!uuid_v7_time_ms(rec->id, &ms))
+        return;
+    rec->ts_ms = ms;
+    rec->flags |= STATE_RECORD_ID_GENERATED;
+}
+
 bool feedback_hub_sampled(feedback_hub *h, const feedback_config *cfg)
 {
     if (cfg->sample >= 1.0)
@@ -219,9 +231,9 @@ bool feedback_hub_sampled(feedback_hub *h, const feedback_config *cfg)
     return keep;
 }
 
-void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
-                      const feedback_config *cfg, const ferry_tensor *inputs, size_t n_inputs,
-                      const ferry_tensor *outputs, size_t n_outputs)
+void feedback_hub_log(feedback_hub *h, const char *id, bool id_generated, const char *model,
+                      const char *version, const feedback_config *cfg, const ferry_tensor *inputs,
+                      size_t n_inputs, const ferry_tensor *outputs, size_t n_outputs)
 {
     if (n_inputs == 0 || strlen(id) >= FEEDBACK_ID_MAX)
         return;
@@ -235,8 +247,11 @@ void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const 
         remember(h, r);
     }
     pthread_mutex_unlock(&h->lock);
-    state_store_enqueue(h->store, prediction_record(h->store, id, model, version, cfg, rows, inputs,
-                                                    n_inputs, outputs, n_outputs));
+    state_record *rec = prediction_record(h->store, id, model, version, cfg, rows, inputs, n_inputs,
+                                          outputs, n_outputs);
+    if (rec != NULL && id_generated)
+        mark_generated(rec);
+    state_store_enqueue(h->store, rec);
     if (r == NULL) {
         log_fields f = {.model = model, .version = version, .request_id = id};
         log_warn(&f, "prediction log: out of memory; the prediction is not kept for feedback");

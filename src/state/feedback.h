@@ -39,11 +39,14 @@ void feedback_hub_destroy(feedback_hub *h);
 /* One prediction served: its inputs and outputs (copied, as tensor blobs, into one record for
  * the state store), rows by the first input's first dimension. The first output, when numeric
  * with one row per request row, is kept in memory as the prediction's scores for feedback, in a
- * ring slot reused once warm. Sampling is the caller's (feedback_hub_sampled). Never blocks on
- * the disk; what memory cannot hold is not logged (a warning). */
-void feedback_hub_log(feedback_hub *h, const char *id, const char *model, const char *version,
-                      const feedback_config *cfg, const ferry_tensor *inputs, size_t n_inputs,
-                      const ferry_tensor *outputs, size_t n_outputs);
+ * ring slot reused once warm. id_generated says ferry made the id (uuid_v7; never for a client's
+ * id, whatever its form): the record is then marked STATE_RECORD_ID_GENERATED and timed by the
+ * id's millisecond, so the store finds it by time without an id index entry. Sampling is the
+ * caller's (feedback_hub_sampled). Never blocks on the disk; what memory cannot hold is not
+ * logged (a warning). */
+void feedback_hub_log(feedback_hub *h, const char *id, bool id_generated, const char *model,
+                      const char *version, const feedback_config *cfg, const ferry_tensor *inputs,
+                      size_t n_inputs, const ferry_tensor *outputs, size_t n_outputs);
 
 /* Whether the next prediction of a version with this configuration is logged (cfg->sample, drawn
  * once per call): callers skip building its payload when not. */

@@ -41,7 +41,8 @@ static void put_padded(unsigned char **p, const void *data, size_t len)
 
 static void put_entry(unsigned char **p, const state_record *r)
 {
-    uint32_t id_len = (uint32_t)strlen(record_id(r)), flags = 0;
+    uint32_t id_len = (uint32_t)strlen(record_id(r));
+    uint32_t flags = r->flags & STATE_RECORD_ID_GENERATED ? PREDICTION_CHUNK_ID_GENERATED : 0;
     uint64_t in_len = r->inputs_len, out_len = r->outputs_len;
     memcpy(*p, &r->ts_ms, 8);
     memcpy(*p + 8, &r->rows, 8);
@@ -125,6 +126,7 @@ ferry_status prediction_chunk_locate(prediction_chunk_read_fn read, void *ctx, s
     memcpy(&loc->ts, e, 8);
     memcpy(&loc->rows, e + 8, 8);
     memcpy(&id_len, e + 16, 4);
+    memcpy(&loc->flags, e + 20, 4);
     memcpy(&in_len, e + 24, 8);
     memcpy(&out_len, e + 32, 8);
     loc->id_off = (size_t)off + PREDICTION_CHUNK_ENTRY;

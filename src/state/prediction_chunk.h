@@ -7,9 +7,13 @@
  * start:
  *   header   "FPC1" (4 bytes), u32 n (predictions)
  *   offsets  u64 offset[n]: where each prediction's entry starts, from the body's start
- *   entry    i64 ts (Unix ms), i64 rows, u32 id length (without NUL), u32 flags (0),
+ *   entry    i64 ts (Unix ms), i64 rows, u32 id length (without NUL), u32 flags,
  *            u64 inputs length, u64 outputs length (40 bytes), then the id + NUL, padding, the
  *            inputs tensor blob, padding, the outputs tensor blob, padding (state/tensor_blob.h)
+ *
+ * flags: PREDICTION_CHUNK_ID_GENERATED when ferry made the id (a UUID v7 whose millisecond is the
+ * entry's ts); such an entry has no prediction_ids row and is found by its time. Chunks written
+ * before the flag existed hold 0, and readers ignore bits they do not know.
  *
  *     size_t size = prediction_chunk_size(recs, n);
  *     prediction_chunk_write(body, recs, n);                    body holds size bytes
@@ -28,6 +32,10 @@
 #define PREDICTION_CHUNK_MAX_BYTES (4u << 20) /* a chunk is closed before it grows past this */
 #define PREDICTION_CHUNK_HEADER    8
 #define PREDICTION_CHUNK_ENTRY     40
+/* A chunk's predictions lie within this many ms of each other (last_ts - first_ts), so the chunks
+ * that may hold a time T are those with last_ts in [T, T + SPAN] and first_ts <= T. */
+#define PREDICTION_CHUNK_SPAN_MAX_MS  10000
+#define PREDICTION_CHUNK_ID_GENERATED 1u /* an entry's flags: the id is ferry's own UUID v7 */
 
 /* The bytes record r adds to a chunk: its offset and its entry. */
 size_t prediction_chunk_entry_size(const state_record *r);
@@ -47,6 +55,7 @@ typedef bool (*prediction_chunk_read_fn)(void *ctx, void *buf, size_t len, size_
 typedef struct prediction_loc {
     int64_t ts;
     int64_t rows;
+    uint32_t flags;        /* PREDICTION_CHUNK_ID_GENERATED or 0 */
     size_t id_off, id_len; /* id_len without the NUL */
     size_t inputs_off, inputs_len;
     size_t outputs_off, outputs_len;

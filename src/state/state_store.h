@@ -36,6 +36,10 @@ typedef struct state_store state_store;
 
 typedef enum state_record_kind { STATE_RECORD_PREDICTION, STATE_RECORD_LABEL } state_record_kind;
 
+/* A prediction whose id ferry generated (a UUID v7, never a client's): its ts_ms is the id's own
+ * millisecond, and the log finds it by that time instead of through the id index. */
+#define STATE_RECORD_ID_GENERATED 1u
+
 /* One row for the writer: one malloc'ed block holding the record, its strings and, for a
  * prediction, its inputs and outputs as tensor blobs (state/tensor_blob.h). Made by
  * state_record_new; state_record_free frees it. */
@@ -44,9 +48,10 @@ typedef struct state_record {
     char *id;
     char *model;
     char *version;
-    int64_t ts_ms; /* Unix time in milliseconds */
-    int64_t rows;  /* prediction: rows in the request */
-    void *inputs;  /* prediction: inputs_len bytes of tensor blob */
+    int64_t ts_ms;  /* Unix time in milliseconds */
+    uint32_t flags; /* prediction: STATE_RECORD_ID_GENERATED or 0 */
+    int64_t rows;   /* prediction: rows in the request */
+    void *inputs;   /* prediction: inputs_len bytes of tensor blob */
     size_t inputs_len;
     void *outputs; /* prediction: outputs_len bytes of tensor blob */
     size_t outputs_len;

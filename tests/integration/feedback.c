@@ -3,8 +3,10 @@
  * /v2/models/bc_xgb/performance and the gauges equal to scikit-learn's on the same rows
  * (tests/data/feedback/expected.json, from gen.py); a generated UUID when the request has no id;
  * the labels / row forms; unknown id 404 naming it; a wrong label 400; a repeated label counted
- * once; and kill -9 under load keeps every record older than the flush interval with a database
- * that passes PRAGMA integrity_check and opens again. */
+ * once; kill -9 under load keeps every record older than the flush interval with a database
+ * that passes PRAGMA integrity_check and opens again; and after restarts (nothing in memory) a
+ * generated id found in the store by its time (feedback, the window rebuilt, the export's ts the
+ * id's millisecond) beside client ids of the same form, sent in the body or X-Request-Id. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/uuid.h"
 #include "test_support.h"
 
 static struct {
@@ -368,6 +371,100 @@ static void test_rows_logged_as_json_text(void **state)
     free(text);
 }
 
+/* POSTs feedback {"id": id, "label": 1} to srv; returns the status. */
+static int label_one(ts_server *srv, const char *id)
+{
+    char fb[256];
+    snprintf(fb, sizeof fb, "{\"id\":\"%s\",\"label\":1}", id);
+    return post(srv, "/v2/models/bc_xgb/feedback", fb, NULL);
+}
+
+/* The ts of id's line in `ferry logs export bc_xgb` of state dir, -1 when it has none. */
+static long long exported_ts(const char *st_dir, const char *id)
+{
+    char cmd[9000], needle[128], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s logs export bc_xgb --state %s", ts_ferry_bin(), st_dir);
+    assert_int_equal(ts_run(cmd, &out), 0);
+    snprintf(needle, sizeof needle, "{\"id\":\"%s\",\"ts\":", id);
+    const char *line = strstr(out, needle);
+    long long ts = line != NULL ? strtoll(line + strlen(needle), NULL, 10) : -1;
+    free(out);
+    return ts;
+}
+
+/* The id rows of id in the state dir's prediction_ids. */
+static long long id_rows(const char *st_dir, const char *id)
+{
+    char path[4500];
+    snprintf(path, sizeof path, "%s/ferry.db", st_dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM prediction_ids WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void test_generated_id_after_restart(void **state)
+{
+    (void)state;
+    char st_dir[4400];
+    snprintf(st_dir, sizeof st_dir, "%s/state-restart", g.tmp);
+    const char *args[] = {"--repo", g.repo, "--state", st_dir, "--grpc-port", "off", NULL};
+    ts_server s;
+    assert_true(ts_server_start(&s, args));
+    char *body = infer_body(NULL, 0, 1);
+    json_t *resp = NULL;
+    assert_int_equal(post(&s, "/v2/models/bc_xgb/infer", body, &resp), 200);
+    free(body);
+    char gen[64];
+    snprintf(gen, sizeof gen, "%s", json_string_value(json_object_get(resp, "id")));
+    json_decref(resp);
+    /* Clients' ids of ferry's form, from 2024: indexed, so found although logged now. */
+    const char *in_body = "018f0000-0000-7000-8000-000000000001";
+    const char *in_header = "018f0000-0000-7000-8000-000000000002";
+    body = infer_body(in_body, 1, 1);
+    assert_int_equal(post(&s, "/v2/models/bc_xgb/infer", body, NULL), 200);
+    free(body);
+    body = infer_body(NULL, 2, 1);
+    ts_response r;
+    assert_true(ts_server_http(&s, "POST", "/v2/models/bc_xgb/infer",
+                               "Content-Type: application/json\r\nX-Request-Id: "
+                               "018f0000-0000-7000-8000-000000000002\r\n",
+                               body, strlen(body), &r));
+    assert_int_equal(r.status, 200);
+    ts_response_free(&r);
+    free(body);
+    assert_int_equal(ts_server_stop(&s), 0); /* SIGTERM commits what is queued */
+    assert_int_equal(id_rows(st_dir, gen), 0);
+    assert_int_equal(id_rows(st_dir, in_body), 1);
+    assert_int_equal(id_rows(st_dir, in_header), 1);
+
+    assert_true(ts_server_start(&s, args));
+    assert_int_equal(label_one(&s, gen), 200);
+    assert_int_equal(label_one(&s, in_body), 200);
+    assert_int_equal(label_one(&s, in_header), 200);
+    assert_int_equal(label_one(&s, "018f0000-0000-7000-8000-000000000003"), 404);
+    assert_int_equal(ts_server_stop(&s), 0);
+
+    /* The window is rebuilt from the store: the three labelled rows joined with their predictions.
+     */
+    assert_true(ts_server_start(&s, args));
+    assert_true(ts_server_wait_log(&s, "3 labelled rows", 5000));
+    assert_int_equal(ts_server_stop(&s), 0);
+    int64_t ms = 0;
+    assert_true(uuid_v7_time_ms(gen, &ms));
+    assert_int_equal(exported_ts(st_dir, gen), ms);
+    assert_true(exported_ts(st_dir, in_body) > ms - 1000);
+    assert_true(exported_ts(st_dir, in_header) > ms - 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_kill9_keeps_flushed_records),
         cmocka_unit_test(test_rows_logged_as_json_text),
+        cmocka_unit_test(test_generated_id_after_restart),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -597,3 +597,9 @@ void ts_cmd_free(ts_cmd_result *r)
     free(r->out);
     free(r->err);
 }
+
+void ts_uuid_v7_at(char *id, int64_t ms, unsigned r)
+{
+    snprintf(id, 37, "%08llx-%04llx-7%03x-8%03x-%012x", (unsigned long long)ms >> 16,
+             (unsigned long long)ms & 0xffff, r & 0xfff, (r >> 12) & 0xfff, r);
+}

@@ -148,4 +148,7 @@ void ts_repo_add(const char *repo, const char *name, const char *version, const 
  * Returns malloc'ed JSON text. */
 char *ts_fixture_request(const char *fixture);
 
+/* A UUID v7 in text form made at Unix time ms, its random bits from r, into id (37 bytes). */
+void ts_uuid_v7_at(char *id, int64_t ms, unsigned r);
+
 #endif

@@ -1,5 +1,7 @@
 /* uuid_v7: the RFC 9562 version-7 text form with the current time in its first 48 bits, ids in
- * time order, and no repeats across threads and across each thread's refills of random bytes. */
+ * time order, and no repeats across threads and across each thread's refills of random bytes;
+ * uuid_v7_time_ms: the time read back from a generated id and from known ones (either case), and
+ * every malformed form refused (length, hyphens, non-hex, version, variant). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,12 +103,65 @@ static void test_unique_across_threads(void **state)
     }
 }
 
+static void test_time_read_back(void **state)
+{
+    (void)state;
+    int64_t ms = -1;
+    for (int i = 0; i < 100; i++) {
+        char id[UUID_STR_LEN];
+        uuid_v7(id);
+        assert_true(uuid_v7_time_ms(id, &ms));
+        assert_int_equal((uint64_t)ms, id_ms(id));
+    }
+    assert_true(uuid_v7_time_ms("0190a4c2-7b1e-7000-8000-000000000001", &ms));
+    assert_int_equal(ms, 0x0190a4c27b1eLL);
+    assert_true(uuid_v7_time_ms("FFFFFFFF-FFFF-7FFF-BFFF-FFFFFFFFFFFF", &ms));
+    assert_int_equal(ms, 0xffffffffffffLL);
+    assert_true(uuid_v7_time_ms("00000000-0000-7000-8000-000000000000", &ms));
+    assert_int_equal(ms, 0);
+}
+
+static void test_malformed_refused(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",
+        "req-42",
+        "0190a4c2-7b1e-7000-8000-00000000000",   /* 35 characters */
+        "0190a4c2-7b1e-7000-8000-0000000000011", /* 37 */
+        "0190a4c2-7b1e-7000-8000-000000000001 ", /* trailing space */
+        "0190a4c27b1e-7000-8000-0000000000001-", /* hyphens moved */
+        "0190a4c2-7b1e-7000-8000_000000000001",  /* not a hyphen */
+        "0190a4c2-7b1e-7000-8000-00000000000g",  /* not hex */
+        "0190a4c2-7b1e-7000-8000-0000 0000001",
+        "+190a4c2-7b1e-7000-8000-000000000001",
+        "0190a4c2-7b1e-4000-8000-000000000001", /* version 4 */
+        "0190a4c2-7b1e-8000-8000-000000000001", /* version 8 */
+        "0190a4c2-7b1e-7000-0000-000000000001", /* variant 0xxx */
+        "0190a4c2-7b1e-7000-c000-000000000001", /* variant 110x */
+        "0190a4c2-7b1e-7000-f000-000000000001",
+        "{0190a4c2-7b1e-7000-8000-000000000001}",
+        "0190a4c27b1e70008000000000000001", /* no hyphens */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t ms = 12345;
+        if (uuid_v7_time_ms(bad[i], &ms))
+            fail_msg("accepted '%s'", bad[i]);
+        assert_int_equal(ms, 12345); /* untouched */
+    }
+    int64_t ms = 0;
+    assert_true(uuid_v7_time_ms("0190a4c2-7b1e-7000-9abc-000000000001", &ms)); /* variant 10 */
+    assert_true(uuid_v7_time_ms("0190a4c2-7b1e-7000-b000-000000000001", &ms));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_form),
         cmocka_unit_test(test_time_ordered),
         cmocka_unit_test(test_unique_across_threads),
+        cmocka_unit_test(test_time_read_back),
+        cmocka_unit_test(test_malformed_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,10 @@
 /* Unit tests for the prediction log's chunk tables (src/state/chunk_store.c) on a fresh
- * database: a commit's predictions grouped by model version and split at 4,096 predictions and at
- * the byte limit (a larger prediction alone), an id logged in several chunks found at its latest
- * (for any version and for one), and retention deleting whole chunks with their id rows while
- * keeping newer chunks and other models. */
+ * database: a commit's predictions grouped by model version and split at 4,096 predictions, at
+ * the byte limit (a larger prediction alone) and at a 10 s time span, an id logged in several
+ * chunks found at its latest (for any version and for one), ids ferry generated written without
+ * an id row and found by their time (among chunks that overlap it, other generated ids of the same
+ * millisecond, and a client's UUID v7 look-alike that is indexed as any client id), and retention
+ * deleting whole chunks with their id rows while keeping newer chunks and other models. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include "state/chunk_store.h"
 #include "state/prediction_chunk.h"
 #include "state/state_db.h"
+#include "core/uuid.h"
 #include "state/tensor_blob.h"
 #include "test_support.h"
 
@@ -77,6 +80,18 @@ static state_record *make_record(const char *id, const char *model, const char *
     tensor_blob_write(r->inputs, &input, 1);
     tensor_blob_write(r->outputs, &output, 1);
     free(in);
+    return r;
+}
+
+/* A prediction whose id ferry generated, as feedback_hub_log makes it: id a UUID v7 made at ts,
+ * flagged, timed by the id. */
+static state_record *make_generated(const char *id, const char *model, const char *version,
+                                    float value)
+{
+    int64_t ts = 0;
+    assert_true(uuid_v7_time_ms(id, &ts));
+    state_record *r = make_record(id, model, version, ts, value, 2);
+    r->flags = STATE_RECORD_ID_GENERATED;
     return r;
 }
 
@@ -230,6 +245,123 @@ static void test_expire(void **state)
     assert_int_equal(query_int(f, "SELECT count(*) FROM prediction_ids WHERE id LIKE 'o-%'"), 0);
 }
 
+/* "first_ts-last_ts:n" of each chunk in order, comma-separated, into buf. */
+static void chunk_spans(fixture *f, char *buf, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(f->db,
+                                        "SELECT first_ts || '-' || last_ts || ':' || n "
+                                        "FROM prediction_chunks ORDER BY chunk",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    buf[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
+                 (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+static void test_split_by_span(void **state)
+{
+    fixture *f = *state;
+    /* 10 s apart at most within a chunk, whatever the order the times come in. */
+    const int64_t base = 1700000000000, at[] = {0, 4000, 10000, 10001, 2000, 30000, 25000, 20000};
+    enum { N = sizeof at / sizeof at[0] };
+    char ids[N][UUID_STR_LEN];
+    state_record *recs[N];
+    for (size_t i = 0; i < N; i++) {
+        ts_uuid_v7_at(ids[i], base + at[i], (unsigned)i);
+        recs[i] = make_generated(ids[i], "a", "1", (float)i);
+    }
+    commit(f, recs, N);
+    char list[512], want[512];
+    chunk_spans(f, list, sizeof list);
+    snprintf(want, sizeof want, "%lld-%lld:3,%lld-%lld:2,%lld-%lld:3", (long long)base,
+             (long long)(base + 10000), (long long)(base + 2000), (long long)(base + 10001),
+             (long long)(base + 20000), (long long)(base + 30000));
+    assert_string_equal(list, want);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM prediction_ids"), 0);
+    for (size_t i = 0; i < N; i++) {
+        float v = -1;
+        char model[64];
+        assert_true(find(f, ids[i], NULL, NULL, &v, model));
+        assert_true(v == (float)i);
+        assert_true(find(f, ids[i], "a", "1", &v, model));
+        assert_false(find(f, ids[i], "a", "2", &v, model));
+    }
+}
+
+static void test_generated_found_by_time(void **state)
+{
+    fixture *f = *state;
+    const int64_t t = 1700000000000;
+    char gen[4][UUID_STR_LEN], client[UUID_STR_LEN], missing[UUID_STR_LEN];
+    ts_uuid_v7_at(gen[0], t, 1);
+    ts_uuid_v7_at(gen[1], t, 2);        /* the same millisecond, another id */
+    ts_uuid_v7_at(gen[2], t + 9000, 3); /* in a chunk that also covers t */
+    ts_uuid_v7_at(gen[3], t - 500, 4);  /* a chunk ending just before t */
+    ts_uuid_v7_at(client, t, 5);        /* a client's id that looks like ferry's */
+    ts_uuid_v7_at(missing, t, 6);       /* never logged */
+    state_record *c1[2] = {make_generated(gen[3], "a", "1", 3),
+                           make_record("c-1", "a", "1", t - 400, 9, 2)};
+    commit(f, c1, 2);
+    state_record *c2[4] = {
+        make_record("c-2", "a", "1", t - 100, 8, 2), make_generated(gen[1], "a", "1", 1),
+        make_record(client, "a", "1", t + 20, 5, 2), make_generated(gen[2], "a", "1", 2)};
+    commit(f, c2, 4);
+    state_record *c3[2] = {make_generated(gen[0], "b", "1", 0),
+                           make_record("c-3", "b", "1", t + 9999, 7, 2)};
+    commit(f, c3, 2);
+    /* Id rows only for the client's ids, the UUID v7 look-alike among them. */
+    assert_int_equal(query_int(f, "SELECT count(*) FROM prediction_ids"), 4);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM prediction_ids WHERE id = '%s'", client);
+    assert_int_equal(query_int(f, sql), 1);
+    float v = -1;
+    char model[64];
+    for (int i = 0; i < 4; i++) {
+        assert_true(find(f, gen[i], NULL, NULL, &v, model));
+        assert_true(v == (float)i);
+        assert_string_equal(model, i == 0 ? "b" : "a");
+    }
+    assert_true(find(f, gen[0], "b", "1", &v, model));
+    assert_false(find(f, gen[0], "a", "1", &v, model));
+    assert_true(find(f, client, NULL, NULL, &v, model)); /* by its id row (its ts is t + 20) */
+    assert_true(v == 5.0f);
+    assert_false(find(f, missing, NULL, NULL, &v, model));
+    char upper[UUID_STR_LEN]; /* another id (text compares exactly), though its time is the same */
+    for (int i = 0; i < UUID_STR_LEN; i++)
+        upper[i] = (char)(gen[1][i] >= 'a' && gen[1][i] <= 'f' ? gen[1][i] - 32 : gen[1][i]);
+    assert_false(find(f, upper, NULL, NULL, &v, model));
+}
+
+static void test_expire_generated(void **state)
+{
+    fixture *f = *state;
+    char old[UUID_STR_LEN], fresh[UUID_STR_LEN];
+    ts_uuid_v7_at(old, 1000, 1);
+    ts_uuid_v7_at(fresh, 5000, 2);
+    state_record *c1[2] = {make_generated(old, "a", "1", 1),
+                           make_record("o-1", "a", "1", 1500, 2, 2)};
+    commit(f, c1, 2);
+    state_record *c2[2] = {make_generated(fresh, "a", "1", 3),
+                           make_record("f-1", "a", "1", 5000, 4, 2)};
+    commit(f, c2, 2);
+    ferry_error err;
+    assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(chunk_store_expire(f->chunks, "a", 2000, &err), FERRY_OK);
+    assert_int_equal(sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    float v;
+    char model[64];
+    assert_false(find(f, old, NULL, NULL, &v, model));
+    assert_false(find(f, "o-1", NULL, NULL, &v, model));
+    assert_true(find(f, fresh, NULL, NULL, &v, model));
+    assert_true(v == 3.0f);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM prediction_chunks"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM prediction_ids"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM prediction_ids WHERE id = 'f-1'"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +369,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_split_by_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_in_several_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_by_span, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generated_found_by_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expire_generated, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

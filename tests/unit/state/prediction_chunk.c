@@ -1,5 +1,5 @@
 /* Unit tests for the prediction log's chunk format (src/state/prediction_chunk.c): predictions
- * packed and found again by slot (ids, times, rows, both tensor blobs, 8-aligned parts), the
+ * packed and found again by slot (ids, times, rows, flags, both tensor blobs, 8-aligned parts), the
  * smallest and largest time, sizes that add up, and damaged bodies refused with a reason (bad
  * magic, a slot out of range, truncation, an offset pointing outside). */
 #include <setjmp.h>
@@ -54,6 +54,7 @@ static void make_chunk(chunk *c)
     c->recs[0] = make_record("a", 2000, 0, 3);
     c->recs[1] = make_record("a-much-longer-client-id", 1000, 1, 30);
     c->recs[2] = make_record("0190a4c2-7b1e-7000-8000-000000000001", 3000, 2, 1);
+    c->recs[2]->flags = STATE_RECORD_ID_GENERATED; /* as if ferry had made it */
     c->size = prediction_chunk_size(c->recs, 3);
     c->body = malloc(c->size);
     assert_non_null(c->body);
@@ -91,6 +92,7 @@ static void test_round_trip(void **state)
             FERRY_OK);
         assert_int_equal(loc.ts, r->ts_ms);
         assert_int_equal(loc.rows, r->rows);
+        assert_int_equal(loc.flags, slot == 2 ? PREDICTION_CHUNK_ID_GENERATED : 0);
         assert_int_equal(loc.id_len, strlen(r->id));
         assert_string_equal((const char *)c.body + loc.id_off, r->id);
         assert_int_equal(loc.inputs_len, r->inputs_len);
@@ -105,6 +107,27 @@ static void test_round_trip(void **state)
             FERRY_OK);
         assert_int_equal(count, 1);
     }
+    free_chunk(&c);
+}
+
+/* A body an earlier build wrote has flags 0 in every entry: read as client ids. */
+static void test_flags_zero_before(void **state)
+{
+    (void)state;
+    chunk c;
+    make_chunk(&c);
+    prediction_loc loc;
+    ferry_error err;
+    assert_int_equal(
+        prediction_chunk_locate(prediction_chunk_read_memory, c.body, c.size, 2, &loc, &err),
+        FERRY_OK);
+    uint32_t zero = 0;
+    memcpy(c.body + loc.id_off - PREDICTION_CHUNK_ENTRY + 20, &zero, 4);
+    assert_int_equal(
+        prediction_chunk_locate(prediction_chunk_read_memory, c.body, c.size, 2, &loc, &err),
+        FERRY_OK);
+    assert_int_equal(loc.flags, 0);
+    assert_int_equal(loc.ts, 3000);
     free_chunk(&c);
 }
 
@@ -148,6 +171,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_damaged),
+        cmocka_unit_test(test_flags_zero_before),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

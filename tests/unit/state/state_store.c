@@ -1,8 +1,11 @@
 /* Unit tests for the state store (src/state/state_store.c) over its chunked log: a database an
  * older ferry wrote (schema version 1, a row per prediction) opened, migrated to version 2 and
  * still read (find, the labels' join), an id logged again found at its latest among v1 rows and
- * chunks, retention run by the writer deleting expired chunks with their id rows, and written
- * records' blocks reused for new records. */
+ * chunks, retention run by the writer deleting expired chunks with their id rows, ids ferry
+ * generated found by their time (after commit and after reopening, with no id row, a client's UUID
+ * v7 look-alike still indexed, gone with their chunk at retention), and a version 2 database from
+ * before that (every id indexed, no time index) given the index at open and still read, and
+ * written records' blocks reused for new records. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,9 +17,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/uuid.h"
+#include "state/prediction_chunk.h"
 #include "state/state_store.h"
 #include "state/tensor_blob.h"
 #include "state_v1_schema.h"
+#include "state_v2_schema.h"
 #include "test_support.h"
 
 /* The tables and meta row a version 1 ferry created, with one prediction logged as JSON text,
@@ -58,6 +64,17 @@ static state_record *prediction(const char *id, int64_t ts, int64_t rows, float 
     r->rows = rows;
     r->retention_s = retention_s;
     return r;
+}
+
+/* A prediction whose id ferry generated at ms, as feedback_hub_log makes it: flagged and timed by
+ * the id, which is written to id. */
+static state_record *generated(char id[UUID_STR_LEN], int64_t ms, unsigned r, float value,
+                               int64_t retention_s)
+{
+    ts_uuid_v7_at(id, ms, r);
+    state_record *rec = prediction(id, ms, 1, value, retention_s);
+    rec->flags = STATE_RECORD_ID_GENERATED;
+    return rec;
 }
 
 static void make_v1_database(const char *dir)
@@ -202,6 +219,132 @@ static void test_retention_deletes_chunks_and_ids(void **state)
     free(dir);
 }
 
+static void test_retention_deletes_generated(void **state)
+{
+    (void)state;
+    char *dir = ts_mkdtemp();
+    state_store *s = NULL;
+    ferry_error err;
+    assert_int_equal(state_store_open(dir, &s, &err), FERRY_OK);
+    int64_t now = (int64_t)time(NULL) * 1000, day = 86400 * 1000;
+    char old[UUID_STR_LEN], fresh[UUID_STR_LEN];
+    assert_true(state_store_enqueue(s, generated(old, now - 2 * day, 1, 0.5f, 3600)));
+    state_store_flush(s);
+    assert_true(state_store_enqueue(s, generated(fresh, now, 2, 0.5f, 3600)));
+    state_store_flush(s);
+    int64_t rows = 0;
+    float value = 0;
+    assert_int_equal(find(s, old, &rows, &value), FERRY_NOT_FOUND);
+    assert_int_equal(find(s, fresh, &rows, &value), FERRY_OK);
+    state_store_close(s);
+    assert_int_equal(query_int(dir, "SELECT count(*) FROM prediction_ids"), 0);
+    assert_int_equal(query_int(dir, "SELECT sum(n) FROM prediction_chunks"), 1);
+    ts_rmtree(dir);
+    free(dir);
+}
+
+static void test_generated_ids_found_by_time(void **state)
+{
+    (void)state;
+    char *dir = ts_mkdtemp();
+    state_store *s = NULL;
+    ferry_error err;
+    assert_int_equal(state_store_open(dir, &s, &err), FERRY_OK);
+    int64_t now = (int64_t)time(NULL) * 1000, rows = 0;
+    char gen[UUID_STR_LEN], client[UUID_STR_LEN], never[UUID_STR_LEN];
+    assert_true(state_store_enqueue(s, generated(gen, now - 1000, 1, 0.25f, 0)));
+    ts_uuid_v7_at(client, now - 5000, 2); /* a client's id of ferry's form, logged now */
+    assert_true(state_store_enqueue(s, prediction(client, now, 3, 0.75f, 0)));
+    ts_uuid_v7_at(never, now - 1000, 3);
+    state_store_flush(s);
+    for (int open = 0; open < 2; open++) { /* after the commit, then after reopening */
+        float value = 0;
+        assert_int_equal(find(s, gen, &rows, &value), FERRY_OK);
+        assert_int_equal(rows, 1);
+        assert_true(value == 0.25f);
+        assert_int_equal(find(s, client, &rows, &value), FERRY_OK);
+        assert_int_equal(rows, 3);
+        assert_true(value == 0.75f);
+        assert_int_equal(find(s, never, &rows, &value), FERRY_NOT_FOUND);
+        state_store_close(s);
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM prediction_ids WHERE id = '%s'", client);
+        assert_int_equal(query_int(dir, sql), 1);
+        assert_int_equal(query_int(dir, "SELECT count(*) FROM prediction_ids"), 1);
+        assert_int_equal(state_store_open(dir, &s, &err), FERRY_OK);
+    }
+    state_store_close(s);
+    ts_rmtree(dir);
+    free(dir);
+}
+
+/* A version 2 database as an earlier build wrote it: one chunk of model m version 1 holding
+ * "client-1" (0.5) and uuid (0.25, unflagged: every id was indexed then), both with id rows. */
+static void make_v2_database(const char *dir, const char *uuid)
+{
+    char path[4200];
+    state_store_path(dir, path, sizeof path);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, TS_STATE_V2_SCHEMA, NULL, NULL, NULL), SQLITE_OK);
+    state_record *recs[2] = {prediction("client-1", 1000, 1, 0.5f, 0),
+                             prediction(uuid, 1200, 1, 0.25f, 0)};
+    size_t size = prediction_chunk_size(recs, 2);
+    void *body = malloc(size);
+    assert_non_null(body);
+    int64_t first = 0, last = 0;
+    prediction_chunk_write(body, recs, 2, &first, &last);
+    char *sql =
+        sqlite3_mprintf("INSERT INTO prediction_chunks VALUES(1, 'm', '1', %lld, %lld, 2,"
+                        " ?1); INSERT INTO prediction_ids VALUES('client-1', 1, 0), (%Q, 1, 1)",
+                        (long long)first, (long long)last, uuid);
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, &tail), SQLITE_OK);
+    assert_int_equal(sqlite3_bind_blob(st, 1, body, (int)size, SQLITE_STATIC), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_exec(db, tail, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free(sql);
+    free(body);
+    state_record_free(recs[0]);
+    state_record_free(recs[1]);
+    sqlite3_close(db);
+}
+
+static void test_v2_database_before_time_index(void **state)
+{
+    (void)state;
+    char *dir = ts_mkdtemp();
+    char uuid[UUID_STR_LEN], gen[UUID_STR_LEN];
+    ts_uuid_v7_at(uuid, 500, 7); /* generated by that build, but logged at 1200 with an id row */
+    make_v2_database(dir, uuid);
+    assert_int_equal(
+        query_int(dir, "SELECT count(*) FROM sqlite_master WHERE name = 'prediction_chunks_time'"),
+        0);
+    state_store *s = NULL;
+    ferry_error err;
+    assert_int_equal(state_store_open(dir, &s, &err), FERRY_OK);
+    int64_t rows = 0, now = (int64_t)time(NULL) * 1000;
+    float value = 0;
+    assert_int_equal(find(s, "client-1", &rows, &value), FERRY_OK);
+    assert_true(value == 0.5f);
+    assert_int_equal(find(s, uuid, &rows, &value), FERRY_OK);
+    assert_true(value == 0.25f);
+    assert_true(state_store_enqueue(s, generated(gen, now, 1, 0.75f, 0)));
+    state_store_flush(s);
+    assert_int_equal(find(s, gen, &rows, &value), FERRY_OK);
+    assert_true(value == 0.75f);
+    state_store_close(s);
+    assert_int_equal(
+        query_int(dir, "SELECT count(*) FROM sqlite_master WHERE name = 'prediction_chunks_time'"),
+        1);
+    assert_int_equal(query_int(dir, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+    assert_int_equal(query_int(dir, "SELECT count(*) FROM prediction_ids"), 2);
+    ts_rmtree(dir);
+    free(dir);
+}
+
 /* A record from the store's pool, with an output value and the given id. */
 static state_record *pooled_prediction(state_store *s, const char *id, size_t extra_input)
 {
@@ -259,6 +402,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v1_database_migrates),
         cmocka_unit_test(test_retention_deletes_chunks_and_ids),
+        cmocka_unit_test(test_retention_deletes_generated),
+        cmocka_unit_test(test_generated_ids_found_by_time),
+        cmocka_unit_test(test_v2_database_before_time_index),
         cmocka_unit_test(test_written_blocks_are_reused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
