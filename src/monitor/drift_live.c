@@ -30,6 +30,7 @@ struct drift_live {
     double *thresholds;      /* per column; NaN: the method's default */
     pthread_t thread;
     bool started;
+    double *taken;        /* the monitor thread's: the window it measures, swapped with closed */
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t cond;
     double *active, *closed;            /* cap x n_cols values, row-major */
@@ -320,13 +321,14 @@ void drift_live_observe(drift_live *d, metrics *m, const ferry_tensor *inputs, s
 
 /* ---- the monitor thread -------------------------------------------------------------------- */
 
-/* The closed window as a profile with the reference's columns. Caller holds the lock. */
-static profile *window_profile(drift_live *d)
+/* A window taken from closed (seen rows, values row-major in d->taken) as a profile with the
+ * reference's columns. Runs without the lock: requests go on filling the active window. */
+static profile *window_profile(drift_live *d, uint64_t seen)
 {
     profile *cur = profile_alloc(d->n_cols);
     if (cur == NULL)
         return NULL;
-    cur->sample_rows = d->closed_seen < d->cap ? (size_t)d->closed_seen : d->cap;
+    cur->sample_rows = seen < d->cap ? (size_t)seen : d->cap;
     cur->source = strdup("window");
     bool ok = cur->source != NULL;
     for (size_t i = 0; ok && i < d->n_cols; i++) {
@@ -335,7 +337,7 @@ static profile *window_profile(drift_live *d)
         c->type = d->ref->columns[i].type;
         ok = c->name != NULL && profile_alloc_sample(cur, c);
         for (size_t r = 0; ok && r < cur->sample_rows; r++) {
-            double x = d->closed[r * d->n_cols + i];
+            double x = d->taken[r * d->n_cols + i];
             if (c->type == PROFILE_NUMERICAL) {
                 c->numbers[r] = x;
             } else if (!isnan(x)) {
@@ -516,7 +518,9 @@ static void *monitor_main(void *arg)
             pthread_mutex_unlock(&d->lock);
             break;
         }
-        profile *cur = missing != NULL ? window_profile(d) : NULL;
+        double *values = d->taken; /* take the closed window; copying it is done unlocked */
+        d->taken = d->closed;
+        d->closed = values;
         if (missing != NULL)
             memcpy(missing, d->closed_missing, d->n_cols * sizeof *missing);
         uint64_t rows = d->closed_seen;
@@ -524,6 +528,7 @@ static void *monitor_main(void *arg)
         metrics *m = d->metrics;
         d->pending = false;
         pthread_mutex_unlock(&d->lock);
+        profile *cur = missing != NULL ? window_profile(d, rows) : NULL;
         if (cur == NULL) {
             log_fields f = {.model = d->model, .version = d->version};
             log_error(&f, "drift window dropped: out of memory");
@@ -550,11 +555,12 @@ static bool allocate(drift_live *d, size_t n_outputs_cols)
     d->thresholds = calloc(d->n_cols + 1, sizeof *d->thresholds);
     d->active = malloc(cells * sizeof *d->active);
     d->closed = malloc(cells * sizeof *d->closed);
+    d->taken = malloc(cells * sizeof *d->taken);
     d->missing = calloc(d->n_cols + 1, sizeof *d->missing);
     d->closed_missing = calloc(d->n_cols + 1, sizeof *d->closed_missing);
     d->drifted = calloc(d->n_cols + 1, sizeof *d->drifted);
     return d->ref && d->slots && d->outs && d->pred_names && d->methods && d->thresholds &&
-           d->active && d->closed && d->missing && d->closed_missing && d->drifted;
+           d->active && d->closed && d->taken && d->missing && d->closed_missing && d->drifted;
 }
 
 /* The condition variable times out on the monotonic clock, as the deadlines are kept. */
@@ -650,6 +656,7 @@ void drift_live_destroy(drift_live *d)
     free(d->thresholds);
     free(d->active);
     free(d->closed);
+    free(d->taken);
     free(d->missing);
     free(d->closed_missing);
     free(d->drifted);

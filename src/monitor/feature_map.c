@@ -93,30 +93,6 @@ ferry_status feature_map_build(const ferry_model_io *io, const profile *p, featu
     return FERRY_OK;
 }
 
-bool feature_value_at(const ferry_tensor *t, size_t i, double *out)
-{
-    *out = NAN;
-    size_t size = ferry_dtype_size(t->dtype);
-    if (size == 0 || t->data == NULL || i >= t->nbytes / size)
-        return false;
-    switch (t->dtype) {
-    case FERRY_DTYPE_FP32:
-        *out = ((const float *)t->data)[i];
-        return true;
-    case FERRY_DTYPE_FP64:
-        *out = ((const double *)t->data)[i];
-        return true;
-    case FERRY_DTYPE_INT32:
-        *out = ((const int32_t *)t->data)[i];
-        return true;
-    case FERRY_DTYPE_INT64:
-        *out = (double)((const int64_t *)t->data)[i];
-        return true;
-    default:
-        return false;
-    }
-}
-
 void feature_map_free(feature_map *m)
 {
     free(m->slots);

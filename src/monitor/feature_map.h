@@ -7,6 +7,8 @@
 #ifndef FERRY_MONITOR_FEATURE_MAP_H
 #define FERRY_MONITOR_FEATURE_MAP_H
 
+#include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,8 +45,41 @@ ferry_status feature_map_build(const ferry_model_io *io, const profile *p, featu
                                ferry_error *err) FERRY_MUST_CHECK;
 
 /* Element i of t as a double: FP32, FP64, INT32 and INT64 data; NaN for an element past the data
- * or a dtype that is not read (then false). */
-bool feature_value_at(const ferry_tensor *t, size_t i, double *out);
+ * or a dtype that is not read (then false). Inline: drift reads every feature of every row. */
+static inline bool feature_value_at(const ferry_tensor *t, size_t i, double *out)
+{
+    if (t->data != NULL)
+        switch (t->dtype) {
+        case FERRY_DTYPE_FP32:
+            if (i < t->nbytes / sizeof(float)) {
+                *out = ((const float *)t->data)[i];
+                return true;
+            }
+            break;
+        case FERRY_DTYPE_FP64:
+            if (i < t->nbytes / sizeof(double)) {
+                *out = ((const double *)t->data)[i];
+                return true;
+            }
+            break;
+        case FERRY_DTYPE_INT32:
+            if (i < t->nbytes / sizeof(int32_t)) {
+                *out = ((const int32_t *)t->data)[i];
+                return true;
+            }
+            break;
+        case FERRY_DTYPE_INT64:
+            if (i < t->nbytes / sizeof(int64_t)) {
+                *out = (double)((const int64_t *)t->data)[i];
+                return true;
+            }
+            break;
+        default:
+            break;
+        }
+    *out = NAN;
+    return false;
+}
 
 /* Frees what the map holds. Accepts a zeroed map. */
 void feature_map_free(feature_map *m);

@@ -155,7 +155,7 @@ static recent *take_slot(feedback_hub *h, size_t n)
 
 /* Asks the CPU to bring the oldest prediction's block into cache for the next request, which
  * evicts and rewrites it: FEEDBACK_RECENT_MAX predictions ago it left every cache, and waiting
- * for it was the largest part of logging a prediction. */
+ * for it was the largest part of logging a prediction (remember also prefetches its index cell). */
 static void prefetch_slot(const recent *r)
 {
     if (r == NULL)
@@ -166,14 +166,16 @@ static void prefetch_slot(const recent *r)
 }
 
 /* Puts r in the ring slot take_slot emptied and in the hash table. Caller holds the lock. */
-static void remember(feedback_hub *h, recent *r)
+static void remember(feedback_hub *h, recent *r, uint32_t hash)
 {
-    uint32_t hash = recent_index_hash(r->id);
     h->ring[h->ring_next] = r;
     h->ring_hash[h->ring_next] = hash;
     recent_index_insert(&h->index, hash, (uint32_t)h->ring_next);
     h->ring_next = (h->ring_next + 1) % FEEDBACK_RECENT_MAX;
-    prefetch_slot(h->ring[h->ring_next]);
+    recent *oldest = h->ring[h->ring_next];
+    prefetch_slot(oldest);
+    if (oldest != NULL)
+        recent_index_prefetch(&h->index, h->ring_hash[h->ring_next]);
 }
 
 static bool sampled(feedback_hub *h, double sample)
@@ -240,11 +242,13 @@ void feedback_hub_log(feedback_hub *h, const char *id, bool id_generated, const 
     int64_t rows = inputs[0].ndim > 0 ? inputs[0].shape[0] : 1;
     const ferry_tensor *first = n_outputs > 0 ? &outputs[0] : NULL;
     size_t n_scores = (size_t)rows * score_cols(first, rows);
+    uint32_t hash = recent_index_hash(id);
+    recent_index_prefetch(&h->index, hash);
     pthread_mutex_lock(&h->lock);
     recent *r = take_slot(h, n_scores);
     if (r != NULL) {
         recent_fill(r, id, model, version, cfg, rows, first);
-        remember(h, r);
+        remember(h, r, hash);
     }
     pthread_mutex_unlock(&h->lock);
     state_record *rec = prediction_record(h->store, id, model, version, cfg, rows, inputs, n_inputs,

@@ -70,6 +70,11 @@ void recent_index_remove(recent_index *ix, uint32_t hash, uint32_t slot)
         }
 }
 
+void recent_index_prefetch(const recent_index *ix, uint32_t hash)
+{
+    __builtin_prefetch(&ix->cells[hash & ix->mask], 1, 3);
+}
+
 uint32_t recent_index_first(const recent_index *ix, uint32_t hash)
 {
     return hash & ix->mask;

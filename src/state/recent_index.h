@@ -44,6 +44,9 @@ void recent_index_insert(recent_index *ix, uint32_t hash, uint32_t slot);
 /* Removes the entry (hash, slot); nothing when it is not there. */
 void recent_index_remove(recent_index *ix, uint32_t hash, uint32_t slot);
 
+/* Asks the CPU to bring the cell a lookup, insert or removal of hash starts at into cache. */
+void recent_index_prefetch(const recent_index *ix, uint32_t hash);
+
 /* A cursor at the first cell a lookup of hash reads. */
 uint32_t recent_index_first(const recent_index *ix, uint32_t hash);
 
