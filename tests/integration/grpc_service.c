@@ -12,6 +12,7 @@
 
 #include <libgen.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,37 @@ static void assert_rest_stats(json_t *counts)
     json_decref(doc);
 }
 
+/* An id the server generated for a gRPC request was logged without an id-index row and is found
+ * by its time: feedback for it after a restart (nothing in memory) answers 200. */
+static void assert_generated_id_found(const char *id)
+{
+    char db_path[4300];
+    snprintf(db_path, sizeof db_path, "%s/state/ferry.db", g.tmp);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM prediction_ids WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    start_server(&g.srv, NULL);
+    char body[256];
+    snprintf(body, sizeof body, "{\"id\": \"%s\", \"label\": 1}", id);
+    ts_response resp;
+    assert_true(ts_server_http(&g.srv, "POST", "/v2/models/bc_xgb/feedback", json_ct, body,
+                               strlen(body), &resp));
+    if (resp.status != 200)
+        fprintf(stderr, "feedback for %s: %d %s\n", id, resp.status, resp.body ? resp.body : "");
+    assert_int_equal(resp.status, 200);
+    ts_response_free(&resp);
+    assert_int_equal(ts_server_stop(&g.srv), 0);
+}
+
 static void test_every_rpc(void **state)
 {
     (void)state;
@@ -277,6 +309,10 @@ static void test_every_rpc(void **state)
     assert_non_null(line);
     json_t *counts = json_loads(line + strlen("\ncounts "), JSON_DISABLE_EOF_CHECK, NULL);
     assert_non_null(counts);
+    char generated[64] = "";
+    line = strstr(out, "\ngenerated-id ");
+    assert_non_null(line);
+    assert_int_equal(sscanf(line, "\ngenerated-id %63s", generated), 1);
     free(out);
 
     assert_rest_stats(counts);
@@ -285,6 +321,7 @@ static void test_every_rpc(void **state)
     /* REST still serves after every gRPC error. */
     assert_int_equal(rest_infer(1, 2, 30), 200);
     assert_int_equal(ts_server_stop(&g.srv), 0);
+    assert_generated_id_found(generated);
 }
 
 static void test_admin_token(void **state)

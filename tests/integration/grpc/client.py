@@ -10,6 +10,7 @@ requests it sent, and "passed N of M checks"; exits 1 when a check failed.
 import argparse
 import json
 import math
+import re
 import struct
 import sys
 import threading
@@ -143,6 +144,12 @@ def test_infer_bc(pb, stub, inputs, expected):
     count_success(1)
     out, got = predictions(resp)
     check("infer_requested_output", out.name == "predict" and close(got[0], want[0]), str(got))
+    # No id in the request: the server names the response with a UUID v7 (feedback can name it;
+    # the C test posts feedback for it after a restart).
+    check("infer_generated_id", re.fullmatch(
+        "[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", resp.id) is not None,
+        resp.id)
+    print("generated-id", resp.id)
 
 
 def test_concurrent(pb, stub, inputs, expected):
