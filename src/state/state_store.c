@@ -36,6 +36,7 @@ struct state_store {
     pthread_mutex_t spare_lock;
     state_record **spares; /* STATE_SPARE_MAX slots: written records' blocks, for reuse */
     size_t n_spares;
+    size_t spare_bytes; /* their capacities summed; at most STATE_SPARE_BYTES */
     size_t head, count;
     uint64_t enqueued, committed; /* sequence numbers: records taken in, records done */
     bool stopping;
@@ -115,8 +116,10 @@ state_record *state_store_record_new(state_store *s, state_record_kind kind, con
     size_t size = record_size(id, model, version, label, inputs_len, outputs_len);
     state_record *r = NULL;
     pthread_mutex_lock(&s->spare_lock);
-    if (s->n_spares > 0)
+    if (s->n_spares > 0) {
         r = s->spares[--s->n_spares]; /* the last returned: the likeliest still in a cache */
+        s->spare_bytes -= r->capacity;
+    }
     pthread_mutex_unlock(&s->spare_lock);
     if (r != NULL && r->capacity < size) {
         free(r); /* the stream's records grew: the pool turns over to the new size */
@@ -134,11 +137,15 @@ static void recycle(state_store *s, state_record **batch, size_t n)
 {
     size_t n_free = 0;
     pthread_mutex_lock(&s->spare_lock);
-    for (size_t i = 0; i < n; i++)
-        if (s->n_spares < STATE_SPARE_MAX && batch[i]->capacity <= STATE_SPARE_BYTES_MAX)
+    for (size_t i = 0; i < n; i++) {
+        if (s->n_spares < STATE_SPARE_MAX &&
+            batch[i]->capacity <= STATE_SPARE_BYTES - s->spare_bytes) {
             s->spares[s->n_spares++] = batch[i];
-        else
+            s->spare_bytes += batch[i]->capacity;
+        } else {
             batch[n_free++] = batch[i];
+        }
+    }
     pthread_mutex_unlock(&s->spare_lock);
     for (size_t i = 0; i < n_free; i++)
         state_record_free(batch[i]);
@@ -442,6 +449,14 @@ bool state_store_enqueue(state_store *s, state_record *r)
         state_record_free(r);
     }
     return ok;
+}
+
+void state_store_spares(state_store *s, size_t *n, size_t *bytes)
+{
+    pthread_mutex_lock(&s->spare_lock);
+    *n = s->n_spares;
+    *bytes = s->spare_bytes;
+    pthread_mutex_unlock(&s->spare_lock);
 }
 
 uint64_t state_store_dropped(state_store *s)

@@ -28,8 +28,8 @@
 #define STATE_QUEUE_MAX         65536      /* records waiting for the writer; more are dropped */
 #define STATE_BATCH_WAKE        4096       /* this many waiting records wake the writer early */
 #define STATE_RETENTION_EVERY_S 60         /* how often old rows are deleted */
-#define STATE_SPARE_MAX         8192       /* written records' blocks kept for reuse */
-#define STATE_SPARE_BYTES_MAX   (64 << 10) /* larger blocks are freed, not kept */
+#define STATE_SPARE_MAX         8192       /* written records' blocks kept for reuse, at most */
+#define STATE_SPARE_BYTES       (16 << 20) /* and at most this many bytes of them */
 #define STATE_DB_FILE           "ferry.db"
 
 typedef struct state_store state_store;
@@ -88,6 +88,9 @@ ferry_status state_store_open(const char *dir, state_store **out,
 /* Hands a record to the writer (which frees it). Never blocks on the disk; when the queue is full
  * the record is freed, counted in state_store_dropped and false is returned. Thread-safe. */
 bool state_store_enqueue(state_store *s, state_record *r);
+
+/* The blocks kept for reuse now: how many and their bytes. */
+void state_store_spares(state_store *s, size_t *n, size_t *bytes);
 
 /* Records dropped because the queue was full, and records written, since open. */
 uint64_t state_store_dropped(state_store *s);

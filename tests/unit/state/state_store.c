@@ -5,7 +5,7 @@
  * generated found by their time (after commit and after reopening, with no id row, a client's UUID
  * v7 look-alike still indexed, gone with their chunk at retention), and a version 2 database from
  * before that (every id indexed, no time index) given the index at open and still read, and
- * written records' blocks reused for new records. */
+ * written records' blocks reused for new records (up to a byte cap). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -392,6 +392,17 @@ static void test_written_blocks_are_reused(void **state)
     assert_true(value == 0.5f);
     assert_int_equal(find(s, "p-3", &rows, &value), FERRY_OK);
     assert_int_equal(state_store_written(s), 3);
+    size_t n = 0, bytes = 0;
+    state_store_spares(s, &n, &bytes);
+    assert_int_equal(n, 1); /* the bigger block, kept */
+    assert_true(bytes >= 4096);
+    /* A block that would take the spares past STATE_SPARE_BYTES is freed, not kept. */
+    assert_true(state_store_enqueue(s, pooled_prediction(s, "huge", STATE_SPARE_BYTES)));
+    state_store_flush(s);
+    assert_int_equal(find(s, "huge", &rows, &value), FERRY_OK);
+    state_store_spares(s, &n, &bytes);
+    assert_int_equal(n, 0); /* the kept block went to "huge" (too small), "huge" was freed */
+    assert_int_equal(bytes, 0);
     state_store_close(s); /* frees the spare blocks (ASan's leak check runs on this test) */
     ts_rmtree(dir);
     free(dir);
