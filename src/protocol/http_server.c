@@ -82,9 +82,10 @@ struct http_server {
     unsigned pid; /* prefix of generated request ids */
     atomic_uint in_flight;
     atomic_uint_fast64_t next_id;
-    pthread_mutex_t pool_lock; /* also guards `suspended` */
+    pthread_mutex_t pool_lock; /* also guards `suspended` and `stopping` */
     request_ctx *pool;
     request_ctx *suspended; /* connections suspended while queued: resumed before a stop */
+    bool stopping;          /* resume_suspended has run: nothing may stay suspended from here */
     size_t pool_size;
 };
 
@@ -290,19 +291,22 @@ static void unlink_suspended(http_server *s, request_ctx *rc)
     rc->susp_prev = rc->susp_next = NULL;
 }
 
+/* Resumes a suspended connection under pool_lock: a stop (resume_suspended, then MHD_stop_daemon)
+ * must never find a connection off the list but not resumed yet (MHD aborts the process when a
+ * daemon stops with a suspended connection), nor have a resume follow MHD_stop_daemon (the
+ * connection is freed by then). */
 static void on_infer_done(void *user)
 {
     request_ctx *rc = user;
     http_server *s = rc->server;
     pthread_mutex_lock(&s->pool_lock);
     int was = atomic_exchange(&rc->async, ASYNC_DONE);
-    bool resume = was == ASYNC_SUSPENDED && !rc->stop_resumed; /* a stop resumed it already */
-    if (resume)
+    if (was == ASYNC_SUSPENDED && !rc->stop_resumed) { /* a stop resumed it already */
         unlink_suspended(s, rc);
-    pthread_mutex_unlock(&s->pool_lock);
-    if (resume)
         MHD_resume_connection(rc->conn);
-    else if (was == ASYNC_ORPHANED)
+    }
+    pthread_mutex_unlock(&s->pool_lock);
+    if (was == ASYNC_ORPHANED)
         release_orphan(rc);
 }
 
@@ -327,7 +331,10 @@ static int connection_fd(struct MHD_Connection *conn)
     return info != NULL ? (int)info->connect_fd : -1;
 }
 
-/* Suspends the connection of a request that was queued, unless it has finished meanwhile. */
+/* Suspends the connection of a request that was queued, unless it has finished meanwhile. Once a
+ * stop has resumed the suspended connections (a request this worker was still reading when the
+ * stop began), it is resumed at once as the stop would have: the call after it closes the
+ * connection, and the queued job ends the request (ASYNC_ORPHANED). */
 static void suspend(request_ctx *rc, struct MHD_Connection *conn)
 {
     http_server *s = rc->server;
@@ -336,10 +343,13 @@ static void suspend(request_ctx *rc, struct MHD_Connection *conn)
     int expected = ASYNC_QUEUED;
     pthread_mutex_lock(&s->pool_lock);
     bool suspended = atomic_compare_exchange_strong(&rc->async, &expected, ASYNC_SUSPENDED);
-    if (suspended)
+    bool resume = !suspended || s->stopping;
+    if (suspended && s->stopping)
+        rc->stop_resumed = true;
+    else if (suspended)
         link_suspended(s, rc);
     pthread_mutex_unlock(&s->pool_lock);
-    if (!suspended)
+    if (resume)
         MHD_resume_connection(conn);
 }
 
@@ -742,12 +752,12 @@ static unsigned worker_count(const http_server_options *opts)
     return n < MAX_WORKERS ? n : MAX_WORKERS;
 }
 
-/* Stops every started worker and frees what start_server made (also after a partial start). */
 /* Resumes every connection still suspended (MHD refuses to stop a daemon with suspended
  * connections): MHD then closes them, and a request whose job is still queued is orphaned. */
 static void resume_suspended(http_server *s)
 {
     pthread_mutex_lock(&s->pool_lock);
+    s->stopping = true;
     while (s->suspended != NULL) {
         request_ctx *rc = s->suspended;
         unlink_suspended(s, rc);
@@ -757,6 +767,7 @@ static void resume_suspended(http_server *s)
     pthread_mutex_unlock(&s->pool_lock);
 }
 
+/* Stops every started worker and frees what start_server made (also after a partial start). */
 static void free_server(http_server *s)
 {
     stop_accepting(s);

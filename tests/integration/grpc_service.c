@@ -125,8 +125,7 @@ static void start_server(ts_server *srv, const char *admin_token)
 /* Helpers                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Runs client.py with `extra` arguments against srv; returns its exit status and output. Reads
- * the server's log meanwhile: a server blocked on a full stderr pipe would answer nothing. */
+/* Runs client.py with `extra` arguments against srv; returns its exit status and output. */
 static int run_client(ts_server *srv, const char *extra, char **out)
 {
     char cmd[16384], out_path[4200];

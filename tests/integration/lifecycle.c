@@ -1,7 +1,8 @@
 /* The life of a real `ferry serve` process: start-up with corrupt, missing and tampered models
  * (named in the log, reported not ready, the rest serving), strict and relaxed readiness, serving
  * one artifact, environment defaults and flags that win over them, SIGTERM's grace period and
- * drain, start-up time in the log, and usage errors. */
+ * drain, a stop while requests queue, start-up time in the log, and usage errors. */
+#define _GNU_SOURCE /* strcasestr */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,7 @@ static struct {
     char *tmp;
     char good_repo[4096];   /* bc_xgb only */
     char broken_repo[4096]; /* good, corrupt, missing, badsha */
+    char queue_repo[4096];  /* bc_xgb on one instance: concurrent requests queue */
     json_t *inputs;         /* bc_xgb test_inputs.json */
     json_t *expected;       /* bc_xgb expected.json */
     ts_server servers[MAX_SERVERS];
@@ -234,6 +238,10 @@ static int group_setup(void **state)
     snprintf(g.good_repo, sizeof g.good_repo, "%s/good-repo", g.tmp);
     snprintf(g.broken_repo, sizeof g.broken_repo, "%s/broken-repo", g.tmp);
     ts_repo_add(g.good_repo, "bc_xgb", "1", "bc_xgb", "model.json");
+    snprintf(g.queue_repo, sizeof g.queue_repo, "%s/queue-repo", g.tmp);
+    ts_repo_add(g.queue_repo, "bc_xgb", "1", "bc_xgb", "model.json");
+    snprintf(to, sizeof to, "%s/bc_xgb/model.yaml", g.queue_repo);
+    ts_write_file(to, "instances: 1\n");
 
     ts_repo_add(g.broken_repo, "good", "1", "bc_xgb", "model.json");
     /* corrupt: model.json cut off after 5000 bytes */
@@ -579,6 +587,140 @@ static void test_request_in_flight_completes(void **state)
     assert_int_equal(ts_server_stop(srv), -1);
 }
 
+/* Keep-alive clients that send request after request to a one-instance model (their connections
+ * suspended while their requests queue) until `stop`; run on threads, so they assert nothing. */
+#define STOP_CLIENTS 16
+#define STOP_ROWS    400
+
+static struct {
+    atomic_bool stop;
+    int port;
+    char *request;
+    size_t request_len;
+} load;
+
+/* Reads one Content-Length-framed response; false when the connection ends first. */
+static bool read_one_response(int fd)
+{
+    char buf[16384];
+    size_t used = 0;
+    char *end = NULL;
+    while (end == NULL) {
+        if (used == sizeof buf - 1)
+            return false;
+        ssize_t n = recv(fd, buf + used, sizeof buf - 1 - used, 0);
+        if (n <= 0)
+            return false;
+        used += (size_t)n;
+        buf[used] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+    const char *length = strcasestr(buf, "Content-Length:");
+    if (length == NULL || length > end)
+        return false;
+    size_t want = (size_t)(end + 4 - buf) + strtoul(length + 15, NULL, 10);
+    while (used < want) {
+        ssize_t n = recv(fd, buf, sizeof buf < want - used ? sizeof buf : want - used, 0);
+        if (n <= 0)
+            return false;
+        used += (size_t)n;
+    }
+    return true;
+}
+
+static void *keep_requesting(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&load.stop)) {
+        int fd = ts_connect(load.port);
+        if (fd < 0) { /* the server has stopped listening */
+            usleep(1000);
+            continue;
+        }
+        while (!atomic_load(&load.stop) && ts_send_all(fd, load.request, load.request_len) &&
+               read_one_response(fd))
+            ;
+        close(fd);
+    }
+    return NULL;
+}
+
+/* The queue depth of the one-instance bc_xgb (-1 when the metrics do not show it). */
+static double queue_depth(ts_server *srv)
+{
+    ts_response resp;
+    assert_true(ts_server_http(srv, "GET", "/metrics", NULL, NULL, 0, &resp));
+    const char *series = "ferry_queue_depth{model=\"bc_xgb\",version=\"1\"} ";
+    const char *at = strstr(resp.body, series);
+    double depth = at != NULL ? strtod(at + strlen(series), NULL) : -1;
+    ts_response_free(&resp);
+    return depth;
+}
+
+/* SIGTERM with no grace period and no drain while clients keep requests queued: connections are
+ * suspended, resumed by a finished job or by the stop, and read by the HTTP workers all at once.
+ * The server must exit 0 every time (libmicrohttpd aborts the process when a daemon stops with a
+ * connection still suspended: one resumed by its job just as the stop swept the suspended list,
+ * or suspended by a worker just after it). A race, so several rounds. */
+static void test_stop_with_requests_queued(void **state)
+{
+    (void)state;
+    char *row = row_request(3); /* {"inputs":[{...,"shape":[1,30],"data":[30 values]}]} */
+    const char *values = strstr(row, "\"data\":[") + 8;
+    size_t values_len = strcspn(values, "]");
+    size_t cap = STOP_ROWS * (values_len + 1) + 512;
+    char *body = malloc(cap);
+    assert_non_null(body);
+    size_t n = (size_t)snprintf(body, cap,
+                                "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\","
+                                "\"shape\":[%d,30],\"data\":[",
+                                STOP_ROWS);
+    for (int r = 0; r < STOP_ROWS; r++)
+        n += (size_t)snprintf(body + n, cap - n, "%s%.*s", r ? "," : "", (int)values_len, values);
+    n += (size_t)snprintf(body + n, cap - n, "]}]}");
+    free(row);
+    load.request = malloc(n + 512);
+    assert_non_null(load.request);
+    int head = snprintf(load.request, 512,
+                        "POST /v2/models/bc_xgb/infer HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                        n);
+    memcpy(load.request + head, body, n);
+    load.request_len = (size_t)head + n;
+    free(body);
+
+    for (int round = 0; round < 8; round++) {
+        const char *args[] = {"--repo", g.queue_repo,     "--state", new_state_dir(),   "--threads",
+                              "4",      "--grace-period", "0",       "--drain-timeout", "0",
+                              NULL};
+        ts_server *srv = start(0, args, true);
+        load.port = srv->port;
+        atomic_store(&load.stop, false);
+        pthread_t clients[STOP_CLIENTS];
+        for (int c = 0; c < STOP_CLIENTS; c++)
+            assert_int_equal(pthread_create(&clients[c], NULL, keep_requesting, NULL), 0);
+        double depth = 0;
+        for (int i = 0; i < 2000 && depth < 2; i++) {
+            depth = queue_depth(srv);
+            usleep(1000);
+        }
+        int signalled = kill(srv->pid, SIGTERM);
+        int status = ts_server_wait(srv, 20000);
+        atomic_store(&load.stop, true);
+        for (int c = 0; c < STOP_CLIENTS; c++)
+            pthread_join(clients[c], NULL);
+        assert_true(depth >= 2); /* requests were queued: their connections suspended */
+        assert_int_equal(signalled, 0);
+        if (status != 0)
+            fprintf(stderr, "test: round %d: exit status %d; the log ends:\n%s\n", round, status,
+                    srv->log_len > 2000 ? srv->log + srv->log_len - 2000 : srv->log);
+        assert_int_equal(status, 0);
+        assert_int_equal(ts_server_stop(srv), -1); /* already exited: frees the log */
+    }
+    free(load.request);
+    load.request = NULL;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Usage                                                                                        */
 /* ------------------------------------------------------------------------------------------ */
@@ -635,6 +777,7 @@ int main(void)
         cmocka_unit_test_teardown(test_grpc_port_options, teardown),
         cmocka_unit_test_teardown(test_sigterm_grace_period, teardown),
         cmocka_unit_test_teardown(test_request_in_flight_completes, teardown),
+        cmocka_unit_test_teardown(test_stop_with_requests_queued, teardown),
         cmocka_unit_test_teardown(test_usage, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -550,6 +550,32 @@ static void test_keep_alive(void **state)
     ts_server_read_log(&g.srv);
 }
 
+/* Nobody reads the server's log while this test talks to it over a raw socket: 2000 requests write
+ * about 400 KiB of access lines, several times what a pipe holds (64 KiB), and every one is still
+ * answered (the harness must capture the log where a write never blocks the server). */
+static void test_unread_log(void **state)
+{
+    (void)state;
+    enum { REQUESTS = 2000, PIPE_CAPACITY = 64 * 1024 };
+    ts_server_read_log(&g.srv);
+    size_t before = g.srv.log_len;
+    int fd = ts_connect(g.srv.port);
+    assert_true(fd >= 0);
+    const char live[] = "GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    for (int i = 0; i < REQUESTS; i++) {
+        assert_true(ts_send_all(fd, live, strlen(live)));
+        ts_response resp;
+        ts_read_framed_response(fd, &resp);
+        assert_int_equal(resp.status, 200);
+        ts_response_free(&resp);
+    }
+    close(fd);
+    ts_server_read_log(&g.srv);
+    size_t written = g.srv.log_len - before;
+    fprintf(stderr, "test: %d requests logged %zu bytes\n", REQUESTS, written);
+    assert_true(written > 4 * PIPE_CAPACITY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_request_id_header),
         cmocka_unit_test(test_outputs_selection),
         cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_unread_log),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

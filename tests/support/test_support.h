@@ -38,7 +38,7 @@ typedef struct ts_server {
     pid_t pid;
     int port;      /* REST */
     int grpc_port; /* 0 when gRPC is off */
-    int stderr_fd; /* read end of the child's stderr */
+    int stderr_fd; /* reads the child's stderr (an unlinked file: the server never blocks on it) */
     char *log;     /* everything read from stderr so far (malloc'ed) */
     size_t log_len;
 } ts_server;
@@ -56,7 +56,8 @@ void ts_server_start_ok(ts_server *srv, const char *const *args);
  * sanitizer report. Frees the log. Does nothing to a zeroed or already stopped server. */
 int ts_server_stop(ts_server *srv);
 
-/* Reads whatever the server wrote to stderr since the last call into srv->log. */
+/* Appends what the server wrote to stderr since the last call to srv->log: whole lines while it
+ * runs (a line it is still writing waits for the next call), everything once it has exited. */
 void ts_server_read_log(ts_server *srv);
 
 /* An HTTP response. */
@@ -107,8 +108,7 @@ int ts_server_wait(ts_server *srv, int timeout_ms);
 /* Reads the server's log until it contains needle; false when it does not within timeout_ms. */
 bool ts_server_wait_log(ts_server *srv, const char *needle, int timeout_ms);
 
-/* ts_http to srv's port, then drains srv's log so that a chatty server never blocks on a full
- * stderr pipe. */
+/* ts_http to srv's port, then reads srv's log (ts_server_read_log). */
 bool ts_server_http(ts_server *srv, const char *method, const char *path, const char *extra_headers,
                     const char *body, size_t body_len, ts_response *resp);
 
