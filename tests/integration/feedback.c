@@ -392,25 +392,6 @@ static long long exported_ts(const char *st_dir, const char *id)
     return ts;
 }
 
-/* The id rows of id in the state dir's prediction_ids. */
-static long long id_rows(const char *st_dir, const char *id)
-{
-    char path[4500];
-    snprintf(path, sizeof path, "%s/ferry.db", st_dir);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT count(*) FROM prediction_ids WHERE id = ?1", -1, &st, NULL),
-        SQLITE_OK);
-    assert_int_equal(sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
 static void test_generated_id_after_restart(void **state)
 {
     (void)state;
@@ -442,9 +423,9 @@ static void test_generated_id_after_restart(void **state)
     ts_response_free(&r);
     free(body);
     assert_int_equal(ts_server_stop(&s), 0); /* SIGTERM commits what is queued */
-    assert_int_equal(id_rows(st_dir, gen), 0);
-    assert_int_equal(id_rows(st_dir, in_body), 1);
-    assert_int_equal(id_rows(st_dir, in_header), 1);
+    assert_int_equal(ts_state_id_rows(st_dir, gen), 0);
+    assert_int_equal(ts_state_id_rows(st_dir, in_body), 1);
+    assert_int_equal(ts_state_id_rows(st_dir, in_header), 1);
 
     assert_true(ts_server_start(&s, args));
     assert_int_equal(label_one(&s, gen), 200);

@@ -12,7 +12,6 @@
 
 #include <libgen.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,19 +250,9 @@ static void assert_rest_stats(json_t *counts)
  * by its time: feedback for it after a restart (nothing in memory) answers 200. */
 static void assert_generated_id_found(const char *id)
 {
-    char db_path[4300];
-    snprintf(db_path, sizeof db_path, "%s/state/ferry.db", g.tmp);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT count(*) FROM prediction_ids WHERE id = ?1", -1, &st, NULL),
-        SQLITE_OK);
-    assert_int_equal(sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int64(st, 0), 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    char state_dir[4300];
+    snprintf(state_dir, sizeof state_dir, "%s/state", g.tmp);
+    assert_int_equal(ts_state_id_rows(state_dir, id), 0);
 
     start_server(&g.srv, NULL);
     char body[256];

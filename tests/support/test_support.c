@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -632,4 +633,22 @@ void ts_uuid_v7_at(char *id, int64_t ms, unsigned r)
 {
     snprintf(id, 37, "%08llx-%04llx-7%03x-8%03x-%012x", (unsigned long long)ms >> 16,
              (unsigned long long)ms & 0xffff, r & 0xfff, (r >> 12) & 0xfff, r);
+}
+
+long long ts_state_id_rows(const char *state_dir, const char *id)
+{
+    char path[4500];
+    snprintf(path, sizeof path, "%s/ferry.db", state_dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM prediction_ids WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
 }

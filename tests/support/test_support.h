@@ -148,6 +148,10 @@ void ts_repo_add(const char *repo, const char *name, const char *version, const 
  * Returns malloc'ed JSON text. */
 char *ts_fixture_request(const char *fixture);
 
+/* How many prediction_ids rows (the id index of the prediction log) id has in STATE_DIR/ferry.db,
+ * read with a read-only connection; fails the test when the database cannot be read. */
+long long ts_state_id_rows(const char *state_dir, const char *id);
+
 /* A UUID v7 in text form made at Unix time ms, its random bits from r, into id (37 bytes). */
 void ts_uuid_v7_at(char *id, int64_t ms, unsigned r);
 
