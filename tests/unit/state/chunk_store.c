@@ -115,20 +115,24 @@ static long long query_int(fixture *f, const char *sql)
     return v;
 }
 
-/* "model:n" of each chunk in order, comma-separated, into buf. */
-static void chunk_list(fixture *f, char *buf, size_t len)
+/* The SQL expression `expr` over each chunk row in order, comma-separated, into buf. */
+static void chunk_column(fixture *f, const char *expr, char *buf, size_t len)
 {
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT %s FROM prediction_chunks ORDER BY chunk", expr);
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(f->db,
-                                        "SELECT model || ':' || n FROM prediction_chunks "
-                                        "ORDER BY chunk",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &st, NULL), SQLITE_OK);
     buf[0] = '\0';
     while (sqlite3_step(st) == SQLITE_ROW)
         snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
                  (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
+}
+
+/* "model:n" of each chunk in order, comma-separated, into buf. */
+static void chunk_list(fixture *f, char *buf, size_t len)
+{
+    chunk_column(f, "model || ':' || n", buf, len);
 }
 
 static void test_split_by_count(void **state)
@@ -248,17 +252,7 @@ static void test_expire(void **state)
 /* "first_ts-last_ts:n" of each chunk in order, comma-separated, into buf. */
 static void chunk_spans(fixture *f, char *buf, size_t len)
 {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(f->db,
-                                        "SELECT first_ts || '-' || last_ts || ':' || n "
-                                        "FROM prediction_chunks ORDER BY chunk",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    buf[0] = '\0';
-    while (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
-                 (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    chunk_column(f, "first_ts || '-' || last_ts || ':' || n", buf, len);
 }
 
 static void test_split_by_span(void **state)
